@@ -1,0 +1,55 @@
+"""The ``flowkit`` command.
+
+Each subcommand lives in its own module in this package and defines ``register(subparsers)``,
+which adds its parser and sets ``func`` (called with the parsed arguments, returns an exit
+code). Modules are found automatically: to add a command, add a module.
+
+Exit status: 0 on success, 2 on bad usage or bad input (one line on stderr saying what to do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from flowkit import __version__
+from flowkit.errors import FlowkitError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand module in this package."""
+    parser = argparse.ArgumentParser(
+        prog="flowkit",
+        description="Analyse Amazon VPC Flow Logs offline (DuckDB) or on AWS (Athena, Logs Insights).",
+    )
+    parser.add_argument("--version", action="version", version=f"flowkit {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``flowkit`` command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except FlowkitError as exc:
+        message = " ".join(str(exc).split())
+        print(f"flowkit {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `flowkit sql ... | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The errors flowkit raises: one hierarchy under :class:`FlowkitError`."""
+
+from __future__ import annotations
+
+
+class FlowkitError(Exception):
+    """Base class of every error flowkit raises on purpose."""
+
+
+class FormatError(FlowkitError):
+    """A log-format string, header line or field name is not valid."""
+
+
+class RecordParseError(FlowkitError):
+    """An input file or line could not be read as flow-log records.
+
+    Attributes:
+        path: the file the problem is in (or ``None`` for in-memory input).
+        line_number: 1-based line number in that file, when one applies.
+        line: the offending line's text (shortened), when one applies.
+        reason: a short machine-friendly reason, e.g. ``"field-count"``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line_number: int | None = None,
+        line: str | None = None,
+        reason: str = "invalid",
+    ) -> None:
+        where = path or "<input>"
+        if line_number is not None:
+            where = f"{where}, line {line_number}"
+        full = f"{where}: {message}"
+        if line is not None:
+            full += f"\n    {line[:200]!r}"
+        super().__init__(full)
+        self.path = path
+        self.line_number = line_number
+        self.line = line
+        self.reason = reason
+
+
+class ScenarioError(FlowkitError):
+    """A simulator scenario file is not valid."""
+
+
+class QueryError(FlowkitError):
+    """A query is not valid, or failed to run."""
+
+
+class ParameterError(QueryError):
+    """A query parameter is missing, unknown, or fails its type check."""
+
+
+class AWSError(FlowkitError):
+    """An AWS call failed or returned an unsuccessful result."""
+
+
+class AllowlistError(FlowkitError):
+    """An allowlist file or rule is not valid."""
