@@ -14,7 +14,11 @@ OUTPUT_CHOICES = ("table", "csv", "json")
 def add_output_argument(parser: argparse.ArgumentParser) -> None:
     """Add the shared ``--output table|csv|json`` option."""
     parser.add_argument(
-        "--output", "-o", choices=OUTPUT_CHOICES, default="table", help="how to print the result (default: table)"
+        "--output",
+        "-o",
+        choices=OUTPUT_CHOICES,
+        default="table",
+        help="how to print the result (default: table)",
     )
 
 
