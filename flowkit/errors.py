@@ -61,3 +61,7 @@ class AWSError(FlowkitError):
 
 class AllowlistError(FlowkitError):
     """An allowlist file or rule is not valid."""
+
+
+class IpRangesError(FlowkitError):
+    """An AWS ``ip-ranges.json`` document does not parse or does not have the published shape."""
