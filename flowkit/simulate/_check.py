@@ -97,7 +97,9 @@ class Checker:
         try:
             return ipaddress.IPv4Address(str(value))
         except ValueError:
-            raise self.fail(path, f"{value!r} is not an IPv4 address", "dotted quads like 10.32.0.10") from None
+            raise self.fail(
+                path, f"{value!r} is not an IPv4 address", "dotted quads like 10.32.0.10"
+            ) from None
 
     def cidr(self, value: Any, path: str) -> ipaddress.IPv4Network:
         """An IPv4 CIDR block with no host bits set."""
@@ -107,7 +109,9 @@ class Checker:
         try:
             return ipaddress.IPv4Network(text, strict=True)
         except ValueError as exc:
-            raise self.fail(path, f"{value!r} is not a valid CIDR block ({exc})", "e.g. 10.32.0.0/16") from None
+            raise self.fail(
+                path, f"{value!r} is not a valid CIDR block ({exc})", "e.g. 10.32.0.0/16"
+            ) from None
 
     def ports(self, value: Any, path: str) -> tuple[int, int]:
         """A port (``443``), a range (``"1024-65535"``) or ``all``; returns an inclusive range."""

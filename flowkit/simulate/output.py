@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,7 +111,9 @@ class Columns:
         if name in ("pkt-src-aws-service", "pkt-dst-aws-service"):
             codes = b["svc_src" if name == "pkt-src-aws-service" else "svc_dst"]
             return self._services.take(pa.array(codes.astype(np.int32), mask=~ok | (codes < 0)))
-        return pa.nulls(n, pa.int32() if f.type == "int32" else pa.int64() if f.type == "int64" else pa.string())
+        return pa.nulls(
+            n, pa.int32() if f.type == "int32" else pa.int64() if f.type == "int64" else pa.string()
+        )
 
     def lines(self, table: pa.Table) -> pa.Array:
         """Each record as its text line (fields separated by spaces, ``-`` for null)."""
@@ -174,9 +177,7 @@ def _ecs_columns(scenario: Scenario) -> dict[str, list[str | None]]:
 class Writer:
     """Writes sorted record batches into the delivery layout of one file format."""
 
-    def __init__(
-        self, out: Path, scenario: Scenario, columns: Columns, file_format: str, seed: int
-    ) -> None:
+    def __init__(self, out: Path, scenario: Scenario, columns: Columns, file_format: str, seed: int) -> None:
         self.out = out
         self.scenario = scenario
         self.columns = columns
@@ -198,7 +199,7 @@ class Writer:
         lines = None
         if self.file_format == "text":
             lines = pc.binary_join_element_wise(self.columns.lines(table), "", "\n")
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        for lo, hi in itertools.pairwise(bounds):
             path = self._path(int(slot[lo]) * FILE_SECONDS)
             path.parent.mkdir(parents=True, exist_ok=True)
             if lines is None:
@@ -236,7 +237,7 @@ class Writer:
         bounds = [0, *cuts.tolist(), len(enis)]
         folder = self.out / "cloudwatch"
         folder.mkdir(parents=True, exist_ok=True)
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        for lo, hi in itertools.pairwise(bounds):
             eni = int(enis[lo])
             path = self._streams.get(eni)
             if path is None:

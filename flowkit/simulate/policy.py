@@ -132,7 +132,9 @@ def _match(rule: Rule, remote: np.ndarray, dport: np.ndarray, protocol: np.ndarr
 def describe_rule(rule: Rule) -> str:
     """A one-line description of a rule, e.g. ``tcp/22 from 10.100.0.0/16``."""
     proto = "all" if rule.protocol == -1 else _PROTO_NAMES.get(rule.protocol, str(rule.protocol))
-    ports = "" if rule.ports == (0, 65535) else f"/{rule.ports[0]}" + (
-        f"-{rule.ports[1]}" if rule.ports[1] != rule.ports[0] else ""
+    ports = (
+        ""
+        if rule.ports == (0, 65535)
+        else f"/{rule.ports[0]}" + (f"-{rule.ports[1]}" if rule.ports[1] != rule.ports[0] else "")
     )
     return f"{proto}{ports} {', '.join(map(str, rule.networks))}"

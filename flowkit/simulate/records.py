@@ -276,7 +276,9 @@ def idle_and_skipped(
         if k:
             enis = np.asarray(scenario.skipdata_enis)[rng.integers(0, len(scenario.skipdata_enis), k)]
             wins = rng.integers(w0, w1, k)
-            hit = np.isin(batch["eni"].astype(np.int64) * n_win + (batch["window"] - w0), enis * n_win + (wins - w0))
+            hit = np.isin(
+                batch["eni"].astype(np.int64) * n_win + (batch["window"] - w0), enis * n_win + (wins - w0)
+            )
             drop = hit & (rng.random(len(hit)) < 0.5)
             batch = take(batch, ~drop)
             extra.append(status_records(enis, wins, STATUS_SKIPDATA, interval))
@@ -289,7 +291,9 @@ def idle_and_skipped(
     return concat([batch, *extra])
 
 
-def request_keys(scenario: Scenario, c: Connections, protocol: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def request_keys(
+    scenario: Scenario, c: Connections, protocol: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The (srcaddr, dstaddr, dstport) keys the connections' request records show, on every ENI."""
     n = len(c)
     route = legs(scenario, c)

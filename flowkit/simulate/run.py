@@ -121,7 +121,7 @@ def simulate(
     interval = sc.aggregation_interval
     step = math.lcm(interval, FILE_SECONDS)
     t_start = _start_time(start, sc) // step * step
-    t_end = t_start + max(step, int(round(days * 86400 / step)) * step)
+    t_end = t_start + max(step, round(days * 86400 / step) * step)
     patterns = [i for i, p in enumerate(sc.patterns) if anomalies or not p.anomaly]
     services = sorted({n.aws_service for n in sc.networks.values() if n.aws_service})
     service_index = {name: i for i, name in enumerate(services)}
@@ -225,13 +225,23 @@ def _pattern_records(
 
 
 def _scale_for(
-    sc: Scenario, target: int, t_start: int, t_end: int, seed: int, pools: Pools, services: dict, patterns: list
+    sc: Scenario,
+    target: int,
+    t_start: int,
+    t_end: int,
+    seed: int,
+    pools: Pools,
+    services: dict,
+    patterns: list,
 ) -> float:
     """The rate multiplier that makes about ``target`` records, from a one-day trial at rate 1."""
     probe_end = t_start + min(86400, t_end - t_start)
     scaled = fixed = 0
     for i in patterns:
-        n = sum(len(b["eni"]) for b in _pattern_records(sc, i, pools, t_start, probe_end, seed, 1.0, services, None))
+        n = sum(
+            len(b["eni"])
+            for b in _pattern_records(sc, i, pools, t_start, probe_end, seed, 1.0, services, None)
+        )
         if sc.patterns[i].anomaly:
             fixed += n
         else:
@@ -266,7 +276,9 @@ def _start_time(start: str | datetime | None, sc: Scenario) -> int:
 def _clear_previous(out: Path, sc: Scenario) -> None:
     """Remove flow-log files an earlier run of this flow log left in ``out`` (nothing else)."""
     pattern = f"{sc.account}_vpcflowlogs_{sc.region}_{sc.flow_log_id}_*"
-    old = list((out / "AWSLogs").glob(f"*/vpcflowlogs/*/*/*/*/{pattern}")) if (out / "AWSLogs").exists() else []
+    old = (
+        list((out / "AWSLogs").glob(f"*/vpcflowlogs/*/*/*/*/{pattern}")) if (out / "AWSLogs").exists() else []
+    )
     old += list((out / "cloudwatch").glob("eni-*-all.jsonl")) if (out / "cloudwatch").exists() else []
     for path in old:
         path.unlink()
@@ -287,10 +299,7 @@ _PANDAS = {pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(), pa.string()
 
 
 def _frame(tables: list[pa.Table], columns: Columns) -> pd.DataFrame:
-    if tables:
-        table = pa.concat_tables(tables)
-    else:
-        table = columns.table(rec.empty())
+    table = pa.concat_tables(tables) if tables else columns.table(rec.empty())
     table = table.rename_columns([f.column for f in columns.fields])
     frame = table.to_pandas(types_mapper=_PANDAS.get)
     return frame.astype({f.column: f.pandas_dtype for f in columns.fields})

@@ -205,8 +205,12 @@ def parse_scenario(document: Any, *, source: str = "<scenario>") -> Scenario:
         ),
     )  # fmt: skip
     vpc = c.mapping(top["vpc"], "vpc", required=("id", "cidr"), optional=("secondary_cidrs",))
-    vpc_cidrs = (c.cidr(vpc["cidr"], "vpc.cidr"),) + tuple(
-        c.cidr(v, p) for p, v in c.items(vpc.get("secondary_cidrs"), "vpc.secondary_cidrs", allow_empty=True)
+    vpc_cidrs = (
+        c.cidr(vpc["cidr"], "vpc.cidr"),
+        *tuple(
+            c.cidr(v, p)
+            for p, v in c.items(vpc.get("secondary_cidrs"), "vpc.secondary_cidrs", allow_empty=True)
+        ),
     )
     subnets = _subnets(c, top["subnets"], vpc_cidrs)
     enis = _enis(c, top["enis"], subnets)
@@ -218,7 +222,9 @@ def parse_scenario(document: Any, *, source: str = "<scenario>") -> Scenario:
                          ", ".join(groups) or "define it under security_groups")  # fmt: skip
     for name, subnet in subnets.items():
         if subnet.nacl and subnet.nacl not in nacls:
-            raise c.fail(f"subnets[{name}].nacl", f"no network ACL {subnet.nacl!r}", ", ".join(nacls) or "none")
+            raise c.fail(
+                f"subnets[{name}].nacl", f"no network ACL {subnet.nacl!r}", ", ".join(nacls) or "none"
+            )
     networks = _networks(c, top.get("networks") or {})
     endpoints: dict[str, Endpoint] = {e.name: Endpoint(eni=e) for e in enis}
     for name, net in networks.items():
@@ -227,7 +233,8 @@ def parse_scenario(document: Any, *, source: str = "<scenario>") -> Scenario:
         endpoints[name] = Endpoint(network=net)
     patterns = [_pattern(c, v, p, endpoints, False) for p, v in c.items(top["traffic"], "traffic")]
     patterns += [
-        _pattern(c, v, p, endpoints, True) for p, v in c.items(top.get("anomalies"), "anomalies", allow_empty=True)
+        _pattern(c, v, p, endpoints, True)
+        for p, v in c.items(top.get("anomalies"), "anomalies", allow_empty=True)
     ]
     if len({p.label for p in patterns}) != len(patterns):
         raise c.fail("traffic", "two patterns share a name", "a unique name per traffic or anomaly entry")
@@ -247,7 +254,9 @@ def parse_scenario(document: Any, *, source: str = "<scenario>") -> Scenario:
         name=c.string(top["name"], "name", pattern=r"[A-Za-z0-9_.-]+", hint="letters, digits, - _ ."),
         source=source,
         description=str(top.get("description", "")).strip(),
-        account=c.string(top["account"], "account", pattern=r"\d{12}", hint="a 12-digit AWS account ID in quotes"),
+        account=c.string(
+            top["account"], "account", pattern=r"\d{12}", hint="a 12-digit AWS account ID in quotes"
+        ),
         region=c.string(top["region"], "region", pattern=r"[a-z]{2}(-[a-z]+)+-\d", hint="e.g. us-east-1"),
         flow_log_id=c.string(top["flow_log_id"], "flow_log_id", pattern=f"fl-{_HEX_ID}", hint="fl-0123abcd"),
         start=_start(c, top["start"]),
@@ -393,7 +402,9 @@ def _security_groups(c: Checker, value: Any, enis: list[Eni]) -> dict[str, Secur
         rules = {}
         for direction in ("inbound", "outbound"):
             rules[direction] = tuple(
-                _rule(c, v, p, f"security group {name!r} {direction} rule {i + 1}", nacl=False, groups=members)
+                _rule(
+                    c, v, p, f"security group {name!r} {direction} rule {i + 1}", nacl=False, groups=members
+                )
                 for i, (p, v) in enumerate(c.items(d.get(direction), f"{path}.{direction}", allow_empty=True))
             )
         groups[name] = SecurityGroup(
@@ -432,12 +443,18 @@ def _networks(c: Checker, value: Any) -> dict[str, Network]:
     out = {}
     for name, item in value.items():
         path = f"networks.{name}"
-        d = c.mapping(item, path, optional=("addresses", "cidrs", "pool", "path", "aws_service", "description"))
-        addresses = tuple(c.ipv4(v, p) for p, v in c.items(d.get("addresses"), f"{path}.addresses", allow_empty=True))
+        d = c.mapping(
+            item, path, optional=("addresses", "cidrs", "pool", "path", "aws_service", "description")
+        )
+        addresses = tuple(
+            c.ipv4(v, p) for p, v in c.items(d.get("addresses"), f"{path}.addresses", allow_empty=True)
+        )
         cidrs = tuple(c.cidr(v, p) for p, v in c.items(d.get("cidrs"), f"{path}.cidrs", allow_empty=True))
         if not addresses and not cidrs:
             raise c.fail(path, "a network needs addresses or cidrs", "addresses, cidrs")
-        pool = c.number(d.get("pool", 0 if addresses else 100), f"{path}.pool", low=0, high=100_000, integer=True)
+        pool = c.number(
+            d.get("pool", 0 if addresses else 100), f"{path}.pool", low=0, high=100_000, integer=True
+        )
         if cidrs and not addresses and pool < 1:
             raise c.fail(f"{path}.pool", "a network with only cidrs needs a pool of addresses", "1 to 100000")
         aws_service = d.get("aws_service")
@@ -462,7 +479,9 @@ def _pattern(c: Checker, value: Any, path: str, endpoints: dict[str, Endpoint], 
         optional=("port", "rate", "every", "rhythm", "window", "duration", "bytes_out", "bytes_in", "spread",
                   "close", "description"),
     )  # fmt: skip
-    name = c.string(d["name"], f"{path}.name", pattern=r"[a-z0-9][a-z0-9-]*", hint="lower-case words-with-dashes")
+    name = c.string(
+        d["name"], f"{path}.name", pattern=r"[a-z0-9][a-z0-9-]*", hint="lower-case words-with-dashes"
+    )
     sides = {}
     for key in ("from", "to"):
         sides[key] = []
@@ -482,7 +501,9 @@ def _pattern(c: Checker, value: Any, path: str, endpoints: dict[str, Endpoint], 
         raise c.fail(f"{path}.protocol", "traffic needs one protocol", "tcp, udp, icmp or a number")
     ports = [0] if protocol == 1 else c.port_list(d.get("port"), f"{path}.port")
     if ("rate" in d) == ("every" in d):
-        raise c.fail(path, "give exactly one of rate (connections per hour) or every (seconds)", "rate, every")
+        raise c.fail(
+            path, "give exactly one of rate (connections per hour) or every (seconds)", "rate, every"
+        )
     return Pattern(
         name=name,
         label=f"{'anomaly' if anomaly else 'expected'}:{name}",
@@ -526,7 +547,9 @@ def _start(c: Checker, value: Any) -> datetime:
         try:
             stamp = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
-            raise c.fail("start", f"{value!r} is not a date-time", "ISO 8601 like 2026-11-02T00:00:00Z") from None
+            raise c.fail(
+                "start", f"{value!r} is not a date-time", "ISO 8601 like 2026-11-02T00:00:00Z"
+            ) from None
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
     return stamp.astimezone(UTC)

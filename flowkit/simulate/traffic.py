@@ -94,7 +94,13 @@ def rhythm(pattern: Pattern, t: np.ndarray) -> np.ndarray:
 
 
 def start_times(
-    pattern: Pattern, n_sources: int, t0: int, t1: int, scale: float, rng: np.random.Generator, phases: np.ndarray
+    pattern: Pattern,
+    n_sources: int,
+    t0: int,
+    t1: int,
+    scale: float,
+    rng: np.random.Generator,
+    phases: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Connection start times in ``[t0, t1)`` and the index of the source of each."""
     if pattern.rate is not None:
