@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from isal.igzip_lib import IsalError
 
 from flowkit.errors import FormatError, RecordParseError
 from flowkit.schema import ACTIONS, DEFAULT_FORMAT, LOG_STATUSES, Field, get_field, parse_log_format
@@ -320,6 +321,7 @@ def _read_fast(
         OSError,
         EOFError,
         zlib.error,
+        IsalError,
         UnicodeDecodeError,
         RecordParseError,
         FormatError,
@@ -363,7 +365,7 @@ def _inflate(name: str, data: bytes, errors: Errors, report: ReadReport) -> byte
 
     try:
         return igzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
+    except (OSError, EOFError, zlib.error, IsalError) as exc:
         # Salvage what inflates before the damage, so that skip mode loses only the broken tail.
         inflater = zlib.decompressobj(wbits=31)
         try:
@@ -452,6 +454,7 @@ def _parse_lines(
         if problem:
             reason, message = problem
             if errors == "raise":
+                message += "; fix or remove the line, or read with errors='skip' to skip and count bad lines"
                 raise RecordParseError(message, path=name, line_number=number, line=line, reason=reason)
             report.add_reject(name, number, reason, line)
             continue

@@ -34,3 +34,18 @@ def print_frame(frame: pd.DataFrame, output: str = "table", *, file: TextIO | No
     else:
         with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
             print(frame.to_string(index=False), file=out)
+
+
+def default_data() -> str:
+    """The bundled sample (data/sample in a checkout), the default --data of the commands."""
+    from pathlib import Path
+
+    from flowkit.errors import FlowkitError
+
+    for candidate in (
+        Path.cwd() / "data" / "sample",
+        Path(__file__).resolve().parents[2] / "data" / "sample",
+    ):
+        if candidate.is_dir():
+            return str(candidate)
+    raise FlowkitError("no --data given and no bundled sample (data/sample) found; pass --data PATH.")
