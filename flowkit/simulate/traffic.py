@@ -116,9 +116,9 @@ def start_times(
         k0 = np.ceil((t0 - phase) / period)
         k1 = np.ceil((t1 - phase) / period)
         ticks = phase + np.arange(k0, k1) * period
+        keep = rng.random(len(ticks)) < rhythm(pattern, ticks)  # decided before the jitter
         ticks = ticks + rng.uniform(-0.02, 0.02, len(ticks)) * min(period, 60.0)
         ticks = np.clip(ticks, t0, np.nextafter(t1, t0))
-        keep = rng.random(len(ticks)) < rhythm(pattern, ticks)
         all_times.append(ticks[keep])
         all_sources.append(np.full(int(keep.sum()), s))
     return np.concatenate(all_times), np.concatenate(all_sources).astype(np.int64)
