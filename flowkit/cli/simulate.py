@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="output directory (required)")
     parser.add_argument("--days", type=float, default=1.0, help="days to simulate (default: 1)")
     parser.add_argument(
-        "--start", help="start: ISO date-time (2026-11-02T00:00:00Z) or an offset from the scenario's, e.g. +1d"
+        "--start",
+        help="start: ISO date-time (2026-11-02T00:00:00Z) or an offset from the scenario's, e.g. +1d",
     )
     parser.add_argument("--records", type=int, help="about how many records to make (scales the traffic)")
     parser.add_argument(
@@ -45,7 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-anomalies", action="store_true", help="leave the anomalies out (a clean baseline period)"
     )
     parser.add_argument(
-        "--aggregation-interval", type=int, choices=(60, 600), help="override the scenario's 60 or 600 s windows"
+        "--aggregation-interval",
+        type=int,
+        choices=(60, 600),
+        help="override the scenario's 60 or 600 s windows",
     )
     parser.add_argument("--list", action="store_true", help="list the built-in scenarios and exit")
     parser.set_defaults(func=run)

@@ -135,6 +135,9 @@ class Checker:
 
     def port_list(self, value: Any, path: str) -> list[int]:
         """A port, a range or a list of those, expanded into a list of ports."""
+        if not isinstance(value, list):
+            lo, hi = self.ports(value, path)
+            return list(range(lo, hi + 1))
         out: list[int] = []
         for item_path, item in self.items(value, path):
             lo, hi = self.ports(item, item_path)

@@ -194,6 +194,7 @@ def expand(
                 closing = 0
             done = last[keep] & ~failed[idx]
             flags = np.where(first[keep], opening, 0) | np.where(done, closing, 0)
+            flags = np.where(failed[idx], opening, flags)  # unanswered SYNs (or SYN-ACKs) are retried
         else:
             flags = np.zeros(m, np.int64)
         rows.append(
