@@ -389,6 +389,8 @@ def test_bad_arguments():
         simulate(file_format="csv")
     with pytest.raises(FlowkitError, match="start 'yesterday'"):
         simulate(start="yesterday")
+    with pytest.raises(FlowkitError, match="not a Parquet codec"):
+        simulate(compression="rar")
     with pytest.raises(FlowkitError, match="v2 to v11"):
         simulate(log_format="v12")
 

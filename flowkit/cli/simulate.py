@@ -51,6 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=(60, 600),
         help="override the scenario's 60 or 600 s windows",
     )
+    parser.add_argument(
+        "--compression",
+        default="snappy",
+        help="Parquet codec: snappy (default), gzip (AWS's, slower), gzip-1, zstd, zstd-1, none",
+    )
     parser.add_argument("--list", action="store_true", help="list the built-in scenarios and exit")
     parser.set_defaults(func=run)
 
@@ -78,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         anomalies=not args.no_anomalies,
         aggregation_interval=args.aggregation_interval,
         keep_flows=False,
+        compression=args.compression,
         progress=sys.stderr.isatty(),
     )
     counts = result.counts

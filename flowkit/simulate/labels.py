@@ -15,8 +15,6 @@ flows from the same instance to the same port), the anomaly wins.
 
 from __future__ import annotations
 
-import ipaddress
-
 import numpy as np
 import pandas as pd
 
@@ -24,41 +22,54 @@ LABEL_COLUMNS = ["srcaddr", "dstaddr", "dstport", "protocol", "label"]
 
 
 class LabelSet:
-    """Collects (src, dst, dport, protocol) keys with the index of their pattern's label."""
+    """Collects (src, dst, dport, protocol) keys with the index of their pattern's label.
 
-    def __init__(self, labels: list[str]) -> None:
+    Args:
+        labels: the label of each pattern index.
+        addresses: every address the run can use (each key stores two indices into it).
+    """
+
+    def __init__(self, labels: list[str], addresses: np.ndarray) -> None:
         self.labels = labels
-        self._keys: set[tuple[int, int, int]] = set()
+        self._addresses = np.unique(np.asarray(addresses, dtype=np.uint32))
+        self._index = pd.Index(self._addresses)
+        self._keys: set[tuple[int, int]] = set()
 
     def add(self, src: np.ndarray, dst: np.ndarray, dport: np.ndarray, proto: int, label: int) -> None:
         if not len(src):
             return
-        pair = (src.astype(np.uint64) << np.uint64(32)) | dst.astype(np.uint64)
-        rest = (dport.astype(np.int64) << 8) | proto
-        keys = np.unique(np.stack([pair.view(np.int64), rest]), axis=1)
-        self._keys.update((int(a), int(b), label) for a, b in zip(keys[0], keys[1], strict=True))
+        a = self._index.get_indexer(src).astype(np.int64)
+        b = self._index.get_indexer(dst).astype(np.int64)
+        if (a < 0).any() or (b < 0).any():
+            raise ValueError("an address outside the run's address table")
+        packed = np.unique((a << 40) | (b << 24) | (dport.astype(np.int64) << 8) | proto)
+        self._keys.update(zip(packed.tolist(), [label] * len(packed), strict=True))
 
     def frame(self) -> pd.DataFrame:
         """The labels as a DataFrame sorted by address, one row per key (anomaly first on a clash)."""
         if not self._keys:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in LABEL_COLUMNS})
         rows = np.array(sorted(self._keys), dtype=np.int64)
-        pair = rows[:, 0].view(np.uint64)
+        packed = rows[:, 0]
         frame = pd.DataFrame(
             {
-                "_src": (pair >> np.uint64(32)).astype(np.uint32),
-                "_dst": (pair & np.uint64(0xFFFFFFFF)).astype(np.uint32),
-                "dstport": (rows[:, 1] >> 8).astype(np.int64),
-                "protocol": (rows[:, 1] & 255).astype(np.int64),
-                "label": [self.labels[i] for i in rows[:, 2]],
+                "_src": self._addresses[packed >> 40],
+                "_dst": self._addresses[(packed >> 24) & 0xFFFF],
+                "dstport": (packed >> 8) & 0xFFFF,
+                "protocol": packed & 255,
+                "label": [self.labels[i] for i in rows[:, 1]],
             }
         )
         frame["_rank"] = (~frame["label"].str.startswith("anomaly:")).astype(int)
         frame = frame.sort_values(["_src", "_dst", "dstport", "protocol", "_rank", "label"], kind="stable")
         frame = frame.drop_duplicates(["_src", "_dst", "dstport", "protocol"], keep="first")
-        frame.insert(0, "srcaddr", [str(ipaddress.IPv4Address(int(v))) for v in frame["_src"]])
-        frame.insert(1, "dstaddr", [str(ipaddress.IPv4Address(int(v))) for v in frame["_dst"]])
+        frame.insert(0, "srcaddr", [_dotted(v) for v in frame["_src"].tolist()])
+        frame.insert(1, "dstaddr", [_dotted(v) for v in frame["_dst"].tolist()])
         return frame[LABEL_COLUMNS].reset_index(drop=True)
+
+
+def _dotted(value: int) -> str:
+    return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
 
 
 def read_labels(path) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -56,7 +57,13 @@ def resolve_log_format(log_format: str | None) -> list[Field]:
 class Columns:
     """Builds Arrow columns for a scenario's records in one log format."""
 
-    def __init__(self, scenario: Scenario, fields: list[Field], services: list[str]) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        fields: list[Field],
+        services: list[str],
+        addresses: np.ndarray | None = None,
+    ) -> None:
         self.fields = fields
         self.version = record_version(fields)
         enis = scenario.enis
@@ -74,7 +81,13 @@ class Columns:
         for name, values in _ecs_columns(scenario).items():
             self._eni[name] = values
         self._eni_arrays = {k: pa.array(v, pa.string()) for k, v in self._eni.items()}
-        self._services = pa.array(services, pa.string())
+        self._eni_codes = {k: _dictionary(v) for k, v in self._eni.items()}
+        self._services = pa.array(services or [""], pa.string())
+        known = np.unique(np.asarray(addresses if addresses is not None else [], dtype=np.uint32))
+        self._known = known
+        self.addresses = known
+        self._known_index = pd.Index(known)
+        self._known_text = _ip_strings(known, np.ones(len(known), bool))
 
     def table(self, b: dict[str, np.ndarray]) -> pa.Table:
         """The records as an Arrow table with hyphenated field names, typed per Field.type."""
@@ -86,11 +99,13 @@ class Columns:
         name = f.name
         if name == "version":
             return pa.array(np.full(n, self.version, np.int32))
-        if name in self._eni_arrays:
-            return self._eni_arrays[name].take(pa.array(b["eni"].astype(np.int32)))
+        if name in self._eni_codes:
+            dictionary, codes = self._eni_codes[name]
+            picked = codes[b["eni"]]
+            return _dict_array(picked, picked < 0, dictionary)
         if name in ("srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr"):
             key = {"srcaddr": "src", "dstaddr": "dst", "pkt-srcaddr": "psrc", "pkt-dstaddr": "pdst"}[name]
-            return _ip_strings(b[key], ok)
+            return self._addresses(b[key], ok)
         if name in ("srcport", "dstport", "protocol", "tcp-flags"):
             key = {"srcport": "sport", "dstport": "dport", "protocol": "proto", "tcp-flags": "flags"}[name]
             return pa.array(b[key].astype(np.int32), mask=~ok)
@@ -99,21 +114,29 @@ class Columns:
         if name in ("start", "end"):
             return pa.array(b[name])
         if name == "action":
-            return _codes(["ACCEPT", "REJECT"], b["action"], ok)
+            return _dict_array(b["action"], ~ok, _ACTIONS)
         if name == "log-status":
-            return _codes(["OK", "NODATA", "SKIPDATA"], b["status"], np.ones(n, bool))
+            return _dict_array(b["status"], None, _STATUSES)
         if name == "flow-direction":
-            return _codes(["ingress", "egress"], b["egress"], ok)
+            return _dict_array(b["egress"], ~ok, _DIRECTIONS)
         if name == "type":
-            return _codes(["IPv4"], np.zeros(n, np.int8), ok)
+            return _dict_array(np.zeros(n, np.int8), ~ok, _TYPES)
         if name == "traffic-path":
             return pa.array(b["path"].astype(np.int32), mask=~ok | (b["path"] < 0))
         if name in ("pkt-src-aws-service", "pkt-dst-aws-service"):
             codes = b["svc_src" if name == "pkt-src-aws-service" else "svc_dst"]
-            return self._services.take(pa.array(codes.astype(np.int32), mask=~ok | (codes < 0)))
+            return _dict_array(codes, ~ok | (codes < 0), self._services)
         return pa.nulls(
             n, pa.int32() if f.type == "int32" else pa.int64() if f.type == "int64" else pa.string()
         )
+
+    def _addresses(self, values: np.ndarray, valid: np.ndarray) -> pa.Array:
+        if len(self._known):
+            index = self._known_index.get_indexer(values)  # hash lookup: O(n)
+            if (index >= 0).all():
+                return _dict_array(index, ~valid, self._known_text)
+        unique, inverse = np.unique(values, return_inverse=True)
+        return _dict_array(inverse, ~valid, _ip_strings(unique, np.ones(len(unique), bool)))
 
     def lines(self, table: pa.Table) -> pa.Array:
         """Each record as its text line (fields separated by spaces, ``-`` for null)."""
@@ -123,6 +146,16 @@ class Columns:
                 column = pc.cast(column, pa.string())
             texts.append(pc.fill_null(column, "-"))
         return pc.binary_join_element_wise(*texts, " ").combine_chunks()
+
+    @staticmethod
+    def plain(table: pa.Table) -> pa.Table:
+        """The table with dictionary-encoded text columns decoded to plain strings."""
+        return pa.table(
+            {
+                name: pc.cast(column, pa.string()) if pa.types.is_dictionary(column.type) else column
+                for name, column in zip(table.column_names, table.columns, strict=True)
+            }
+        )
 
     def header(self) -> str:
         return " ".join(f.name for f in self.fields)
@@ -136,9 +169,26 @@ def _ip_strings(values: np.ndarray, valid: np.ndarray) -> pa.Array:
     return pc.if_else(pa.array(valid), text, pa.scalar(None, pa.string()))
 
 
-def _codes(names: list[str], codes: np.ndarray, valid: np.ndarray) -> pa.Array:
-    mask = ~valid | (codes < 0)
-    return pa.array(names, pa.string()).take(pa.array(codes.astype(np.int32), mask=mask))
+_ACTIONS = pa.array(["ACCEPT", "REJECT"])
+_STATUSES = pa.array(["OK", "NODATA", "SKIPDATA"])
+_DIRECTIONS = pa.array(["ingress", "egress"])
+_TYPES = pa.array(["IPv4"])
+
+
+def _dictionary(values: list[str | None]) -> tuple[pa.Array, np.ndarray]:
+    """A per-ENI text attribute as (dictionary of distinct values, code per ENI with -1 for null)."""
+    distinct = sorted({v for v in values if v is not None}) or [""]
+    position = {v: i for i, v in enumerate(distinct)}
+    codes = np.array([position[v] if v is not None else -1 for v in values], dtype=np.int32)
+    return pa.array(distinct, pa.string()), codes
+
+
+def _dict_array(codes: np.ndarray, mask: np.ndarray | None, dictionary: pa.Array) -> pa.DictionaryArray:
+    """Text as dictionary indices: cheap to build and written by Parquet without re-encoding."""
+    indices = np.where(codes < 0, 0, codes).astype(np.int32) if mask is not None else codes.astype(np.int32)
+    if mask is not None and not mask.any():
+        mask = None
+    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=mask), dictionary)
 
 
 def _ecs_columns(scenario: Scenario) -> dict[str, list[str | None]]:
@@ -177,7 +227,18 @@ def _ecs_columns(scenario: Scenario) -> dict[str, list[str | None]]:
 class Writer:
     """Writes sorted record batches into the delivery layout of one file format."""
 
-    def __init__(self, out: Path, scenario: Scenario, columns: Columns, file_format: str, seed: int) -> None:
+    def __init__(
+        self,
+        out: Path,
+        scenario: Scenario,
+        columns: Columns,
+        file_format: str,
+        seed: int,
+        compression: str = "snappy",
+    ) -> None:
+        codec, _, level = compression.partition("-")
+        self.compression = codec
+        self.compression_level = int(level) if level else None
         self.out = out
         self.scenario = scenario
         self.columns = columns
@@ -203,12 +264,29 @@ class Writer:
             path = self._path(int(slot[lo]) * FILE_SECONDS)
             path.parent.mkdir(parents=True, exist_ok=True)
             if lines is None:
-                pq.write_table(table.slice(lo, hi - lo), path, compression="gzip")
+                with path.open("wb") as handle:
+                    pq.write_table(
+                        table.slice(lo, hi - lo),
+                        handle,
+                        compression=self.compression,
+                        compression_level=self.compression_level,
+                        store_schema=False,  # readers see plain string columns, as in AWS's files
+                        use_dictionary=self._dictionary_columns(table),
+                    )
             else:
                 body = _joined(lines.slice(lo, hi - lo))
                 data = (self.columns.header() + "\n").encode() + body
                 path.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
             self.files.append(path)
+
+    @staticmethod
+    def _dictionary_columns(table: pa.Table) -> list[str]:
+        """Dictionary-encode the text columns (few distinct values); numbers are written plain."""
+        return [
+            name
+            for name, t in zip(table.column_names, table.schema.types, strict=True)
+            if not pa.types.is_integer(t)
+        ]
 
     def _path(self, stamp: int) -> Path:
         s = self.scenario

@@ -244,9 +244,27 @@ def concat(batches: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([b[k] for b in batches]).astype(t, copy=False) for k, t in COLUMNS.items()}
 
 
-def take(batch: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:
-    """Rows of a batch by index or boolean mask."""
-    return {k: v[index] for k, v in batch.items()}
+def take(
+    batch: dict[str, np.ndarray], index: np.ndarray, keys: set[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Rows of a batch by index or boolean mask (only the columns in ``keys`` when given)."""
+    return {k: v[index] for k, v in batch.items() if keys is None or k in keys}
+
+
+_FIELD_COLUMNS = {
+    "srcaddr": ("src",), "dstaddr": ("dst",), "pkt-srcaddr": ("psrc",), "pkt-dstaddr": ("pdst",),
+    "srcport": ("sport",), "dstport": ("dport",), "protocol": ("proto",), "packets": ("packets",),
+    "bytes": ("bytes",), "action": ("action",), "tcp-flags": ("flags",), "flow-direction": ("egress",),
+    "traffic-path": ("path",), "pkt-src-aws-service": ("svc_src",), "pkt-dst-aws-service": ("svc_dst",),
+}  # fmt: skip
+
+
+def needed_columns(fields) -> set[str]:
+    """The record columns a log format needs (plus those every writer uses)."""
+    keys = {"eni", "start", "end", "status", "action"}
+    for f in fields:
+        keys.update(_FIELD_COLUMNS.get(f.name, ()))
+    return keys
 
 
 def status_records(

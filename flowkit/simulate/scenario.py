@@ -186,7 +186,7 @@ def load_scenario(scenario: str | Path | Scenario) -> Scenario:
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror}).") from None
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: not valid YAML ({' '.join(str(exc).split())}).") from None
     return parse_scenario(document, source=str(path))
