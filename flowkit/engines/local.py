@@ -59,12 +59,16 @@ def _files(source: str | Path | Iterable[str | Path]) -> list[Path]:
             )
         if path.is_dir():
             found += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.name.endswith(_PARQUET_SUFFIXES + _TEXT_SUFFIXES)
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.name.endswith(_PARQUET_SUFFIXES + _TEXT_SUFFIXES)
             )
         elif path.is_file():
             found.append(path)
         else:
-            raise FlowkitError(f"{path}: no such file or directory. Give a flow-log file, a directory or a DataFrame.")
+            raise FlowkitError(
+                f"{path}: no such file or directory. Give a flow-log file, a directory or a DataFrame."
+            )
     if not found:
         raise FlowkitError(f"{source}: no flow-log files (.log, .log.gz, .parquet) found there.")
     return found
@@ -98,7 +102,9 @@ class LocalEngine:
         partitions: the partition columns the view adds.
     """
 
-    def __init__(self, source: Source, *, memory_limit: str | None = None, log_format: str | None = None) -> None:
+    def __init__(
+        self, source: Source, *, memory_limit: str | None = None, log_format: str | None = None
+    ) -> None:
         self.source = source
         self.con = duckdb.connect()
         self.con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'flowkit-duckdb'}'")
@@ -138,7 +144,8 @@ class LocalEngine:
     def _from_parquet(self, files: list[Path]) -> None:
         paths = [str(f) for f in files]
         self.con.execute(
-            "CREATE VIEW fk_records AS SELECT * FROM read_parquet(?, union_by_name = true, filename = 'fk_file')",
+            "CREATE VIEW fk_records AS SELECT * FROM "
+            "read_parquet(?, union_by_name = true, filename = 'fk_file')",
             [paths],
         )
         names = [row[0] for row in self.con.execute("DESCRIBE fk_records").fetchall()]
@@ -150,7 +157,9 @@ class LocalEngine:
         tables = []
         for path in files:
             table = read_arrow(path, log_format=self._log_format)
-            tables.append(table.append_column("fk_file", pa.array([path.as_posix()] * table.num_rows, pa.string())))
+            tables.append(
+                table.append_column("fk_file", pa.array([path.as_posix()] * table.num_rows, pa.string()))
+            )
         self._from_arrow(pa.concat_tables(tables, promote_options="default"), path_partitions=True)
 
     def _create_view(self, relation: str, names: list[str], *, path_partitions: bool) -> None:
@@ -161,7 +170,9 @@ class LocalEngine:
                 continue
             column = _column_name(name)
             if column in columns:
-                raise FlowkitError(f"the data has two columns that both mean {column!r} ({name!r} and another).")
+                raise FlowkitError(
+                    f"the data has two columns that both mean {column!r} ({name!r} and another)."
+                )
             columns.append(column)
             select.append(f"{_quote(name)} AS {_quote(column)}" if column != name else _quote(name))
         self.fields = [BY_COLUMN[c] for c in columns if c in BY_COLUMN]
@@ -195,7 +206,8 @@ class LocalEngine:
     def _has_hours(self, relation: str) -> bool:
         row = self.con.execute(
             f"SELECT count(*) FROM (SELECT DISTINCT fk_file FROM {relation}) "
-            f"WHERE regexp_extract(fk_file, '{_PLAIN_KEY}', 5) <> '' OR regexp_extract(fk_file, '{_HIVE_KEY}', 5) <> ''"
+            f"WHERE regexp_extract(fk_file, '{_PLAIN_KEY}', 5) <> '' "
+            f"OR regexp_extract(fk_file, '{_HIVE_KEY}', 5) <> ''"
         ).fetchone()
         return bool(row and row[0])
 
@@ -207,7 +219,9 @@ class LocalEngine:
         return [row[0] for row in self.con.execute(f"DESCRIBE {VIEW}").fetchall()]
 
     def _relations(self) -> list[str]:
-        return [row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        return [
+            row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        ]
 
     def translate(self, query: str, **params: Any) -> str:
         """The DuckDB SQL that :meth:`sql` would run (parameters bound)."""
@@ -264,7 +278,7 @@ class LocalEngine:
         return f"unknown column {name!r}{hint}."
 
     def insights(self, query: str, start: Any = None, end: Any = None) -> pd.DataFrame:
-        """Run a CloudWatch Logs Insights query over the same records (see :mod:`flowkit.engines.insights`)."""
+        """Run a CloudWatch Logs Insights query over the same records (:mod:`flowkit.engines.insights`)."""
         from flowkit.engines.insights import run_insights
 
         return run_insights(self.con, query, start=start, end=end, fields=self.fields)
@@ -292,9 +306,14 @@ def _pandas_type(dtype: pa.DataType) -> Any:
     """Arrow -> pandas types for results: nullable integers and Arrow strings, as the reader uses."""
     if pa.types.is_integer(dtype):
         return {
-            pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
-            pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
-            pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(),
+            pa.int8(): pd.Int8Dtype(),
+            pa.int16(): pd.Int16Dtype(),
+            pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype(),
+            pa.uint8(): pd.UInt8Dtype(),
+            pa.uint16(): pd.UInt16Dtype(),
+            pa.uint32(): pd.UInt32Dtype(),
+            pa.uint64(): pd.UInt64Dtype(),
         }.get(dtype)
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         return pd.StringDtype("pyarrow")

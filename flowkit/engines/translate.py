@@ -112,7 +112,8 @@ def bind(
         have = ", ".join(f":{n}" for n in wanted) or "no placeholders"
         raise ParameterError(f"unknown parameter(s) {', '.join(extra)}: the query has {have}.")
     values = {
-        name: validate(kinds.get(name) or _infer_kind(params[name]), params[name], name=name) for name in wanted
+        name: validate(kinds.get(name) or _infer_kind(params[name]), params[name], name=name)
+        for name in wanted
     }
 
     def swap(node: exp.Expression) -> exp.Expression:
