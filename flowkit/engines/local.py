@@ -261,7 +261,7 @@ class LocalEngine:
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise QueryError(f"the query failed in DuckDB: {first}\n    DuckDB SQL: {duck}") from None
-        return table.to_pandas(types_mapper=_pandas_type)
+        return _integral_decimals(table).to_pandas(types_mapper=_pandas_type)
 
     def _binder_message(self, message: str, query: str) -> str:
         match = re.search(r'Referenced column "([^"]+)" not found', message)
@@ -300,6 +300,17 @@ class LocalEngine:
     def __repr__(self) -> str:
         src = "DataFrame" if isinstance(self.source, pd.DataFrame | pa.Table) else str(self.source)
         return f"LocalEngine({src!r}, fields={len(self.fields)}, partitions={self.partitions})"
+
+
+def _integral_decimals(table: pa.Table) -> pa.Table:
+    """DuckDB sums integers into HUGEINT (Arrow decimal(38, 0)); Trino returns bigint: cast back when it fits."""
+    for i, column in enumerate(table.schema):
+        if pa.types.is_decimal(column.type) and column.type.scale == 0:
+            try:
+                table = table.set_column(i, column.name, table.column(i).cast(pa.int64()))
+            except (pa.ArrowInvalid, OverflowError):
+                logger.debug("column %s does not fit in bigint; kept as decimal", column.name)
+    return table
 
 
 def _pandas_type(dtype: pa.DataType) -> Any:
