@@ -40,38 +40,25 @@ from flowkit.schema import BY_COLUMN, Field, get_field
 logger = logging.getLogger(__name__)
 
 _PARQUET_SUFFIXES = (".parquet", ".parq")
-_TEXT_SUFFIXES = (".log", ".log.gz", ".txt", ".gz")
 _PLAIN_KEY = r"/vpcflowlogs/([^/]+)/(\d{4})/(\d{2})/(\d{2})/(?:(\d{2})/)?"
+# flowkit.read.convert writes date=YYYY-MM-DD/ directories
+_CONVERT_KEY = r"/date=(\d{4}-\d{2}-\d{2})/"
 _HIVE_KEY = r"aws-region=([^/]+)/year=(\d{4})/month=(\d{2})/day=(\d{2})/(?:hour=(\d{2})/)?"
 
 Source = str | Path | pd.DataFrame | pa.Table | Iterable[str | Path]
 
 
 def _files(source: str | Path | Iterable[str | Path]) -> list[Path]:
+    from flowkit.read import list_files
+
     items = [source] if isinstance(source, str | Path) else list(source)
-    found: list[Path] = []
     for item in items:
-        path = Path(item)
         if str(item).startswith("s3://"):
             raise FlowkitError(
                 f"{item}: the local engine reads local files; for S3 use flowkit.connect(athena=...) "
-                "or download the files first."
+                "or download the files first (flowkit.read_flow_logs reads s3:// too)."
             )
-        if path.is_dir():
-            found += sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.name.endswith(_PARQUET_SUFFIXES + _TEXT_SUFFIXES)
-            )
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise FlowkitError(
-                f"{path}: no such file or directory. Give a flow-log file, a directory or a DataFrame."
-            )
-    if not found:
-        raise FlowkitError(f"{source}: no flow-log files (.log, .log.gz, .parquet) found there.")
-    return found
+    return list_files(items)
 
 
 def _column_name(name: str) -> str:
@@ -120,7 +107,9 @@ class LocalEngine:
 
     def _build(self, source: Source) -> None:
         if isinstance(source, pd.DataFrame):
-            self._from_arrow(pa.Table.from_pandas(source, preserve_index=False))
+            frame = source.copy(deep=False)
+            frame.attrs = {}  # e.g. the reader's ReadReport, which Arrow metadata cannot hold
+            self._from_arrow(pa.Table.from_pandas(frame, preserve_index=False))
             return
         if isinstance(source, pa.Table):
             self._from_arrow(source)
@@ -142,11 +131,11 @@ class LocalEngine:
         self._create_view("fk_records", table.schema.names, path_partitions=path_partitions)
 
     def _from_parquet(self, files: list[Path]) -> None:
-        paths = [str(f) for f in files]
+        # a view cannot take prepared parameters: the paths go in as escaped string literals
+        paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         self.con.execute(
-            "CREATE VIEW fk_records AS SELECT * FROM "
-            "read_parquet(?, union_by_name = true, filename = 'fk_file')",
-            [paths],
+            f"CREATE VIEW fk_records AS SELECT * FROM read_parquet([{paths}], union_by_name = true, "
+            "filename = 'fk_file', hive_partitioning = false)"
         )
         names = [row[0] for row in self.con.execute("DESCRIBE fk_records").fetchall()]
         self._create_view("fk_records", names, path_partitions=True)
@@ -187,7 +176,10 @@ class LocalEngine:
             )
 
         key_day = (
-            f"{from_key(2)} || '/' || {from_key(3)} || '/' || {from_key(4)}" if has_file else "NULL::VARCHAR"
+            f"COALESCE({from_key(2)} || '/' || {from_key(3)} || '/' || {from_key(4)}, "
+            f"NULLIF(replace(regexp_extract(fk_file, '{_CONVERT_KEY}', 1), '-', '/'), ''))"
+            if has_file
+            else "NULL::VARCHAR"
         )
         start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if "start" in columns else "NULL::VARCHAR"
         day = f"COALESCE({key_day}, {start_day})"
