@@ -12,7 +12,7 @@ from flowkit.cli import main
 from flowkit.ddl import DDLError, athena_ddl
 from flowkit.engines import connect
 from flowkit.errors import FormatError
-from flowkit.schema import FIELDS, format_string, fields_up_to
+from flowkit.schema import FIELDS, fields_up_to, format_string
 
 # The columns of AWS's documented default-format table (Athena User Guide; reference §3.1).
 AWS_DEFAULT_COLUMNS = [
