@@ -41,9 +41,9 @@ logger = logging.getLogger(__name__)
 
 _PARQUET_SUFFIXES = (".parquet", ".parq")
 _PLAIN_KEY = r"/vpcflowlogs/([^/]+)/(\d{4})/(\d{2})/(\d{2})/(?:(\d{2})/)?"
-# flowkit.read.convert writes date=YYYY-MM-DD/ directories
-_CONVERT_KEY = r"/date=(\d{4}-\d{2}-\d{2})/"
 _HIVE_KEY = r"aws-region=([^/]+)/year=(\d{4})/month=(\d{2})/day=(\d{2})/(?:hour=(\d{2})/)?"
+
+_KEY = re.compile(f"{_PLAIN_KEY}|{_HIVE_KEY}")
 
 Source = str | Path | pd.DataFrame | pa.Table | Iterable[str | Path]
 
@@ -126,9 +126,9 @@ class LocalEngine:
         else:
             self._from_text(text)
 
-    def _from_arrow(self, table: pa.Table, *, path_partitions: bool = False) -> None:
+    def _from_arrow(self, table: pa.Table, files: list[str] | None = None) -> None:
         self.con.register("fk_records", table)
-        self._create_view("fk_records", table.schema.names, path_partitions=path_partitions)
+        self._create_view("fk_records", table.schema.names, files)
 
     def _from_parquet(self, files: list[Path]) -> None:
         # a view cannot take prepared parameters: the paths go in as escaped string literals
@@ -138,7 +138,7 @@ class LocalEngine:
             "filename = 'fk_file', hive_partitioning = false)"
         )
         names = [row[0] for row in self.con.execute("DESCRIBE fk_records").fetchall()]
-        self._create_view("fk_records", names, path_partitions=True)
+        self._create_view("fk_records", names, [str(f) for f in files])
 
     def _from_text(self, files: list[Path]) -> None:
         from flowkit.read import read_arrow
@@ -146,12 +146,10 @@ class LocalEngine:
         tables = []
         for path in files:
             table = read_arrow(path, log_format=self._log_format)
-            tables.append(
-                table.append_column("fk_file", pa.array([path.as_posix()] * table.num_rows, pa.string()))
-            )
-        self._from_arrow(pa.concat_tables(tables, promote_options="default"), path_partitions=True)
+            tables.append(table.append_column("fk_file", pa.array([str(path)] * table.num_rows, pa.string())))
+        self._from_arrow(pa.concat_tables(tables, promote_options="default"), [str(f) for f in files])
 
-    def _create_view(self, relation: str, names: list[str], *, path_partitions: bool) -> None:
+    def _create_view(self, relation: str, names: list[str], files: list[str] | None) -> None:
         select: list[str] = []
         columns: list[str] = []
         for name in names:
@@ -165,43 +163,34 @@ class LocalEngine:
             columns.append(column)
             select.append(f"{_quote(name)} AS {_quote(column)}" if column != name else _quote(name))
         self.fields = [BY_COLUMN[c] for c in columns if c in BY_COLUMN]
-        has_file = path_partitions and "fk_file" in names
+        # partition values come from the S3 keys when the files sit in a delivery layout; the
+        # regexes only go into the view then (they cost per row), else the day is the start's
+        keys = [m for f in files or [] if (m := _KEY.search(f.replace("\\", "/")))]
 
         def from_key(group: int) -> str:
-            if not has_file:
-                return "NULL::VARCHAR"
             return (
                 f"COALESCE(NULLIF(regexp_extract(fk_file, '{_PLAIN_KEY}', {group}), ''), "
                 f"NULLIF(regexp_extract(fk_file, '{_HIVE_KEY}', {group}), ''))"
             )
 
-        key_day = (
-            f"COALESCE({from_key(2)} || '/' || {from_key(3)} || '/' || {from_key(4)}, "
-            f"NULLIF(replace(regexp_extract(fk_file, '{_CONVERT_KEY}', 1), '-', '/'), ''))"
-            if has_file
-            else "NULL::VARCHAR"
-        )
-        start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if "start" in columns else "NULL::VARCHAR"
-        day = f"COALESCE({key_day}, {start_day})"
-        extra = {}
-        if "region" not in columns:
+        has_start = "start" in columns
+        start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if has_start else "NULL::VARCHAR"
+        extra: dict[str, str] = {}
+        if keys:
+            day = f"COALESCE({from_key(2)} || '/' || {from_key(3)} || '/' || {from_key(4)}, {start_day})"
             extra["region"] = from_key(1)
-        extra["day"] = day
-        if has_file and self._has_hours(relation):
-            extra["hour"] = from_key(5)
-        extra["date"] = f"CAST(strptime({day}, '%Y/%m/%d') AS DATE)"
+            extra["day"] = day
+            if any(m.group(5) or m.group(10) for m in keys):
+                extra["hour"] = from_key(5)
+            extra["date"] = f"CAST(strptime({day}, '%Y/%m/%d') AS DATE)"
+        else:
+            extra["region"] = "NULL::VARCHAR"
+            extra["day"] = start_day
+            extra["date"] = 'CAST(to_timestamp("start") AS DATE)' if has_start else "NULL::DATE"
         extra = {k: v for k, v in extra.items() if k not in columns}
         self.partitions = list(extra)
         select += [f"{expr} AS {_quote(name)}" for name, expr in extra.items()]
         self.con.execute(f"CREATE VIEW {VIEW} AS SELECT {', '.join(select)} FROM {relation}")
-
-    def _has_hours(self, relation: str) -> bool:
-        row = self.con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT fk_file FROM {relation}) "
-            f"WHERE regexp_extract(fk_file, '{_PLAIN_KEY}', 5) <> '' "
-            f"OR regexp_extract(fk_file, '{_HIVE_KEY}', 5) <> ''"
-        ).fetchone()
-        return bool(row and row[0])
 
     # -- querying ----------------------------------------------------------------------------------
 
@@ -218,7 +207,7 @@ class LocalEngine:
     def translate(self, query: str, **params: Any) -> str:
         """The DuckDB SQL that :meth:`sql` would run (parameters bound)."""
         kinds = params.pop("_kinds", None)
-        return to_duckdb(query, params=params, kinds=kinds, known_tables=self._relations())
+        return to_duckdb(query, params=params, kinds=kinds, known_tables=self._relations)
 
     def sql(self, query: str, **params: Any) -> pd.DataFrame:
         """Run an Athena (Trino) SQL query and return the result as a DataFrame.
