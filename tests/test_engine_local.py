@@ -211,6 +211,9 @@ def test_parameters_are_literals_not_sql(frame_engine):
         ),
         ("is_subnet_of(IPPREFIX '10.0.0.0/8', IPADDRESS '10.1.2.3')", True),
         ("contains('10.32.0.0/16', CAST('10.33.0.1' AS IPADDRESS))", False),
+        ("contains('::/0', CAST('12345::1' AS IPADDRESS))", False),  # malformed: not inside anything
+        ("contains('::/0', CAST('1::2::3' AS IPADDRESS))", False),
+        ("contains('0.0.0.0/0', CAST('10.1.2' AS IPADDRESS))", False),
     ],
 )
 def test_trino_functions(frame_engine, expression, expected):

@@ -46,7 +46,8 @@ _MACROS = (
         END""",
     # IPv6 text -> 32 lowercase hex digits (NULL when not an IPv6 address)
     """CREATE OR REPLACE MACRO fk_ipv6_hex(a) AS
-        CASE WHEN contains(a, ':') AND len(fk_ipv6_groups(lower(a))) = 8
+        CASE WHEN contains(a, ':') AND regexp_full_match(a, '([0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}')
+             AND len(fk_ipv6_groups(lower(a))) = 8
         THEN array_to_string(list_transform(fk_ipv6_groups(lower(a)), lambda g: lpad(g, 4, '0')), '') END""",
     """CREATE OR REPLACE MACRO to_iso8601(x) AS CASE
         WHEN typeof(x) = 'DATE' THEN strftime(CAST(x AS DATE), '%Y-%m-%d')
