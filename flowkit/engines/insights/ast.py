@@ -30,9 +30,9 @@ class Field(Node):
 
 @dataclass(frozen=True)
 class Literal(Node):
-    """A string or number literal."""
+    """A string, number or boolean (``true``/``false``) literal."""
 
-    value: str | int | float
+    value: str | int | float | bool
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ class CommandsMixin:
                 aggregates.append((item.name, value))
                 if item.alias:
                     self.agg_ctx[item.alias] = value
+                    self.agg_aliases.add(item.alias)
         finally:
             self.agg_ctx = None
         columns = []

@@ -129,6 +129,7 @@ class Compiler(CommandsMixin):
         self.agg_ctx: dict[str, Typed] | None = None
         self.in_aggregate = False
         self.found_aggregate = False
+        self.agg_aliases: set[str] = set()
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -176,6 +177,7 @@ class Compiler(CommandsMixin):
         """The value of a field reference in the current context."""
         if self.agg_ctx is not None and not self.in_aggregate:
             if node.name in self.agg_ctx:
+                self.found_aggregate |= node.name in self.agg_aliases
                 return self.agg_ctx[node.name]
             raise self.fail(
                 f"in stats, `{node.name}` must be inside an aggregate function such as max(...), "

@@ -20,6 +20,7 @@ from flowkit.engines.insights.errors import InsightsQueryError, UnsupportedError
 from flowkit.engines.insights.values import (
     BOOL,
     NULL,
+    NULL_VALUE,
     NUM,
     STR,
     TS,
@@ -165,7 +166,10 @@ def _replace(c: Compiler, node: ast.Call) -> Typed:
 
 @function("regexreplace")
 def _regex_replace(c: Compiler, node: ast.Call) -> Typed:
-    text, pattern, repl = c.args(node, 3)
+    if len(node.args) != 3:
+        raise InsightsQueryError("regexReplace() takes a string, a regex and a replacement", c.text, node.pos)
+    text, repl = c.expr(node.args[0]), c.expr(node.args[2])
+    pattern = NULL_VALUE if isinstance(node.args[1], ast.Regex) else c.expr(node.args[1])
     return Typed(
         call(
             "regexp_replace",

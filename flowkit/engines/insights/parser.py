@@ -401,6 +401,8 @@ class _Parser:
             self.advance(True)
             if self.at_op("("):
                 return self.call(token)
+            if token.is_word("true", "false"):
+                return ast.Literal(token.is_word("true"), pos=start, text=str(token.value))
             return self.field(token)
         raise self.error("a field, value or expression", token)
 

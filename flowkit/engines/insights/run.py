@@ -164,7 +164,8 @@ def _to_pandas(table: pa.Table, compiled: Compiled) -> pd.DataFrame:
         if kind == TS:
             values = pd.to_datetime(array.to_pandas(), unit="ms", utc=True)
         elif pa.types.is_decimal(array.type):
-            values = pd.Series(array.cast(pa.float64()).to_pandas(types_mapper=_TYPES.get), dtype="Float64")
+            target = pa.int64() if array.type.scale == 0 else pa.float64()
+            values = array.cast(target, safe=False).to_pandas(types_mapper=_TYPES.get)
         else:
             values = array.to_pandas(types_mapper=_TYPES.get)
         columns[index] = values.reset_index(drop=True) if hasattr(values, "reset_index") else values

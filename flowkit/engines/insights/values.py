@@ -39,7 +39,7 @@ class Typed:
 def literal(value: object) -> Typed:
     """A string or number literal as a typed SQL expression."""
     if isinstance(value, bool):
-        return Typed(exp.Literal.number(int(value)), NUM, int(value))
+        return Typed(exp.true() if value else exp.false(), BOOL)
     if isinstance(value, int | float):
         return Typed(exp.Literal.number(value), NUM, value)
     return Typed(exp.Literal.string(str(value)), STR, str(value))
@@ -218,17 +218,18 @@ def natural_key(sql: exp.Expression) -> exp.Expression:
 
 
 def sort_keys(value: Typed, descending: bool) -> list[exp.Ordered]:
-    """ORDER BY terms for one Logs Insights sort key (missing values last ascending, first
-    descending)."""
+    """ORDER BY terms for one Logs Insights sort key (missing values last in both directions, as
+    in Athena, so a ``sort ... desc | limit N`` top list never starts with empty rows)."""
     if value.type == STR:
         is_null = exp.Is(this=value.sql, expression=exp.Null())
         numeric = try_double(value.sql)
         is_number = exp.Not(this=exp.Is(this=numeric, expression=exp.Null()))
-        terms = [is_null, is_number, numeric, natural_key(value.sql)]
-        return [exp.Ordered(this=t, desc=descending, nulls_first=descending) for t in terms]
+        ordered = [exp.Ordered(this=t, desc=descending, nulls_first=False)
+                   for t in (is_number, numeric, natural_key(value.sql))]
+        return [exp.Ordered(this=is_null, desc=False, nulls_first=False), *ordered]
     if value.type == NULL:
         return []
-    return [exp.Ordered(this=num(value), desc=descending, nulls_first=descending)]
+    return [exp.Ordered(this=num(value), desc=descending, nulls_first=False)]
 
 
 def order_key(value: Typed) -> exp.Expression:

@@ -1,0 +1,58 @@
+"""A small, hand-made flow-log table for the Logs Insights tests, in the reader's shape.
+
+Ten default-format records over three interfaces and three hours (T0 = 2023-11-14 22:00:00 UTC):
+HTTPS and SSH egress, a DNS query, rejected RDP/SSH probes, an IPv6 flow and a NODATA record.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from flowkit.engines.insights import run_insights
+from flowkit.schema import DEFAULT_FIELDS, FIELDS
+
+T0 = 1_699_999_200  # 2023-11-14 22:00:00 UTC, on an hour boundary
+ACCOUNT = "012345678901"
+
+# version account interface srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+ROWS = [
+    (2, ACCOUNT, "eni-aaa", "10.0.1.5", "52.94.1.10", 40001, 443, 6, 10, 1000, T0 + 0, T0 + 50, "ACCEPT", "OK"),
+    (2, ACCOUNT, "eni-aaa", "10.0.1.5", "52.94.1.10", 40002, 443, 6, 20, 3000, T0 + 60, T0 + 110, "ACCEPT", "OK"),
+    (2, ACCOUNT, "eni-aaa", "10.0.1.5", "10.32.0.7", 40003, 22, 6, 5, 400, T0 + 120, T0 + 170, "ACCEPT", "OK"),
+    (2, ACCOUNT, "eni-aaa", "10.0.1.5", "8.8.8.8", 40004, 53, 17, 2, 150, T0 + 3600, T0 + 3650, "ACCEPT", "OK"),
+    (2, ACCOUNT, "eni-bbb", "203.0.113.9", "10.0.2.7", 50001, 3389, 6, 1, 60, T0 + 3700, T0 + 3750, "REJECT", "OK"),
+    (2, ACCOUNT, "eni-bbb", "198.51.100.4", "10.0.2.7", 50002, 22, 6, 3, 180, T0 + 3800, T0 + 3850, "REJECT", "OK"),
+    (2, ACCOUNT, "eni-bbb", "10.0.2.7", "110.32.1.1", 50003, 8080, 6, 4, 800, T0 + 7200, T0 + 7250, "ACCEPT", "OK"),
+    (2, ACCOUNT, "eni-ccc", "2001:db8::1", "2001:db8::2", 50004, 443, 6, 6, 900, T0 + 7300, T0 + 7350, "ACCEPT", "OK"),
+    (2, ACCOUNT, "eni-ccc", None, None, None, None, None, None, None, T0 + 7400, T0 + 7450, None, "NODATA"),
+    (2, ACCOUNT, "eni-bbb", "10.0.2.7", "52.94.1.10", 50005, 443, 6, 7, 2100, T0 + 7500, T0 + 7550, "ACCEPT", "OK"),
+]
+
+
+def frame(rows: list[tuple] | None = None) -> pd.DataFrame:
+    """The records as the reader returns them (Athena column names, nullable dtypes)."""
+    columns = [FIELDS[name].column for name in DEFAULT_FIELDS]
+    data = pd.DataFrame(ROWS if rows is None else rows, columns=columns)
+    for name in DEFAULT_FIELDS:
+        data[FIELDS[name].column] = data[FIELDS[name].column].astype(FIELDS[name].pandas_dtype)
+    return data
+
+
+def connection(rows: list[tuple] | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the view ``vpc_flow_logs`` over the records."""
+    con = duckdb.connect()
+    con.register("flow_records", frame(rows))
+    con.execute("CREATE VIEW vpc_flow_logs AS SELECT * FROM flow_records")
+    return con
+
+
+def run(con: duckdb.DuckDBPyConnection, query: str, **kwargs) -> pd.DataFrame:
+    """Run a query on the default-format view."""
+    fields = [FIELDS[name] for name in DEFAULT_FIELDS]
+    return run_insights(con, query, fields=fields, **kwargs)
+
+
+def records(result: pd.DataFrame) -> list[tuple]:
+    """The rows as plain tuples (pandas NA as None), for readable assertions."""
+    return [tuple(None if pd.isna(v) else v for v in row) for row in result.itertuples(index=False)]
