@@ -85,7 +85,7 @@ def register_udfs(con: duckdb.DuckDBPyConnection, names: set[str]) -> None:
                 name, function, params, duckdb.sqltype("BOOLEAN"), null_handling="special", side_effects=False
             )
         except duckdb.Error as exc:  # already registered on this connection
-            if "already exists" not in str(exc):
+            if "already" not in str(exc):
                 raise
 
 
