@@ -56,3 +56,56 @@ def run(con: duckdb.DuckDBPyConnection, query: str, **kwargs) -> pd.DataFrame:
 def records(result: pd.DataFrame) -> list[tuple]:
     """The rows as plain tuples (pandas NA as None), for readable assertions."""
     return [tuple(None if pd.isna(v) else v for v in row) for row in result.itertuples(index=False)]
+
+
+SYNTHETIC_FORMAT = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+    "log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr pkt-src-aws-service "
+    "pkt-dst-aws-service flow-direction reject-reason"
+)
+
+
+def synthetic_frame(n: int = 3000, seed: int = 5) -> pd.DataFrame:
+    """A seeded random table with a custom (v8) format: VPC 10.32.0.0/16 talking to the internet,
+    AWS services and itself, probes from outside, IPv6, NODATA records, and the guide's ENI."""
+    import numpy as np
+
+    from flowkit.schema import parse_log_format
+
+    rng = np.random.default_rng(seed)
+    fields = parse_log_format(SYNTHETIC_FORMAT)
+    enis = np.array(["eni-1234567890000000", "eni-0a1b2c3d4e5f60718", "eni-0fedcba9876543210", "eni-0123456789000000"])
+    inside = np.array(["10.32.0.10", "10.32.1.20", "10.32.2.30", "10.100.0.10", "10.32.3.40"])
+    outside = np.array(["52.94.5.1", "54.239.0.7", "203.0.113.9", "198.51.100.4", "110.32.1.1", "8.8.8.8"])
+    six = np.array(["2001:db8::1", "2001:db8::2"])
+    ports = np.array([443, 443, 443, 80, 22, 53, 3389, 8080, 123, 5432])
+    eni = rng.choice(enis, n)
+    outbound = rng.random(n) < 0.6
+    a, b = rng.choice(inside, n), rng.choice(outside, n)
+    src, dst = np.where(outbound, a, b), np.where(outbound, b, a)
+    v6 = rng.random(n) < 0.05
+    src, dst = np.where(v6, rng.choice(six, n), src), np.where(v6, rng.choice(six, n), dst)
+    start = T0 + rng.integers(0, 3 * 86_400, n)
+    action = np.where(rng.random(n) < 0.2, "REJECT", "ACCEPT")
+    frame = pd.DataFrame({
+        "version": 8, "account_id": ACCOUNT, "interface_id": eni, "srcaddr": src, "dstaddr": dst,
+        "srcport": rng.integers(1024, 65535, n), "dstport": rng.choice(ports, n),
+        "protocol": rng.choice([6, 6, 6, 17], n), "packets": rng.integers(1, 50, n),
+        "bytes": rng.integers(40, 90_000, n), "start": start, "end": start + rng.integers(1, 60, n),
+        "action": action, "log_status": "OK", "vpc_id": "vpc-0a1b2c3d", "subnet_id": "subnet-0a1b2c3d",
+        "instance_id": np.where(rng.random(n) < 0.7, rng.choice(["i-0aaa", "i-0bbb", "i-0ccc"], n), None),
+        "tcp_flags": rng.choice([2, 18, 3, 19], n), "type": np.where(v6, "IPv6", "IPv4"),
+        "pkt_srcaddr": src, "pkt_dstaddr": dst,
+        "pkt_src_aws_service": np.where(np.isin(src, ["52.94.5.1"]), "S3", None),
+        "pkt_dst_aws_service": np.where(np.isin(dst, ["52.94.5.1", "54.239.0.7"]), "AMAZON", None),
+        "flow_direction": np.where(outbound, "egress", "ingress"),
+        "reject_reason": np.where((action == "REJECT") & (rng.random(n) < 0.3), "BPA", None),
+    })
+    nodata = rng.random(n) < 0.03
+    for column in ("srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "action",
+                   "pkt_srcaddr", "pkt_dstaddr", "tcp_flags"):
+        frame[column] = frame[column].where(~nodata, None)
+    frame.loc[nodata, "log_status"] = "NODATA"
+    for field in fields:
+        frame[field.column] = frame[field.column].astype(field.pandas_dtype)
+    return frame[[f.column for f in fields]]
