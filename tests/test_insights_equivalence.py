@@ -39,7 +39,7 @@ def sample():
 
 def test_enough_twins_including_the_guides():
     assert len(TWINS) >= 10
-    assert GUIDE_TWINS <= set(TWINS)
+    assert set(TWINS) >= GUIDE_TWINS
 
 
 def _value(value: object) -> object:
@@ -86,6 +86,7 @@ def check_twin(engine, name: str, base: dict) -> None:
     if list(insights.columns) == ["@timestamp", "@message"]:
         assert list(insights["@message"].sort_values()) == _messages(sql, engine)
     else:
+
         def squash(c: str) -> str:
             return c.lower().replace("_", "")
 
@@ -101,8 +102,12 @@ def test_twin_matches_sql_on_synthetic_data(synthetic, name):
 
 
 def test_synthetic_data_exercises_the_twins(synthetic):
-    nonempty = [n for n in TWINS if not _needs_missing_fields(n, synthetic)
-                and len(synthetic.query(n, **_params(n, synthetic, SYNTHETIC_PARAMS)))]
+    nonempty = [
+        n
+        for n in TWINS
+        if not _needs_missing_fields(n, synthetic)
+        and len(synthetic.query(n, **_params(n, synthetic, SYNTHETIC_PARAMS)))
+    ]
     assert len(nonempty) >= 15
 
 
