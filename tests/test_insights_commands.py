@@ -35,7 +35,9 @@ def test_fields_selects_and_accumulates(con):
 
 
 def test_fields_expression_with_alias(con):
-    result = run(con, 'fields bytes / packets as bpp | filter interfaceId = "eni-aaa" | sort bpp desc | display bpp')
+    result = run(
+        con, 'fields bytes / packets as bpp | filter interfaceId = "eni-aaa" | sort bpp desc | display bpp'
+    )
     assert list(result["bpp"]) == [150.0, 100.0, 80.0, 75.0]
 
 
@@ -46,7 +48,9 @@ def test_only_the_last_display_counts(con):
 
 
 def test_display_expression_alias(con):
-    result = run(con, 'filter interfaceId = "eni-bbb" | display dstPort, action = "REJECT" as rejected | sort dstPort')
+    result = run(
+        con, 'filter interfaceId = "eni-bbb" | display dstPort, action = "REJECT" as rejected | sort dstPort'
+    )
     assert records(result) == [(22, 1), (443, 0), (3389, 1), (8080, 0)]
 
 
@@ -98,7 +102,9 @@ def test_stats_aliases_on_keys_and_aggregates(con):
 
 
 def test_stats_item_reuses_earlier_alias(con):
-    assert records(run(con, "stats max(bytes) as hi, min(bytes) as lo, hi - lo as spread")) == [(3000, 60, 2940)]
+    assert records(run(con, "stats max(bytes) as hi, min(bytes) as lo, hi - lo as spread")) == [
+        (3000, 60, 2940)
+    ]
 
 
 def test_stats_arithmetic_on_aggregates(con):
@@ -106,9 +112,9 @@ def test_stats_arithmetic_on_aggregates(con):
 
 
 def test_two_stats_and_filter_between(con):
-    assert records(run(con, "stats count(*) as n by interfaceId | stats max(n) as most, sum(n) as total")) == [
-        (4, 10)
-    ]
+    assert records(
+        run(con, "stats count(*) as n by interfaceId | stats max(n) as most, sum(n) as total")
+    ) == [(4, 10)]
     query = "stats count(*) as n by interfaceId | filter n > 3 | stats count(*) as busy"
     assert records(run(con, query)) == [(2,)]
 
@@ -157,7 +163,12 @@ def test_sort_by_and_order_by(con):
 def test_sort_strings_naturally(con):
     result = run(con, "stats count(*) by srcAddr | sort srcAddr | display srcAddr")
     assert list(result["srcAddr"].fillna("<missing>")) == [
-        "10.0.1.5", "10.0.2.7", "198.51.100.4", "203.0.113.9", "2001:db8::1", "<missing>",
+        "10.0.1.5",
+        "10.0.2.7",
+        "198.51.100.4",
+        "203.0.113.9",
+        "2001:db8::1",
+        "<missing>",
     ]
 
 
@@ -179,15 +190,22 @@ def test_limit_between_commands_then_filter(con):
 
 def test_parse_glob_flow_log_record(con):
     stars = " ".join(["*"] * 14)
-    query = (f'parse @message "{stars}" as v, acct, eni, src, dst, sp, dp, pr, pk, byt, st, en, ac, ls '
-             "| filter dp = 22 | display src, dp")
+    query = (
+        f'parse @message "{stars}" as v, acct, eni, src, dst, sp, dp, pr, pk, byt, st, en, ac, ls '
+        "| filter dp = 22 | display src, dp"
+    )
     assert records(run(con, query)) == [("198.51.100.4", "22"), ("10.0.1.5", "22")]
 
 
 def test_parse_glob_non_matching_records_keep_no_value(con):
-    query = 'filter interfaceId = "eni-bbb" | parse srcAddr "10.0.*.*" as third, fourth | display srcAddr, third'
+    query = (
+        'filter interfaceId = "eni-bbb" | parse srcAddr "10.0.*.*" as third, fourth | display srcAddr, third'
+    )
     assert records(run(con, query)) == [
-        ("10.0.2.7", "2"), ("10.0.2.7", "2"), ("198.51.100.4", None), ("203.0.113.9", None),
+        ("10.0.2.7", "2"),
+        ("10.0.2.7", "2"),
+        ("198.51.100.4", None),
+        ("203.0.113.9", None),
     ]
 
 
@@ -197,8 +215,10 @@ def test_parse_regex_named_groups(con):
 
 
 def test_parse_chained(con):
-    query = 'parse @message "* * * * *" as v, acct, eni, src, rest | parse src "*.*.*.*" as a, b, c, d ' \
-            '| filter interfaceId = "eni-aaa" | stats count(*) by a, d'
+    query = (
+        'parse @message "* * * * *" as v, acct, eni, src, rest | parse src "*.*.*.*" as a, b, c, d '
+        '| filter interfaceId = "eni-aaa" | stats count(*) by a, d'
+    )
     assert records(run(con, query)) == [("10", "5", 4)]
 
 
@@ -241,13 +261,18 @@ def test_system_fields(con):
     result = run(con, "filter srcPort = 40001 | display @logStream, @log, @ingestionTime, @timestamp, @ptr")
     stream, log, ingestion, timestamp, ptr = records(result)[0]
     assert (stream, log, ingestion, timestamp) == (
-        "eni-aaa-all", f"{ACCOUNT}:/aws/vpc/flowlogs", (T0 + 50) * 1000, ts(T0)
+        "eni-aaa-all",
+        f"{ACCOUNT}:/aws/vpc/flowlogs",
+        (T0 + 50) * 1000,
+        ts(T0),
     )
     assert len(ptr) == 32
 
 
 def test_discovered_names_and_time_aliases(con):
-    result = run(con, "filter srcPort = 40001 | display version, accountId, start, startTime, end, endTime, logStatus")
+    result = run(
+        con, "filter srcPort = 40001 | display version, accountId, start, startTime, end, endTime, logStatus"
+    )
     assert records(result) == [(2, ACCOUNT, T0, T0, T0 + 50, T0 + 50, "OK")]
 
 

@@ -95,8 +95,10 @@ def value(con, expression: str, row: str = "srcPort = 40001"):
     ],
 )
 def test_scalar_function(con, expression, expected):
-    assert value(con, expression) == pytest.approx(expected) if isinstance(expected, float) else (
-        value(con, expression) == expected
+    assert (
+        value(con, expression) == pytest.approx(expected)
+        if isinstance(expected, float)
+        else (value(con, expression) == expected)
     )
 
 
@@ -126,12 +128,16 @@ def test_now_is_the_query_time_in_seconds(con):
 def test_ip_functions_give_false_on_nodata_records(con):
     result = run(con, 'filter isIpv4InSubnet(srcAddr, "10.0.0.0/8") | stats count(*) as n')
     assert records(result) == [(6,)]
-    result = run(con, 'filter logStatus = "NODATA" | display isValidIp(srcAddr) as ok, isPrivateIP(srcAddr) as p')
+    result = run(
+        con, 'filter logStatus = "NODATA" | display isValidIp(srcAddr) as ok, isPrivateIP(srcAddr) as p'
+    )
     assert records(result) == [(0, 0)]
 
 
 def test_boolean_values_are_one_and_zero(con):
-    result = run(con, 'filter interfaceId = "eni-aaa" | fields dstPort = 443 as https | stats sum(https) as n')
+    result = run(
+        con, 'filter interfaceId = "eni-aaa" | fields dstPort = 443 as https | stats sum(https) as n'
+    )
     assert records(result) == [(2,)]
 
 

@@ -101,6 +101,7 @@ class CommandsMixin:
         self.schema = schema
         self.stats_count += 1
         self.output = [name for name, _ in keys] + [name for name, _ in aggregates]
+        self.parsed = []
         order: list[exp.Ordered] = []
         for name, _ in keys:
             column = schema[name]
@@ -172,7 +173,7 @@ class CommandsMixin:
             )
             columns.append(exp.alias_(value, sql_name))
             self.schema[alias] = Column(sql_name, STR)
-            self.output.append(alias)
+            self.parsed.append(alias)
         self.stage(exp.select("*", *columns))
 
     def cmd_dedup(self: Compiler, command: ast.Dedup) -> None:

@@ -120,6 +120,7 @@ class Compiler(CommandsMixin):
         self.order: list[exp.Ordered] | None = None
         self.stats_count = 0
         self.output: list[str] = []
+        self.parsed: list[str] = []
         self.display: ast.Fields | None = None
         self.limit: int | None = None
         self.pending_limit: int | None = None
@@ -441,7 +442,8 @@ class Compiler(CommandsMixin):
             for item in self.display.items:
                 projections.append((item.name, as_value(self.expr(item.expr))))
         else:
-            names = self.output if (self.output or self.stats_count) else ["@timestamp", "@message"]
+            names = self.output if (self.output or self.stats_count) else self.parsed
+            names = names or ["@timestamp", "@message"]
             for name in dict.fromkeys(names):
                 projections.append((name, as_value(self.resolve(ast.Field(name, text=name)))))
         select = exp.select(
