@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import insights_data
 import pandas as pd
 import pytest
 from insights_data import records, run
 
-import insights_data
 from flowkit.engines.insights import parse_insights
 
 GUIDE_1 = (

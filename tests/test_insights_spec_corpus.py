@@ -227,7 +227,7 @@ def test_48_two_stats(con):
 
 def test_49_second_stats_groups_by_a_carried_timestamp(con):
     result = run(con, CORPUS[49])
-    assert list(result.columns)[0] == "dateceil(@t, 10m)"
+    assert result.columns[0] == "dateceil(@t, 10m)"
     # 5-minute bins T0, T0+1h, T0+2h, T0+2h05; a boundary is its own ceiling, T0+2h05 rises to T0+2h10
     hours = [(t.value // 10**9 - T0) / 3600 for t in result["dateceil(@t, 10m)"]]
     assert hours == [0, 1, 2, 2 + 10 / 60]
