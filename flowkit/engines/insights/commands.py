@@ -142,15 +142,14 @@ class CommandsMixin:
         self.sorted_or_limited = True
 
     def cmd_parse(self: Compiler, command: ast.Parse) -> None:
-        from flowkit.engines.insights.compiler import Column, rewrite_groups
+        from flowkit.engines.insights.compiler import Column
 
         source = string(self.expr(command.source))
         if command.is_regex:
-            pattern = rewrite_groups(command.pattern, named_only=True)
+            regex = self.regex(command.pattern, named_only=True)
         else:
-            pattern = glob_to_regex(command.pattern)
+            regex = exp.Literal.string(glob_to_regex(command.pattern))
         groups = [f"g{i}" for i in range(len(command.aliases))]
-        regex = exp.Literal.string(pattern)
         extract = exp.Anonymous(
             this="regexp_extract",
             expressions=[source, regex, exp.Array(expressions=[exp.Literal.string(g) for g in groups])],

@@ -81,6 +81,7 @@ class Compiled:
     types: list[str]
     notes: list[str] = field(default_factory=list)
     udfs: set[str] = field(default_factory=set)
+    regexes: list[str] = field(default_factory=list)
 
 
 def paren(sql: exp.Expression) -> exp.Expression:
@@ -127,6 +128,7 @@ class Compiler(CommandsMixin):
         self.sorted_or_limited = False
         self.notes: list[str] = []
         self.udfs: set[str] = set()
+        self.regexes: list[str] = []
         self.agg_ctx: dict[str, Typed] | None = None
         self.in_aggregate = False
         self.found_aggregate = False
@@ -223,8 +225,14 @@ class Compiler(CommandsMixin):
     def pattern(self, node: ast.Expr, value: Typed) -> exp.Expression:
         """A regex argument: a /regex/ literal or a string."""
         if isinstance(node, ast.Regex):
-            return exp.Literal.string(rewrite_groups(node.pattern))
+            return self.regex(node.pattern)
         return string(value)
+
+    def regex(self, pattern: str, named_only: bool = False) -> exp.Literal:
+        """A regex literal for RE2 (recorded, so the runner can check it compiles)."""
+        rewritten = rewrite_groups(pattern, named_only)
+        self.regexes.append(rewritten)
+        return exp.Literal.string(rewritten)
 
     # --- expressions -------------------------------------------------------------------------------
 
@@ -260,9 +268,17 @@ class Compiler(CommandsMixin):
     def binary(self, node: ast.Binary) -> Typed:
         op = node.op
         if op in ("and", "or"):
-            left, right = boolean(self.expr(node.left)), boolean(self.expr(node.right))
+            operands: list[ast.Expr] = []
+            pending: list[ast.Expr] = [node]
+            while pending:  # flatten a chain of the same operator (no recursion on long conditions)
+                item = pending.pop()
+                if isinstance(item, ast.Binary) and item.op == op:
+                    pending.extend((item.right, item.left))
+                else:
+                    operands.append(item)
+            terms = [paren(boolean(self.expr(item))) for item in operands]
             builder = exp.and_ if op == "and" else exp.or_
-            return Typed(builder(paren(left), paren(right)), BOOL)
+            return Typed(builder(*terms), BOOL)
         if op in ("+", "-", "*", "/", "%", "^"):
             left, right = num(self.expr(node.left)), num(self.expr(node.right))
             if op in ("/", "%"):
@@ -291,7 +307,7 @@ class Compiler(CommandsMixin):
             self.note("`!~` is read as `not like /regex/`; CloudWatch does not document `!~`.")
         text = string(left)
         if isinstance(node.right, ast.Regex):
-            test = call("regexp_matches", text, exp.Literal.string(rewrite_groups(node.right.pattern)))
+            test = call("regexp_matches", text, self.regex(node.right.pattern))
         elif node.op in ("=~", "!~"):
             test = call("regexp_matches", text, string(self.expr(node.right)))
         else:
@@ -464,6 +480,7 @@ class Compiler(CommandsMixin):
             [t.type for _, t in projections],
             self.notes,
             self.udfs,
+            self.regexes,
         )
 
     def with_base(self, select: exp.Select) -> exp.Select:

@@ -75,7 +75,12 @@ def parse_insights(query: str) -> ast.Query:
     """
     if not isinstance(query, str):
         raise InsightsSyntaxError(str(query), 0, "a query string", type(query).__name__)
-    return _Parser(query).query()
+    try:
+        return _Parser(query).query()
+    except RecursionError:
+        raise InsightsSyntaxError(
+            query, 0, "a query that nests parentheses less deeply (it is too deeply nested)"
+        )
 
 
 class _Parser:

@@ -69,7 +69,10 @@ def compile_query(
     start_ms, end_ms = to_epoch_ms(start, "start"), to_epoch_ms(end, "end")
     if start_ms is not None and end_ms is not None and start_ms > end_ms:
         raise InsightsQueryError(f"the time range is empty: start {start!r} is after end {end!r}")
-    return Compiler(query, fields, table=table, start_ms=start_ms, end_ms=end_ms).compile(tree)
+    try:
+        return Compiler(query, fields, table=table, start_ms=start_ms, end_ms=end_ms).compile(tree)
+    except RecursionError:
+        raise InsightsQueryError("the query is too deeply nested to compile; split long conditions") from None
 
 
 def register_udfs(con: duckdb.DuckDBPyConnection, names: set[str]) -> None:
@@ -87,6 +90,19 @@ def register_udfs(con: duckdb.DuckDBPyConnection, names: set[str]) -> None:
         except duckdb.Error as exc:  # already registered on this connection
             if "already" not in str(exc):
                 raise
+
+
+def check_regexes(con: duckdb.DuckDBPyConnection, patterns: list[str]) -> None:
+    """Compile each regex of the query with DuckDB's RE2 first, to name the one that is not valid."""
+    for pattern in dict.fromkeys(patterns):
+        try:
+            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as exc:
+            reason = str(exc).split("\n")[0].split("Error: ")[-1]
+            raise InsightsQueryError(
+                f"the regex /{pattern}/ is not valid for RE2, the linear-time engine flowkit runs regexes with "
+                f"(it has no look-around and no back-references, like CloudWatch's engines): {reason}"
+            ) from None
 
 
 def run_insights(
@@ -124,6 +140,7 @@ def run_insights(
         fields = table_fields(con, table)
     compiled = compile_query(query, fields, start=start, end=end, table=table)
     register_udfs(con, compiled.udfs)
+    check_regexes(con, compiled.regexes)
     try:
         table_result = con.sql(compiled.sql).to_arrow_table()
     except duckdb.Error as exc:

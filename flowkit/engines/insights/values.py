@@ -224,8 +224,10 @@ def sort_keys(value: Typed, descending: bool) -> list[exp.Ordered]:
         is_null = exp.Is(this=value.sql, expression=exp.Null())
         numeric = try_double(value.sql)
         is_number = exp.Not(this=exp.Is(this=numeric, expression=exp.Null()))
-        ordered = [exp.Ordered(this=t, desc=descending, nulls_first=False)
-                   for t in (is_number, numeric, natural_key(value.sql))]
+        ordered = [
+            exp.Ordered(this=t, desc=descending, nulls_first=False)
+            for t in (is_number, numeric, natural_key(value.sql))
+        ]
         return [exp.Ordered(this=is_null, desc=False, nulls_first=False), *ordered]
     if value.type == NULL:
         return []
