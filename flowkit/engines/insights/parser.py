@@ -80,7 +80,7 @@ def parse_insights(query: str) -> ast.Query:
     except RecursionError:
         raise InsightsSyntaxError(
             query, 0, "a query that nests parentheses less deeply (it is too deeply nested)"
-        )
+        ) from None
 
 
 class _Parser:
