@@ -272,3 +272,11 @@ def synthetic_frame(n: int = 3000, seed: int = 5) -> pd.DataFrame:
     for field in fields:
         frame[field.column] = frame[field.column].astype(field.pandas_dtype)
     return frame[[f.column for f in fields]]
+
+
+def write_log(frame: pd.DataFrame, path, log_format: str) -> None:
+    """Write records as an S3-style text flow-log file (a header line, then one record a line)."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(log_format + "\n")
+        for row in frame.astype(object).itertuples(index=False):
+            out.write(" ".join("-" if pd.isna(v) else str(v) for v in row) + "\n")
