@@ -14,6 +14,12 @@ from sqlglot import exp
 from flowkit.engines.insights import ast
 from flowkit.engines.insights.values import STR, Typed, as_value, boolean, sort_keys, string
 
+
+def select(*expressions: exp.Expression) -> exp.Select:
+    """A SELECT of these expressions (built directly: nothing is parsed from text)."""
+    return exp.Select(expressions=list(expressions))
+
+
 if TYPE_CHECKING:
     from flowkit.engines.insights.compiler import Compiler
 
@@ -40,7 +46,7 @@ class CommandsMixin:
         from flowkit.engines.insights.compiler import Column
 
         sql_name = self.new_name("c", name)
-        self.stage(exp.select("*", exp.alias_(value.sql, sql_name)))
+        self.stage(select(exp.Star(), exp.alias_(value.sql, sql_name)))
         self.schema[name] = Column(sql_name, value.type)
 
     def cmd_fields(self: Compiler, command: ast.Fields) -> None:
@@ -55,7 +61,7 @@ class CommandsMixin:
             self.output.append(item.name)
 
     def cmd_filter(self: Compiler, command: ast.Filter) -> None:
-        self.stage(exp.select("*").where(boolean(self.expr(command.condition))))
+        self.stage(select(exp.Star()).where(boolean(self.expr(command.condition)), copy=False))
 
     def cmd_stats(self: Compiler, command: ast.Stats) -> None:
         from flowkit.engines.insights.compiler import Column
@@ -94,10 +100,10 @@ class CommandsMixin:
                 sql_name = self.new_name(prefix, name)
                 columns.append(exp.alias_(value.sql, sql_name))
                 schema[name] = Column(sql_name, value.type)
-        select = exp.select(*columns)
+        query = select(*columns)
         if keys:
-            select = select.group_by(*[value.sql.copy() for _, value in keys])
-        self.stage(select)
+            query = query.group_by(*[value.sql.copy() for _, value in keys], copy=False)
+        self.stage(query)
         self.schema = schema
         self.stats_count += 1
         self.output = [name for name, _ in keys] + [name for name, _ in aggregates]
@@ -163,7 +169,7 @@ class CommandsMixin:
             ]
         )
         struct_name = self.new_name("p", "parse")
-        self.stage(exp.select("*", exp.alias_(matched, struct_name)))
+        self.stage(select(exp.Star(), exp.alias_(matched, struct_name)))
         columns = []
         for group, alias in zip(groups, command.aliases, strict=True):
             sql_name = self.new_name("c", alias)
@@ -173,20 +179,20 @@ class CommandsMixin:
             columns.append(exp.alias_(value, sql_name))
             self.schema[alias] = Column(sql_name, STR)
             self.parsed.append(alias)
-        self.stage(exp.select("*", *columns))
+        self.stage(select(exp.Star(), *columns))
 
     def cmd_dedup(self: Compiler, command: ast.Dedup) -> None:
         keys = [self.expr(f) for f in command.fields]
         window = exp.Window(
             this=exp.RowNumber(),
             partition_by=[k.sql for k in keys],
-            order=exp.Order(expressions=[o.copy() for o in self.current_order()]) or None,
+            order=exp.Order(expressions=list(self.current_order())) or None,
         )
         keep = exp.or_(
             exp.EQ(this=window, expression=exp.Literal.number(1)),
             *[exp.Is(this=k.sql.copy(), expression=exp.Null()) for k in keys],
         )
-        self.stage(exp.select("*").qualify(keep))
+        self.stage(select(exp.Star()).qualify(keep, copy=False))
 
 
 def glob_to_regex(glob: str) -> str:

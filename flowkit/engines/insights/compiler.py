@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from flowkit.engines.insights import ast
-from flowkit.engines.insights.commands import CommandsMixin
+from flowkit.engines.insights.commands import CommandsMixin, select
 from flowkit.engines.insights.errors import InsightsQueryError
 from flowkit.engines.insights.fields import SYSTEM_BY_LOWER, base_fields
 from flowkit.engines.insights.functions import call, check_known
@@ -155,7 +155,8 @@ class Compiler(CommandsMixin):
         """Add a stage reading the current relation."""
         self.counter += 1
         name = f"s{self.counter}"
-        self.stages.append((name, select.from_(self.current)))
+        select.set("from_", exp.From(this=exp.Table(this=exp.to_identifier(self.current))))
+        self.stages.append((name, select.sql(dialect="duckdb")))
         self.current = name
 
     def column(self, name: str) -> exp.Column:
@@ -360,8 +361,10 @@ class Compiler(CommandsMixin):
         """``@logStream = 'eni-x-all'`` as ``interface_id = 'eni-x'`` (same rows, pushed down)."""
         value = self._stream_literal(node)
         iface = self.schema.get("interfaceId")
-        if value is None or op != "=" or not value.endswith("-all") or iface is None:
+        if value is None or op != "=" or iface is None:
             return None
+        if not value.endswith("-all"):  # no stream name `<interface-id>-all` can equal it
+            return Typed(exp.false(), BOOL)
         if iface.sql_name not in self.base_sql:
             return None
         self.used.add(iface.sql_name)
@@ -439,8 +442,8 @@ class Compiler(CommandsMixin):
     def flush_limit(self) -> None:
         if self.pending_limit is None:
             return
-        select = exp.select("*").order_by(*[o.copy() for o in self.current_order()]).limit(self.pending_limit)
-        self.stage(select)
+        query = select(exp.Star()).order_by(*self.current_order(), copy=False)
+        self.stage(query.limit(self.pending_limit, copy=False))
         self.pending_limit = None
 
     def current_order(self) -> list[exp.Ordered]:
@@ -462,20 +465,20 @@ class Compiler(CommandsMixin):
             names = names or ["@timestamp", "@message"]
             for name in dict.fromkeys(names):
                 projections.append((name, as_value(self.resolve(ast.Field(name, text=name)))))
-        select = exp.select(
+        query = select(
             *[
                 exp.alias_(t.sql if t.type != NULL else exp.cast(exp.Null(), "VARCHAR"), f"o{i}")
                 for i, (_, t) in enumerate(projections)
             ]
-        ).from_(self.current)
+        )
+        query.set("from_", exp.From(this=exp.Table(this=exp.to_identifier(self.current))))
         order = self.current_order()
         if order:
-            select = select.order_by(*[o.copy() for o in order])
+            query = query.order_by(*order, copy=False)
         cap = min(self.pending_limit if self.pending_limit is not None else MAX_ROWS, MAX_ROWS)
-        select = select.limit(cap)
-        select = self.with_base(select)
+        query = query.limit(cap, copy=False)
         return Compiled(
-            select.sql(dialect="duckdb"),
+            self.with_stages(query.sql(dialect="duckdb")),
             [n for n, _ in projections],
             [t.type for _, t in projections],
             self.notes,
@@ -483,24 +486,21 @@ class Compiler(CommandsMixin):
             self.regexes,
         )
 
-    def with_base(self, select: exp.Select) -> exp.Select:
-        used = [b for b in self.base.values() if b.sql_name in self.used]
-        seen: set[str] = set()
-        columns = []
-        for b in used:
-            if b.sql_name not in seen:
-                seen.add(b.sql_name)
-                columns.append(exp.alias_(b.definition.copy(), b.sql_name))
-        if not columns:
-            columns = [exp.alias_(exp.Literal.number(1), "s_one")]
-        base = exp.select(*columns).from_(exp.to_table(self.table, dialect="duckdb"))
+    def with_stages(self, final: str) -> str:
+        """The whole statement: the base relation and every stage as CTEs, then ``final``.
+
+        Every piece is SQL that sqlglot generated from expressions; only the names of the CTEs
+        (``base``, ``s1``, ...) are joined in here.
+        """
+        used = {b.sql_name: b for b in self.base.values() if b.sql_name in self.used}
+        columns = [f"{b.sql} AS {name}" for name, b in used.items()] or ["1 AS s_one"]
+        table = exp.to_table(self.table).sql(dialect="duckdb")
+        base = f"SELECT {', '.join(columns)} FROM {table}"
         condition = self.time_range()
         if condition is not None:
-            base = base.where(condition)
-        select = select.with_("base", as_=base)
-        for name, stage in self.stages:
-            select = select.with_(name, as_=stage)
-        return select
+            base += f" WHERE {condition.sql(dialect='duckdb')}"
+        ctes = [f"base AS ({base})", *(f"{name} AS ({text})" for name, text in self.stages)]
+        return f"WITH {', '.join(ctes)} {final}"
 
     def time_range(self) -> exp.Expression | None:
         if self.start_ms is None and self.end_ms is None:

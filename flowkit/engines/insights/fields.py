@@ -13,8 +13,9 @@ System names match case-insensitively (the AWS guide writes ``@logstream``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
@@ -37,6 +38,7 @@ class BaseField:
     sql_name: str
     type: str
     definition: exp.Expression
+    sql: str = ""
 
 
 def _col(field: Field) -> exp.Column:
@@ -49,7 +51,13 @@ def _or_dash(field: Field) -> exp.Expression:
 
 
 def base_fields(fields: Sequence[Field]) -> dict[str, BaseField]:
-    """The Insights fields of records with these flow-log fields, by Insights name."""
+    """The Insights fields of records with these flow-log fields, by Insights name (cached: the
+    returned mapping is shared, do not change it)."""
+    return _base_fields(tuple(fields))
+
+
+@functools.lru_cache(maxsize=64)
+def _base_fields(fields: tuple[Field, ...]) -> dict[str, BaseField]:
     by_name = {f.name: f for f in fields}
     out: dict[str, BaseField] = {}
     for field in fields:
@@ -98,4 +106,4 @@ def base_fields(fields: Sequence[Field]) -> dict[str, BaseField]:
         ingestion = timestamp.copy()
     out["@ingestionTime"] = BaseField("@ingestionTime", "s_ingestiontime", NUM, ingestion)
     out["@ptr"] = BaseField("@ptr", "s_ptr", STR, exp.Anonymous(this="md5", expressions=[message.copy()]))
-    return out
+    return {name: replace(b, sql=b.definition.sql(dialect="duckdb")) for name, b in out.items()}
