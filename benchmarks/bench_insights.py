@@ -28,9 +28,9 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flowkit.engines.insights import run_insights  # noqa: E402
-from flowkit.engines.insights.run import compile_query  # noqa: E402
-from flowkit.schema import DEFAULT_FIELDS, FIELDS  # noqa: E402
+from flowkit.engines.insights import run_insights
+from flowkit.engines.insights.run import compile_query
+from flowkit.schema import DEFAULT_FIELDS, FIELDS
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
