@@ -30,11 +30,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# Eager (these modules import neither boto3 nor awswrangler). ``apply`` must be bound here: the
-# function shares its name with its module, and a lazy look-up would find the module instead.
+# Eager (these modules import neither boto3 nor awswrangler at import time). ``apply`` and ``sandbox``
+# must be bound here: each shares its name with its module, which would otherwise shadow it.
 from flowkit.aws.apply import ApplyResult, apply, describe_flow_logs
 from flowkit.aws.formats import NAMED_SETS, fields_up_to, log_format
 from flowkit.aws.plan import AwsCall, FlowLogPlan, plan_cloudwatch_flow_logs, plan_flow_logs
+from flowkit.aws.sandbox import Sandbox, is_sandbox, sandbox
 
 _EXPORTS: dict[str, str] = {
     "create_database": "flowkit.aws.athena",
@@ -42,9 +43,6 @@ _EXPORTS: dict[str, str] = {
     "run_query": "flowkit.aws.athena",
     "time_bounds": "flowkit.aws.athena",
     "run_insights": "flowkit.aws.logs",
-    "Sandbox": "flowkit.aws.sandbox",
-    "sandbox": "flowkit.aws.sandbox",
-    "is_sandbox": "flowkit.aws.sandbox",
     "load_policy": "flowkit.aws.policies",
 }
 
@@ -59,11 +57,16 @@ __all__ = [
     "log_format",
     "plan_cloudwatch_flow_logs",
     "plan_flow_logs",
+    "Sandbox",
+    "is_sandbox",
+    "sandbox",
     *_EXPORTS,
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'flowkit.aws' has no attribute {name!r}")

@@ -344,8 +344,10 @@ def plan_flow_logs(
     notes = [
         f"Files: {acct}_vpcflowlogs_{reg}_<flow-log-id>_<YYYYMMDDTHHmmZ>_<hash>{suffix}, "
         "one or more every 5 minutes.",
-        "If you own the bucket and may Get/PutBucketPolicy, AWS attaches the bucket policy below itself, "
-        "REPLACING any existing bucket policy; otherwise the bucket owner must add it.",
+        "Add the bucket policy below to the bucket (merge it with any existing statements). If the caller "
+        "also holds s3:PutBucketPolicy, AWS attaches it itself, REPLACING any existing bucket policy; "
+        "flowkit's enable-flow-logs policy leaves that right out on purpose (it would let its holder "
+        "rewrite the bucket's access).",
         "A flow log cannot be changed after creation: to change the format, delete it and create a new one.",
     ]
     if account_id is None:
@@ -368,7 +370,6 @@ def plan_flow_logs(
             "logs:CreateLogDelivery",
             "logs:DeleteLogDelivery",
             "s3:GetBucketPolicy",
-            "s3:PutBucketPolicy",
         ),
         cost_notes=(*_S3_COSTS, _INTERVAL_NOTE),
         notes=tuple(notes),

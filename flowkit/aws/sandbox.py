@@ -185,6 +185,7 @@ def sandbox(
     region: str = "us-east-1",
     bucket: str | None = None,
     log_group: str = "/flowkit/sandbox/vpc-flow-logs",
+    seed: int | None = 7,
 ) -> Iterator[Sandbox]:
     """Run AWS calls against moto in-process, with a fake account and network, until the block ends.
 
@@ -192,6 +193,8 @@ def sandbox(
         region: the fake Region.
         bucket: the flow-log bucket name (default ``flowkit-sandbox-<account>``).
         log_group: the CloudWatch Logs group created in the sandbox.
+        seed: seeds moto's ID generator so the fake IDs (VPC, flow logs, ...) are the same on every
+            run; ``None`` leaves them random.
 
     Yields:
         The sandbox: pass ``sb.session`` as ``boto3_session`` to flowkit's AWS functions.
@@ -211,6 +214,10 @@ def sandbox(
     patches, notes = _patches()
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock_aws())
+        if seed is not None:
+            from moto.moto_api._internal import mock_random
+
+            mock_random.seed(seed)
         for patch in patches:
             stack.enter_context(patch)
         session = boto3.Session(
