@@ -1,0 +1,473 @@
+"""Athena through awswrangler: the flow-log database and table, and questions with bound parameters.
+
+- :func:`create_database` / :func:`create_table` make the Glue database and the flow-log table
+  from flowkit's DDL (:func:`flowkit.ddl.athena_ddl`, partition projection by default). The table
+  is made either by running the DDL in Athena (``method="athena"``) or by registering the same
+  columns, partition keys and properties in Glue through ``wr.catalog.create_csv_table`` /
+  ``create_parquet_table`` (``method="glue"``). ``"auto"`` uses Glue in the sandbox (moto's Athena
+  does not register DDL tables in Glue) and Athena otherwise.
+- :func:`run_query` runs a question. ``:name`` placeholders are bound through awswrangler's own
+  qmark parameter binding (``ExecutionParameters``), never pasted into the text; ``start``/``end``
+  bound it by time so partitions are pruned; the query is time-limited, and FAILED / CANCELLED /
+  timed-out queries raise :class:`~flowkit.errors.AWSError` with Athena's reason. The result
+  frame's ``attrs["query"]`` holds the query ID, data scanned and its cost.
+
+Examples (notebook 01, in the sandbox)::
+
+    with flowkit.aws.sandbox() as sb:
+        flowkit.aws.create_database("flowkit", boto3_session=sb.session)
+        table = flowkit.aws.create_table(f"s3://{sb.bucket}/flowlogs/", database="flowkit",
+                                         boto3_session=sb.session)
+        table["partitions"]            # e.g. {'region': 'string', 'day': 'string'}
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from flowkit import schema
+from flowkit.aws import _clients, _sql
+from flowkit.errors import AWSError, QueryError
+
+__all__ = [
+    "QueryStats",
+    "create_database",
+    "create_table",
+    "create_table_from_ddl",
+    "projection_settings",
+    "run_query",
+    "table_from_ddl",
+    "time_bounds",
+    "wait_query",
+]
+
+_log = logging.getLogger(__name__)
+
+time_bounds = _sql.time_bounds
+
+#: Athena's price per TB scanned in most Regions (USD), billed per MB rounded up, 10 MB minimum.
+PRICE_PER_TB = 5.0
+_MB = 1024**2
+_TB = 1024**4
+
+
+@dataclass(frozen=True)
+class QueryStats:
+    """What one Athena query did and cost (from ``GetQueryExecution`` statistics)."""
+
+    query_execution_id: str
+    state: str
+    data_scanned_bytes: int
+    cost_usd: float
+    engine_ms: int | None
+    total_ms: int | None
+    output_location: str | None
+
+    def __str__(self) -> str:
+        return (
+            f"Athena query {self.query_execution_id}: {self.state}, scanned {self.data_scanned_bytes / _MB:.1f} MB, "
+            f"about USD {self.cost_usd:.4f}"
+        )
+
+
+def query_cost(data_scanned_bytes: int, price_per_tb: float = PRICE_PER_TB) -> float:
+    """Athena's charge for a query: per MB rounded up, 10 MB minimum, nothing if nothing was scanned.
+
+    Examples:
+        >>> round(query_cost(1), 8) == round(10 * 1024**2 / 1024**4 * 5.0, 8)
+        True
+    """
+    if data_scanned_bytes <= 0:
+        return 0.0
+    billed = max(math.ceil(data_scanned_bytes / _MB), 10) * _MB
+    return billed / _TB * price_per_tb
+
+
+def create_database(
+    database: str,
+    *,
+    description: str = "VPC flow logs (flowkit)",
+    exist_ok: bool = True,
+    boto3_session: Any = None,
+) -> None:
+    """Create the Glue database (kept as is when it exists and ``exist_ok``)."""
+    wr = _clients.wrangler()
+    try:
+        wr.catalog.create_database(
+            database, description=description, exist_ok=exist_ok, boto3_session=boto3_session
+        )
+    except Exception as exc:
+        raise AWSError(f"could not create Glue database {database!r}: {_clients.aws_reason(exc)}") from exc
+
+
+def table_from_ddl(ddl: str) -> dict[str, Any]:
+    """Read a ``CREATE EXTERNAL TABLE`` statement into what Glue needs.
+
+    Returns:
+        ``{"database", "table", "columns": {name: type}, "partitions": {name: type}, "location",
+        "file_format": "text"|"parquet", "sep", "parameters": {TBLPROPERTIES}}``.
+
+    Raises:
+        QueryError: if the text is not a CREATE TABLE statement with columns.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(ddl, read="athena")
+    except sqlglot.errors.ParseError as exc:
+        raise QueryError(f"the table DDL does not parse: {exc}") from None
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
+        raise QueryError("the table DDL is not a CREATE TABLE statement with a column list.")
+    table = tree.this.this
+    columns = {c.name: c.args["kind"].sql(dialect="hive").lower() for c in tree.this.expressions}
+    info: dict[str, Any] = {
+        "database": table.db or None,
+        "table": table.name,
+        "columns": columns,
+        "partitions": {},
+        "location": None,
+        "file_format": "text",
+        "sep": None,
+        "parameters": {},
+    }
+    for prop in tree.args["properties"].expressions if tree.args.get("properties") else []:
+        if isinstance(prop, exp.PartitionedByProperty):
+            info["partitions"] = {
+                c.name: c.args["kind"].sql(dialect="hive").lower() for c in prop.this.expressions
+            }
+        elif isinstance(prop, exp.LocationProperty):
+            info["location"] = prop.this.name
+        elif isinstance(prop, exp.RowFormatDelimitedProperty) and prop.args.get("fields"):
+            info["sep"] = prop.args["fields"].name
+        elif isinstance(prop, exp.FileFormatProperty) and "PARQUET" in prop.sql().upper():
+            info["file_format"] = "parquet"
+        elif type(prop) is exp.Property:
+            info["parameters"][prop.this.name] = prop.args["value"].name
+    return info
+
+
+def create_table(
+    location: str,
+    *,
+    database: str,
+    table: str = "vpc_flow_logs",
+    log_format: str | None = None,
+    file_format: str = "text",
+    partitioning: str = "projection",
+    method: str = "auto",
+    ddl_options: dict[str, Any] | None = None,
+    workgroup: str = "primary",
+    s3_output: str | None = None,
+    timeout: float = 300.0,
+    boto3_session: Any = None,
+) -> dict[str, Any]:
+    """Create the flow-log table from flowkit's DDL.
+
+    Args:
+        location: the S3 prefix the flow logs are delivered under (``s3://bucket/prefix/``).
+        database: the Glue database (see :func:`create_database`).
+        table: the table name.
+        log_format: the flow log's format (``None``: AWS's default); columns follow its order.
+        file_format: ``"text"`` or ``"parquet"``.
+        partitioning: ``"projection"`` (default), ``"hive"`` or ``"none"``.
+        method: ``"athena"`` runs the DDL; ``"glue"`` registers the same definition through
+            awswrangler's catalog functions; ``"auto"`` picks Glue in the sandbox, Athena otherwise.
+        ddl_options: further keyword arguments for :func:`flowkit.ddl.athena_ddl`.
+        workgroup: Athena workgroup (``method="athena"``).
+        s3_output: Athena results location (``method="athena"``).
+        timeout: seconds to wait for the DDL query.
+        boto3_session: the session (default: the boto3 credential chain).
+
+    Returns:
+        The definition (:func:`table_from_ddl`) plus ``"ddl"``, ``"method"`` and, with Athena,
+        ``"query"`` (:class:`QueryStats`).
+
+    Raises:
+        AWSError: when AWS refuses or the DDL query fails (with Athena's reason).
+    """
+    from flowkit.ddl import athena_ddl
+
+    ddl = athena_ddl(
+        log_format=log_format,
+        location=location,
+        file_format=file_format,
+        partitioning=partitioning,
+        table=table,
+        database=database,
+        **(ddl_options or {}),
+    )
+    return create_table_from_ddl(
+        ddl,
+        database=database,
+        method=method,
+        workgroup=workgroup,
+        s3_output=s3_output,
+        timeout=timeout,
+        boto3_session=boto3_session,
+    )
+
+
+def create_table_from_ddl(
+    ddl: str,
+    *,
+    database: str,
+    method: str = "auto",
+    workgroup: str = "primary",
+    s3_output: str | None = None,
+    timeout: float = 300.0,
+    boto3_session: Any = None,
+) -> dict[str, Any]:
+    """Create a table from a ``CREATE EXTERNAL TABLE`` statement, in Athena or straight in Glue.
+
+    See :func:`create_table` for the arguments and the result.
+    """
+    from flowkit.aws.sandbox import is_sandbox
+
+    if method not in ("auto", "athena", "glue"):
+        raise QueryError(f"method must be 'auto', 'athena' or 'glue', not {method!r}.")
+    session = _clients.session(boto3_session)
+    if method == "auto":
+        method = "glue" if is_sandbox(session) else "athena"
+    info = table_from_ddl(ddl) | {"ddl": ddl, "method": method}
+    table = info["table"]
+    location = info["location"]
+    if method == "athena":
+        stats = _execute(ddl, [], database, workgroup, s3_output, timeout, session)
+        info["query"] = stats
+        return info
+    wr = _clients.wrangler()
+    params = dict(info["parameters"])
+    skip = params.pop("skip.header.line.count", None)
+    projection = projection_settings(params)
+    common = {
+        "database": database,
+        "table": info["table"],
+        "path": location,
+        "columns_types": info["columns"],
+        "partitions_types": info["partitions"],
+        "parameters": {
+            k: v for k, v in params.items() if not k.startswith(("projection.", "storage.location"))
+        },
+        "athena_partition_projection_settings": projection or None,
+        "mode": "overwrite",
+        "boto3_session": session,
+    }
+    if not location:
+        raise QueryError("the table DDL has no LOCATION.")
+    try:
+        if info["file_format"] == "parquet":
+            wr.catalog.create_parquet_table(**common)
+        else:
+            wr.catalog.create_csv_table(
+                **common,
+                sep=info["sep"] or " ",
+                compression="gzip",
+                skip_header_line_count=int(skip) if skip else None,
+            )
+        _reconcile_parameters(database, table, info["parameters"], session)
+    except Exception as exc:
+        raise AWSError(f"could not create Glue table {database}.{table}: {_clients.aws_reason(exc)}") from exc
+    return info
+
+
+_PROJECTION_KEYS = {
+    "type": "projection_types",
+    "range": "projection_ranges",
+    "values": "projection_values",
+    "interval": "projection_intervals",
+    "digits": "projection_digits",
+    "format": "projection_formats",
+}
+
+
+def projection_settings(parameters: dict[str, str]) -> dict[str, Any]:
+    """awswrangler's ``athena_partition_projection_settings`` from ``projection.*`` table properties.
+
+    Examples:
+        >>> projection_settings({"projection.enabled": "true", "projection.day.type": "date"})
+        {'projection_types': {'day': 'date'}}
+    """
+    if parameters.get("projection.enabled", "false").lower() != "true":
+        return {}
+    settings: dict[str, Any] = {}
+    for key, value in parameters.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "projection" and parts[2] in _PROJECTION_KEYS:
+            settings.setdefault(_PROJECTION_KEYS[parts[2]], {})[parts[1]] = value
+    if "storage.location.template" in parameters:
+        settings["projection_storage_location_template"] = parameters["storage.location.template"]
+    return settings
+
+
+def _reconcile_parameters(database: str, table: str, wanted: dict[str, str], session: Any) -> None:
+    """Make the Glue table's properties exactly the DDL's (awswrangler rewrites a few, e.g. formats)."""
+    glue = _clients.client("glue", session)
+    current = glue.get_table(DatabaseName=database, Name=table)["Table"]
+    params = dict(current.get("Parameters", {}))
+    if all(params.get(k) == v for k, v in wanted.items()):
+        return
+    params.update(wanted)
+    keep = ("Name", "Description", "Owner", "Retention", "StorageDescriptor", "PartitionKeys", "TableType")
+    table_input = {k: current[k] for k in keep if k in current} | {"Parameters": params}
+    glue.update_table(DatabaseName=database, TableInput=table_input)
+
+
+def _execute(
+    sql: str,
+    values: list[str],
+    database: str | None,
+    workgroup: str,
+    s3_output: str | None,
+    timeout: float,
+    session: Any,
+) -> QueryStats:
+    """Start a query through awswrangler (qmark binding) and wait, at most ``timeout`` seconds."""
+    wr = _clients.wrangler()
+    try:
+        query_id = wr.athena.start_query_execution(
+            sql,
+            database=database,
+            s3_output=s3_output,
+            workgroup=workgroup,
+            params=values or None,
+            paramstyle="qmark",
+            boto3_session=session,
+        )
+    except Exception as exc:
+        raise AWSError(f"Athena refused the query: {_clients.aws_reason(exc)}") from exc
+    return wait_query(query_id, timeout=timeout, boto3_session=session)
+
+
+def wait_query(
+    query_execution_id: str, *, timeout: float = 300.0, poll_interval: float = 1.0, boto3_session: Any = None
+) -> QueryStats:
+    """Wait for an Athena query to finish, at most ``timeout`` seconds (then it is stopped).
+
+    Raises:
+        AWSError: if the query ends FAILED or CANCELLED (with Athena's reason), or times out.
+    """
+    athena = _clients.client("athena", boto3_session)
+    deadline = time.monotonic() + timeout
+    delay = min(0.2, poll_interval)
+    while True:
+        execution = athena.get_query_execution(QueryExecutionId=query_execution_id)["QueryExecution"]
+        status = execution["Status"]
+        state = status["State"]
+        if state in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            break
+        if time.monotonic() >= deadline:
+            athena.stop_query_execution(QueryExecutionId=query_execution_id)
+            raise AWSError(
+                f"Athena query {query_execution_id} did not finish within {timeout:g} s (state {state}); "
+                "it was stopped. Bound it by time (start=/end=) or raise timeout=."
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, poll_interval)
+    if state != "SUCCEEDED":
+        reason = (
+            status.get("StateChangeReason")
+            or status.get("AthenaError", {}).get("ErrorMessage")
+            or "no reason"
+        )
+        raise AWSError(f"Athena query {query_execution_id} {state}: {reason}")
+    stats = execution.get("Statistics", {})
+    scanned = int(stats.get("DataScannedInBytes", 0))
+    return QueryStats(
+        query_execution_id=query_execution_id,
+        state=state,
+        data_scanned_bytes=scanned,
+        cost_usd=query_cost(scanned),
+        engine_ms=stats.get("EngineExecutionTimeInMillis"),
+        total_ms=stats.get("TotalExecutionTimeInMillis"),
+        output_location=execution.get("ResultConfiguration", {}).get("OutputLocation"),
+    )
+
+
+def run_query(
+    sql: str,
+    *,
+    database: str,
+    params: dict[str, Any] | None = None,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    table: str = "vpc_flow_logs",
+    partitions: list[str] | None = None,
+    workgroup: str = "primary",
+    s3_output: str | None = None,
+    timeout: float = 300.0,
+    boto3_session: Any = None,
+) -> pd.DataFrame:
+    """Run an Athena question and return its result as a typed DataFrame.
+
+    Args:
+        sql: Athena SQL with ``:name`` placeholders.
+        database: the Glue database.
+        params: values for the placeholders (bound as execution parameters, never formatted in).
+        start: keep records whose ``start`` is at or after this (UTC datetime or ISO string).
+        end: ... and before this. With either, the table is filtered on its time partition keys.
+        table: the flow-log table the time bounds apply to.
+        partitions: the table's partition keys (default: read from Glue when bounding by time).
+        workgroup: Athena workgroup.
+        s3_output: where Athena writes results (default: the workgroup's or awswrangler's bucket).
+        timeout: seconds before the query is stopped and AWSError raised.
+        boto3_session: the session (default: the boto3 credential chain).
+
+    Returns:
+        The result; flow-log columns get flowkit's dtypes (as the local engine returns them).
+        ``frame.attrs["query"]`` is a dict of :class:`QueryStats` (ID, data scanned, cost).
+
+    Raises:
+        ParameterError: on missing/unknown/unbindable parameters or a bad time window.
+        AWSError: when the query fails, is cancelled or times out (with Athena's reason).
+    """
+    session = _clients.session(boto3_session)
+    params = dict(params or {})
+    if start is not None or end is not None:
+        if partitions is None:
+            partitions = _partition_keys(database, table, session)
+        sql, extra = _sql.bound_by_time(sql, table, partitions, start, end)
+        params |= extra
+    text, values = _sql.to_qmark(sql, params)
+    stats = _execute(text, values, database, workgroup, s3_output, timeout, session)
+    wr = _clients.wrangler()
+    try:
+        frame = wr.athena.get_query_results(stats.query_execution_id, boto3_session=session)
+    except Exception as exc:
+        raise AWSError(
+            f"could not read the results of {stats.query_execution_id}: {_clients.aws_reason(exc)}"
+        ) from exc
+    frame = typed(frame)
+    frame.attrs["query"] = asdict(stats)
+    _log.info("%s", stats)
+    return frame
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give flow-log columns flowkit's dtypes (``Int32`` ports, Arrow strings), as the local engine does."""
+    out = frame.copy()
+    for column in out.columns:
+        field = schema.BY_COLUMN.get(str(column))
+        if field is None:
+            continue
+        try:
+            out[column] = out[column].astype(field.pandas_dtype)
+        except (TypeError, ValueError):  # an aggregate that reuses the name: keep awswrangler's type
+            continue
+    return out
+
+
+def _partition_keys(database: str, table: str, session: Any) -> list[str]:
+    glue = _clients.client("glue", session)
+    try:
+        found = glue.get_table(DatabaseName=database, Name=table)["Table"]
+    except Exception as exc:
+        raise AWSError(f"cannot read table {database}.{table} from Glue: {_clients.aws_reason(exc)}") from exc
+    return [key["Name"] for key in found.get("PartitionKeys", [])]
