@@ -6,7 +6,7 @@ take. :func:`bound_by_time` wraps the flow-log table in a filtered subquery (par
 the record's ``start``) so Athena prunes partitions; its bounds are placeholders too.
 
 Examples:
-    >>> to_qmark("SELECT * FROM t WHERE action = :action AND dstport = :port", {"action": "REJECT", "port": 22})
+    >>> to_qmark("SELECT * FROM t WHERE action = :a AND dstport = :port", {"a": "REJECT", "port": 22})
     ('SELECT * FROM t WHERE action = ? AND dstport = ?', ["'REJECT'", '22'])
 """
 
@@ -53,7 +53,8 @@ def sql_literal(name: str, value: Any) -> str:
     if value is None:
         raise ParameterError(f"parameter {name!r} is None: give a value (NULL cannot be bound).")
     raise ParameterError(
-        f"parameter {name!r}: {type(value).__name__} values cannot be bound; use str, int, float, date or datetime."
+        f"parameter {name!r}: {type(value).__name__} values cannot be bound; "
+        "use str, int, float, date or datetime."
     )
 
 
@@ -218,7 +219,7 @@ def bound_by_time(
         params["_fk_start"] = int(lo.timestamp())
     if hi is not None:
         conditions.append('"start" < :_fk_end')
-        params["_fk_end"] = int(math.ceil(hi.timestamp()))
+        params["_fk_end"] = math.ceil(hi.timestamp())
     try:
         tree = sqlglot.parse_one(sql, read="athena")
     except sqlglot.errors.ParseError as exc:

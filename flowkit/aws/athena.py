@@ -72,8 +72,8 @@ class QueryStats:
 
     def __str__(self) -> str:
         return (
-            f"Athena query {self.query_execution_id}: {self.state}, scanned {self.data_scanned_bytes / _MB:.1f} MB, "
-            f"about USD {self.cost_usd:.4f}"
+            f"Athena query {self.query_execution_id}: {self.state}, "
+            f"scanned {self.data_scanned_bytes / _MB:.1f} MB, about USD {self.cost_usd:.4f}"
         )
 
 
