@@ -31,7 +31,18 @@ _EXPORTS: dict[str, str] = {
     "propose_allowlist": "flowkit.baseline",
     "compare_periods": "flowkit.baseline",
 }
-_SUBMODULES = ("schema", "read", "simulate", "engines", "queries", "ddl", "aws", "enrich", "baseline", "plots")
+_SUBMODULES = (
+    "schema",
+    "read",
+    "simulate",
+    "engines",
+    "queries",
+    "ddl",
+    "aws",
+    "enrich",
+    "baseline",
+    "plots",
+)
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 

@@ -85,3 +85,7 @@ class ApplyError(AWSError):
             made = ", ".join(f"{c['kind']} {c['id']}" for c in self.created)
             message = f"{message} Created before the failure (still in place): {made}."
         super().__init__(message)
+
+
+class IpRangesError(FlowkitError):
+    """An AWS ``ip-ranges.json`` document does not parse or does not have the published shape."""
