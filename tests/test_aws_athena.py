@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 
 import flowkit.aws as fa
 from flowkit.aws import _clients, _sql, athena
-from flowkit.errors import AWSError, ParameterError, QueryError
+from flowkit.errors import AWSError, ParameterError, PlanError, QueryError
 
 # A projection table as in AWS's Athena guide (non-Hive layout), standing in for flowkit.ddl's output.
 DOC_DDL = """CREATE EXTERNAL TABLE IF NOT EXISTS `flowkit`.`vpc_flow_logs` (
@@ -78,16 +78,73 @@ def test_ddl_through_athena_is_run_as_a_query(sb):
     assert execution["StatementType"] == "DDL"
 
 
-def test_create_table_uses_flowkits_ddl(sb):
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"file_format": "parquet", "hive_compatible": True, "per_hour": True}],
+    ids=["text-plain-daily", "parquet-hive-hourly"],
+)
+def test_table_for_plan_registers_flowkits_ddl_in_glue(sb, options):
     pytest.importorskip("flowkit.ddl", reason="flowkit/ddl.py (engine helper) has not landed on main yet")
-    location = f"s3://{sb.bucket}/flowlogs/"
-    info = fa.create_table(
-        location, database="flowkit", log_format=fa.log_format(version=5), boto3_session=sb.session
+    fmt = fa.log_format("security")
+    plan = fa.plan_flow_logs(
+        [sb.vpc_id], f"s3://{sb.bucket}/flowlogs/", log_format=fmt, boto3_session=sb.session, **options
     )
+    info = fa.table_for_plan(plan, database="flowkit", boto3_session=sb.session)
+    assert info["ddl"].startswith("CREATE EXTERNAL TABLE")
     table = sb.session.client("glue").get_table(DatabaseName="flowkit", Name="vpc_flow_logs")["Table"]
-    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == list(info["columns"])
-    assert table["Parameters"]["projection.enabled"] == "true"
-    assert [k["Name"] for k in table["PartitionKeys"]] == list(info["partitions"])
+    columns = {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
+    assert columns == info["columns"]
+    assert list(columns)[:3] == [
+        "version",
+        "account_id",
+        "interface_id",
+    ]  # format order: text is read by position
+    assert {k["Name"]: k["Type"] for k in table["PartitionKeys"]} == info["partitions"]
+    projection = {k: v for k, v in table["Parameters"].items() if k.startswith(("projection.", "storage."))}
+    assert projection == {k: v for k, v in info["parameters"].items() if k != "skip.header.line.count"}
+    assert projection["projection.enabled"] == "true"
+    assert f"/{sb.account_id}" in projection["storage.location.template"] or (
+        "aws-account-id=${aws-account-id}" in projection["storage.location.template"]
+    )
+    # a time-bounded query on this table prunes on its own partition keys
+    sb.queue_athena_result(pd.DataFrame({"n": [1]}))
+    frame = fa.run_query(
+        "SELECT count(*) AS n FROM vpc_flow_logs",
+        database="flowkit",
+        start="2024-05-01T00:00:00Z",
+        end="2024-05-01T06:00:00Z",
+        s3_output=sb.athena_output,
+        boto3_session=sb.session,
+    )
+    sent = _execution(sb, frame.attrs["query"]["query_execution_id"])["Query"]
+    assert ('"day" >= ?' in sent) != ('"year" = ?' in sent)
+
+
+def test_table_for_a_cloudwatch_plan_is_refused(sb):
+    plan = fa.plan_cloudwatch_flow_logs([sb.vpc_id], sb.log_group, boto3_session=sb.session)
+    with pytest.raises(PlanError, match="CloudWatch Logs"):
+        fa.table_for_plan(plan, database="flowkit", boto3_session=sb.session)
+
+
+def test_glue_keeps_hyphenated_hive_keys_and_only_the_ddls_properties(sb):
+    ddl = """CREATE EXTERNAL TABLE `flowkit`.`hive_t` (`version` int, `end` bigint)
+    PARTITIONED BY (`aws-account-id` string, `year` string) STORED AS PARQUET LOCATION 's3://b-1/AWSLogs/'
+    TBLPROPERTIES ('projection.enabled'='true', 'projection.aws-account-id.type'='enum',
+    'projection.aws-account-id.values'='123456789012', 'projection.year.type'='integer',
+    'projection.year.range'='2021,2099',
+    'storage.location.template'='s3://b-1/AWSLogs/aws-account-id=${aws-account-id}/year=${year}');"""
+    athena.create_table_from_ddl(ddl, database="flowkit", boto3_session=sb.session)
+    table = sb.session.client("glue").get_table(DatabaseName="flowkit", Name="hive_t")["Table"]
+    assert [k["Name"] for k in table["PartitionKeys"]] == ["aws-account-id", "year"]
+    projected = sorted(k for k in table["Parameters"] if k.startswith("projection."))
+    assert projected == [
+        "projection.aws-account-id.type",
+        "projection.aws-account-id.values",
+        "projection.enabled",
+        "projection.year.range",
+        "projection.year.type",
+    ]  # awswrangler's sanitised copies (projection.aws_account_id.*) are removed
+    assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
 
 
 def test_query_binds_parameters_and_returns_typed_frame_with_cost(sb):

@@ -10,7 +10,8 @@ Names (``import flowkit.aws`` needs neither boto3 nor the network; the AWS modul
   boto3_session=None)`` -> DataFrame (flowkit.aws.apply).
 - ``log_format(*sets_or_fields, version=None)``, ``fields_up_to(version)``, ``NAMED_SETS``
   (flowkit.aws.formats).
-- ``create_database``, ``create_table``, ``run_query``, ``time_bounds`` (flowkit.aws.athena).
+- ``create_database``, ``create_table``, ``table_for_plan`` (flowkit.aws.glue, also in flowkit.aws.athena);
+  ``run_query``, ``time_bounds`` (flowkit.aws.athena).
 - ``run_insights(query, log_groups, *, start=None, end=None, ...)`` (flowkit.aws.logs).
 - ``sandbox()`` (flowkit.aws.sandbox): moto in-process with a fake VPC, bucket and log group.
 - ``load_policy(name, ...)`` (flowkit.aws.policies): the least-privilege IAM policies in flowkit/policies/.
@@ -38,8 +39,9 @@ from flowkit.aws.plan import AwsCall, FlowLogPlan, plan_cloudwatch_flow_logs, pl
 from flowkit.aws.sandbox import Sandbox, is_sandbox, sandbox
 
 _EXPORTS: dict[str, str] = {
-    "create_database": "flowkit.aws.athena",
-    "create_table": "flowkit.aws.athena",
+    "create_database": "flowkit.aws.glue",
+    "create_table": "flowkit.aws.glue",
+    "table_for_plan": "flowkit.aws.glue",
     "run_query": "flowkit.aws.athena",
     "time_bounds": "flowkit.aws.athena",
     "run_insights": "flowkit.aws.logs",

@@ -34,8 +34,15 @@ import pandas as pd
 
 from flowkit import schema
 from flowkit.aws import _clients, _sql
-from flowkit.aws.glue import _reconcile_parameters, projection_settings, table_from_ddl
-from flowkit.errors import AWSError, QueryError
+from flowkit.aws.glue import (
+    create_database,
+    create_table,
+    create_table_from_ddl,
+    projection_settings,
+    table_for_plan,
+    table_from_ddl,
+)
+from flowkit.errors import AWSError
 
 __all__ = [
     "QueryStats",
@@ -44,6 +51,7 @@ __all__ = [
     "create_table_from_ddl",
     "projection_settings",
     "run_query",
+    "table_for_plan",
     "table_from_ddl",
     "time_bounds",
     "wait_query",
@@ -89,147 +97,6 @@ def query_cost(data_scanned_bytes: int, price_per_tb: float = PRICE_PER_TB) -> f
         return 0.0
     billed = max(math.ceil(data_scanned_bytes / _MB), 10) * _MB
     return billed / _TB * price_per_tb
-
-
-def create_database(
-    database: str,
-    *,
-    description: str = "VPC flow logs (flowkit)",
-    exist_ok: bool = True,
-    boto3_session: Any = None,
-) -> None:
-    """Create the Glue database (kept as is when it exists and ``exist_ok``)."""
-    wr = _clients.wrangler()
-    try:
-        wr.catalog.create_database(
-            database, description=description, exist_ok=exist_ok, boto3_session=boto3_session
-        )
-    except Exception as exc:
-        raise AWSError(f"could not create Glue database {database!r}: {_clients.aws_reason(exc)}") from exc
-
-
-def create_table(
-    location: str,
-    *,
-    database: str,
-    table: str = "vpc_flow_logs",
-    log_format: str | None = None,
-    file_format: str = "text",
-    partitioning: str = "projection",
-    method: str = "auto",
-    ddl_options: dict[str, Any] | None = None,
-    workgroup: str = "primary",
-    s3_output: str | None = None,
-    timeout: float = 300.0,
-    boto3_session: Any = None,
-) -> dict[str, Any]:
-    """Create the flow-log table from flowkit's DDL.
-
-    Args:
-        location: the S3 prefix the flow logs are delivered under (``s3://bucket/prefix/``).
-        database: the Glue database (see :func:`create_database`).
-        table: the table name.
-        log_format: the flow log's format (``None``: AWS's default); columns follow its order.
-        file_format: ``"text"`` or ``"parquet"``.
-        partitioning: ``"projection"`` (default), ``"hive"`` or ``"none"``.
-        method: ``"athena"`` runs the DDL; ``"glue"`` registers the same definition through
-            awswrangler's catalog functions; ``"auto"`` picks Glue in the sandbox, Athena otherwise.
-        ddl_options: further keyword arguments for :func:`flowkit.ddl.athena_ddl`.
-        workgroup: Athena workgroup (``method="athena"``).
-        s3_output: Athena results location (``method="athena"``).
-        timeout: seconds to wait for the DDL query.
-        boto3_session: the session (default: the boto3 credential chain).
-
-    Returns:
-        The definition (:func:`table_from_ddl`) plus ``"ddl"``, ``"method"`` and, with Athena,
-        ``"query"`` (:class:`QueryStats`).
-
-    Raises:
-        AWSError: when AWS refuses or the DDL query fails (with Athena's reason).
-    """
-    from flowkit.ddl import athena_ddl
-
-    ddl = athena_ddl(
-        log_format=log_format,
-        location=location,
-        file_format=file_format,
-        partitioning=partitioning,
-        table=table,
-        database=database,
-        **(ddl_options or {}),
-    )
-    return create_table_from_ddl(
-        ddl,
-        database=database,
-        method=method,
-        workgroup=workgroup,
-        s3_output=s3_output,
-        timeout=timeout,
-        boto3_session=boto3_session,
-    )
-
-
-def create_table_from_ddl(
-    ddl: str,
-    *,
-    database: str,
-    method: str = "auto",
-    workgroup: str = "primary",
-    s3_output: str | None = None,
-    timeout: float = 300.0,
-    boto3_session: Any = None,
-) -> dict[str, Any]:
-    """Create a table from a ``CREATE EXTERNAL TABLE`` statement, in Athena or straight in Glue.
-
-    See :func:`create_table` for the arguments and the result.
-    """
-    from flowkit.aws.sandbox import is_sandbox
-
-    if method not in ("auto", "athena", "glue"):
-        raise QueryError(f"method must be 'auto', 'athena' or 'glue', not {method!r}.")
-    session = _clients.session(boto3_session)
-    if method == "auto":
-        method = "glue" if is_sandbox(session) else "athena"
-    info = table_from_ddl(ddl) | {"ddl": ddl, "method": method}
-    table = info["table"]
-    location = info["location"]
-    if method == "athena":
-        stats = _execute(ddl, [], database, workgroup, s3_output, timeout, session)
-        info["query"] = stats
-        return info
-    wr = _clients.wrangler()
-    params = dict(info["parameters"])
-    skip = params.pop("skip.header.line.count", None)
-    projection = projection_settings(params)
-    common = {
-        "database": database,
-        "table": info["table"],
-        "path": location,
-        "columns_types": info["columns"],
-        "partitions_types": info["partitions"],
-        "parameters": {
-            k: v for k, v in params.items() if not k.startswith(("projection.", "storage.location"))
-        },
-        "athena_partition_projection_settings": projection or None,
-        "mode": "overwrite",
-        "boto3_session": session,
-    }
-    if not location:
-        raise QueryError("the table DDL has no LOCATION.")
-    try:
-        if info["file_format"] == "parquet":
-            wr.catalog.create_parquet_table(**common)
-        else:
-            wr.catalog.create_csv_table(
-                **common,
-                sep=info["sep"] or " ",
-                compression="gzip",
-                skip_header_line_count=int(skip) if skip else None,
-            )
-        _reconcile_parameters(database, table, info["parameters"], session)
-    except Exception as exc:
-        raise AWSError(f"could not create Glue table {database}.{table}: {_clients.aws_reason(exc)}") from exc
-    return info
 
 
 def _execute(
