@@ -90,6 +90,10 @@ def test_bad_interval_is_refused(interval):
         ([VPC], "my-flow-logs", "must be s3://"),
         ([VPC], "s3://My_Bucket/", "not a valid S3 bucket"),
         ([VPC], "s3://my-flow-logs/AWSLogs/x", "AWSLogs"),
+        ([VPC], "s3://my-flow-logs/it's/", "S3 prefix"),
+        ([VPC], "s3://my-flow-logs/a b/", "S3 prefix"),
+        ([VPC], "s3://my-flow-logs/a//b/", "S3 prefix"),
+        (["vpc-0abc1234'; --"], "s3://my-flow-logs/", "not a VPC"),
     ],
 )
 def test_bad_input_names_the_problem(ids, destination, match):

@@ -40,6 +40,7 @@ _RESOURCE_TYPES = (  # ID prefix -> CreateFlowLogs ResourceType (longest prefix 
 _TRANSIT = ("TransitGateway", "TransitGatewayAttachment")
 _ID = re.compile(r"^(vpc|subnet|eni|tgw|tgw-attach)-[0-9a-f]{8,17}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PREFIX = re.compile(r"^([A-Za-z0-9!_.*()=-]+(/[A-Za-z0-9!_.*()=-]+)*)?$")
 _FILE_FORMATS = {"plain-text": "plain-text", "text": "plain-text", "parquet": "parquet"}
 
 _S3_COSTS = (
@@ -156,6 +157,11 @@ def parse_s3_destination(destination: str) -> tuple[str, str, str]:
     if not _BUCKET.match(bucket):
         raise PlanError(f"{bucket!r} in {destination!r} is not a valid S3 bucket name.")
     prefix = prefix.strip("/")
+    if not _PREFIX.match(prefix):
+        raise PlanError(
+            f"S3 prefix {prefix!r} in {destination!r}: use letters, digits and ! - _ . * ( ) = / only "
+            "(no spaces, quotes or empty folders)."
+        )
     if "AWSLogs" in prefix.split("/"):
         raise PlanError(f"the S3 prefix {prefix!r} may not contain the folder 'AWSLogs' (AWS reserves it).")
     return partition, bucket, f"{prefix}/" if prefix else ""
