@@ -173,3 +173,19 @@ def test_describe_errors_become_aws_errors(monkeypatch):
     monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: ec2)
     with stub, pytest.raises(AWSError, match="UnauthorizedOperation: You are not authorized"):
         fa.describe_flow_logs(["vpc-0aaaaaaaaaaaaaaaa"], boto3_session=session)
+
+
+def test_an_existing_flow_log_made_elsewhere_with_other_spacing_is_recognised(aws):
+    session, vpc, _ = aws
+    session.client("ec2").create_flow_logs(
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination="arn:aws:s3:::flow-logs-bucket",
+        LogFormat="${srcaddr}  ${dstaddr} ${dstport}",
+        MaxAggregationInterval=60,
+    )
+    plan = fa.plan_flow_logs([vpc], "s3://flow-logs-bucket", log_format="${srcaddr} ${dstaddr} ${dstport}")
+    result = fa.apply(plan, boto3_session=session)
+    assert result.created == [] and [e["resource_id"] for e in result.existing] == [vpc]
