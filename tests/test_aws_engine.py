@@ -11,7 +11,7 @@ import flowkit
 import flowkit.aws as fa
 from flowkit.aws import athena
 from flowkit.engines.aws import AwsEngine, connect_aws
-from flowkit.errors import FlowkitError, ParameterError, QueryError
+from flowkit.errors import AWSError, FlowkitError, ParameterError, QueryError
 from tests.test_aws_athena import DOC_DDL
 
 
@@ -124,3 +124,8 @@ def test_connect_aws_settings():
         connect_aws(logs="/g").sql("SELECT 1")
     with pytest.raises(FlowkitError, match="not both"):
         flowkit.connect("data/sample", athena="db")
+
+
+def test_sandbox_query_without_a_queued_result_says_what_to_do(engine):
+    with pytest.raises(AWSError, match=r"queue the result first with sb\.queue_athena_result"):
+        engine.sql("SELECT count(*) AS n FROM vpc_flow_logs")

@@ -50,6 +50,7 @@ __all__ = [
     "create_table",
     "create_table_from_ddl",
     "projection_settings",
+    "results",
     "run_query",
     "table_for_plan",
     "table_from_ddl",
@@ -216,17 +217,33 @@ def run_query(
         params |= extra
     text, values = _sql.to_qmark(sql, params)
     stats = _execute(text, values, database, workgroup, s3_output, timeout, session)
-    wr = _clients.wrangler()
-    try:
-        frame = wr.athena.get_query_results(stats.query_execution_id, boto3_session=session)
-    except Exception as exc:
-        raise AWSError(
-            f"could not read the results of {stats.query_execution_id}: {_clients.aws_reason(exc)}"
-        ) from exc
-    frame = typed(frame)
-    frame.attrs["query"] = asdict(stats)
+    frame = results(stats, session)
+    frame.attrs["query"] = asdict(stats) | {"sql": text, "parameters": values}
     _log.info("%s", stats)
     return frame
+
+
+def results(stats: QueryStats, boto3_session: Any = None) -> pd.DataFrame:
+    """The typed result of a finished query, read by awswrangler from Athena's CSV output.
+
+    Raises:
+        AWSError: when the result cannot be read (in the sandbox: no result was queued).
+    """
+    from flowkit.aws.sandbox import is_sandbox
+
+    wr = _clients.wrangler()
+    try:
+        frame = wr.athena.get_query_results(stats.query_execution_id, boto3_session=boto3_session)
+    except Exception as exc:
+        hint = (
+            " In the sandbox moto never runs SQL: queue the result first with sb.queue_athena_result(frame)."
+            if is_sandbox(boto3_session)
+            else ""
+        )
+        raise AWSError(
+            f"could not read the results of {stats.query_execution_id}: {_clients.aws_reason(exc)}.{hint}"
+        ) from exc
+    return typed(frame)
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -171,7 +171,7 @@ class AwsEngine:
             ParameterError: on a missing, unknown or invalid parameter or time bound.
             AWSError: when the query fails, is cancelled or times out (with Athena's reason).
         """
-        from flowkit.aws import _clients, athena
+        from flowkit.aws import athena
 
         kinds = params.pop("_kinds", None)
         text, values = self._prepare(query, params, start, end, kinds)
@@ -179,10 +179,7 @@ class AwsEngine:
         stats = athena._execute(
             text, values, target.database, target.workgroup, target.s3_output, self.timeout, self.session
         )
-        wr = _clients.wrangler()
-        frame = athena.typed(
-            wr.athena.get_query_results(stats.query_execution_id, boto3_session=self.session)
-        )
+        frame = athena.results(stats, self.session)
         frame.attrs["query"] = {**stats.__dict__, "sql": text, "parameters": values}
         self.last_query = frame.attrs["query"]
         return frame
