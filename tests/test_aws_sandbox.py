@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 
+import flowkit
 import flowkit.aws as fa
 from flowkit.cli import main
+from flowkit.errors import PlanError, RecordParseError
 
 
 def test_sandbox_says_it_is_one_and_has_its_fake_network():
@@ -156,3 +159,56 @@ def test_enable_cloudwatch_in_sandbox_creates_role_and_flow_log(capsys):
     assert "existing log-group /flowkit/sandbox/vpc-flow-logs" in out
     assert "created  iam-role arn:aws:iam::123456789012:role/flowkit-flow-logs-delivery" in out
     assert "cloud-watch-logs" in out and "SUCCESS" in out
+
+
+def _delivery_file(directory, name, records):
+    header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    path = directory / name
+    path.write_bytes(gzip.compress(("\n".join([header, *records]) + "\n").encode()))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("options", "folder"),
+    [
+        ({}, "flowlogs/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/"),
+        (
+            {"hive_compatible": True, "per_hour": True},
+            "flowlogs/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/"
+            "year=2024/month=05/day=01/hour=10/",
+        ),
+    ],
+)
+def test_deliver_puts_files_where_the_flow_log_writes_and_the_reader_reads_them(tmp_path, options, folder):
+    records = [
+        "2 999999999999 eni-0a1b2c3d 10.0.1.10 52.95.1.1 49152 443 6 10 840 1714557600 1714557660 ACCEPT OK",
+        "2 999999999999 eni-0a1b2c3d 203.0.113.9 10.0.1.10 40000 22 6 1 40 1714557600 1714557660 REJECT OK",
+    ]
+    src = _delivery_file(
+        tmp_path, "999999999999_vpcflowlogs_eu-west-1_fl-0aaaa_20240501T1010Z_0a1b2c3d.log.gz", records
+    )
+    with fa.sandbox() as sb:
+        plan = fa.plan_flow_logs(
+            [sb.vpc_id], f"s3://{sb.bucket}/flowlogs/", boto3_session=sb.session, **options
+        )
+        (fl_id,) = fa.apply(plan, boto3_session=sb.session).flow_log_ids
+        (url,) = sb.deliver(plan, tmp_path)
+        assert url == (
+            f"s3://{sb.bucket}/{folder}123456789012_vpcflowlogs_us-east-1_{fl_id}_20240501T1010Z_0a1b2c3d.log.gz"
+        )
+        body = sb.session.client("s3").get_object(Bucket=sb.bucket, Key=url.split("/", 3)[3])["Body"].read()
+        assert body == src.read_bytes()
+        frame = flowkit.read_flow_logs(f"s3://{sb.bucket}/flowlogs/", boto3_session=sb.session)
+        assert frame["dstport"].tolist() == [443, 22]
+        assert frame["action"].tolist() == ["ACCEPT", "REJECT"]
+
+
+def test_deliver_refuses_files_that_are_not_deliveries_and_other_buckets(tmp_path):
+    bad = _delivery_file(tmp_path, "flows.log.gz", [])
+    with fa.sandbox() as sb:
+        plan = fa.plan_flow_logs([sb.vpc_id], f"s3://{sb.bucket}/flowlogs/", boto3_session=sb.session)
+        with pytest.raises(RecordParseError, match=r"flows\.log\.gz: not a flow-log delivery file name"):
+            sb.deliver(plan, [bad])
+        other = fa.plan_flow_logs([sb.vpc_id], "s3://some-other-bucket/", boto3_session=sb.session)
+        with pytest.raises(PlanError, match="deliver"):
+            sb.deliver(other, [bad])
