@@ -13,7 +13,11 @@ Names (``import flowkit.aws`` needs neither boto3 nor the network; the AWS modul
 - ``create_database``, ``create_table``, ``table_for_plan`` (flowkit.aws.glue, also in flowkit.aws.athena);
   ``run_query``, ``time_bounds`` (flowkit.aws.athena).
 - ``run_insights(query, log_groups, *, start=None, end=None, ...)`` (flowkit.aws.logs).
-- ``sandbox()`` (flowkit.aws.sandbox): moto in-process with a fake VPC, bucket and log group.
+- ``sandbox()`` (flowkit.aws.sandbox): moto in-process with a fake VPC, subnets, ENIs, bucket and log
+  group; ``sb.deliver(plan, files)`` puts flow-log files where the flow log would write them and
+  ``sb.queue_athena_result(frame)`` sets what the next Athena query returns (moto runs no SQL).
+- ``flowkit.connect(athena="db[.table]", logs="group", boto3_session=...)`` (flowkit.engines.aws): the
+  AWS engine with the local engine's ``.sql()``, ``.query()`` and ``.insights()``.
 - ``load_policy(name, ...)`` (flowkit.aws.policies): the least-privilege IAM policies in flowkit/policies/.
 
 The notebook flow::
@@ -24,6 +28,12 @@ The notebook flow::
                                           boto3_session=sb.session)
         result = flowkit.aws.apply(plan, boto3_session=sb.session)
         flowkit.aws.describe_flow_logs([sb.vpc_id], boto3_session=sb.session)
+        # the Athena table for what this flow log delivers (Glue table in the sandbox)
+        flowkit.aws.create_database("flowkit", boto3_session=sb.session)
+        table = flowkit.aws.table_for_plan(plan, database="flowkit", boto3_session=sb.session)
+        print(table["ddl"])
+
+With a real account, pass a real ``boto3.Session()`` instead of ``sb.session``: the same calls act on it.
 """
 
 from __future__ import annotations
