@@ -84,6 +84,9 @@ def test_records_come_back_typed_like_the_local_engine(stubbed):
         pd.Timestamp("2024-05-01 10:00:05", tz="UTC"),
         pd.Timestamp("2024-05-01 10:01:00.250", tz="UTC"),
     ]
+    # the local Insights engine's dtypes: UTC datetimes, Int32 ports, Int64 counters, Arrow strings
+    assert str(frame["@timestamp"].dtype) == "datetime64[us, UTC]"
+    assert str(frame["srcAddr"].dtype) == "string" and frame["srcAddr"].dtype.storage == "pyarrow"
     assert str(frame["dstPort"].dtype) == "Int32" and str(frame["bytes"].dtype) == "Int64"
     assert frame["dstPort"].tolist()[0] == 443 and pd.isna(frame["dstPort"].iloc[1])
     assert pd.isna(frame["srcAddr"].iloc[1])  # '-' is null, as in the reader

@@ -173,7 +173,7 @@ def _typed(name: str, values: pd.Series) -> pd.Series:
     text = values.astype("string")
     present = text.dropna()
     if name in ("@timestamp", "@ingestionTime") or (len(present) and present.str.match(_TIMESTAMP).all()):
-        return pd.to_datetime(text, format="ISO8601", utc=True).astype("datetime64[ms, UTC]")
+        return pd.to_datetime(text, format="ISO8601", utc=True)
     field = schema.BY_INSIGHTS.get(name)
     if field is not None:
         if field.is_numeric:
