@@ -102,7 +102,7 @@ def analyse(
     patterns = _rank(patterns)
     # renumber patterns by rank
     order = np.empty(len(patterns), dtype=np.int64)
-    order[patterns["pattern"].to_numpy()] = np.arange(len(patterns))
+    order[patterns["pattern"].to_numpy(dtype=np.int64)] = np.arange(len(patterns))
     pattern = np.where(pattern >= 0, order[np.maximum(pattern, 0)] if len(order) else -1, -1)
     patterns["pattern"] = np.arange(len(patterns))
     patterns = _add_samples(patterns, flows, conv.row, pattern, inventory, samples)
