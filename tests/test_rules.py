@@ -109,7 +109,8 @@ def test_network_firewall_rules_are_valid_suricata(allowlist, inventory):
     text = network_firewall_rules(allowlist, inventory=inventory)
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     parsed = [idstools.rule.parse(line) for line in lines]
-    assert all(rule is not None for rule in parsed), [x for x, r in zip(lines, parsed, strict=True) if r is None]
+    bad = [x for x, r in zip(lines, parsed, strict=True) if r is None]
+    assert not bad, bad
     sids = [rule.sid for rule in parsed]
     assert len(set(sids)) == len(sids) and all(rule.rev == 1 for rule in parsed)
     assert [r.action for r in parsed[:-2]] == ["pass"] * (len(parsed) - 2)
