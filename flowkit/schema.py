@@ -168,7 +168,7 @@ DEFAULT_FORMAT: str = " ".join(f"${{{name}}}" for name in DEFAULT_FIELDS)
 ACTIONS = ("ACCEPT", "REJECT")
 LOG_STATUSES = ("OK", "NODATA", "SKIPDATA")
 
-_TOKEN = re.compile(r"\$\{([^}]*)\}")
+_TOKEN = re.compile(r"\$\{([^}$\s]*)\}")
 
 
 def get_field(name: str) -> Field:

@@ -14,7 +14,11 @@ OUTPUT_CHOICES = ("table", "csv", "json")
 def add_output_argument(parser: argparse.ArgumentParser) -> None:
     """Add the shared ``--output table|csv|json`` option."""
     parser.add_argument(
-        "--output", "-o", choices=OUTPUT_CHOICES, default="table", help="how to print the result (default: table)"
+        "--output",
+        "-o",
+        choices=OUTPUT_CHOICES,
+        default="table",
+        help="how to print the result (default: table)",
     )
 
 
@@ -30,3 +34,18 @@ def print_frame(frame: pd.DataFrame, output: str = "table", *, file: TextIO | No
     else:
         with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
             print(frame.to_string(index=False), file=out)
+
+
+def default_data() -> str:
+    """The bundled sample (data/sample in a checkout), the default --data of the commands."""
+    from pathlib import Path
+
+    from flowkit.errors import FlowkitError
+
+    for candidate in (
+        Path.cwd() / "data" / "sample",
+        Path(__file__).resolve().parents[2] / "data" / "sample",
+    ):
+        if candidate.is_dir():
+            return str(candidate)
+    raise FlowkitError("no --data given and no bundled sample (data/sample) found; pass --data PATH.")
