@@ -223,3 +223,19 @@ def test_everything_explained_gives_an_empty_result(baseline):
         warnings.simplefilter("ignore", AllowlistWarning)
         patterns = find_unexpected(baseline, {"rules": [{"name": "all"}]})
     assert patterns.empty and "score" in patterns.columns
+
+
+def test_unexpected_command(tmp_path, capsys, later):
+    from flowkit.cli import main
+
+    data = tmp_path / "flows.parquet"
+    later.to_parquet(data)
+    allowlist = tmp_path / "allowlist.yaml"
+    propose_allowlist(make_flows(seed=1), vpc_cidrs=VPC).save(allowlist)
+    assert main(["unexpected", "--data", str(data), "--allowlist", str(allowlist), "--output", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("pattern,kind,source,destination,ports")
+    assert len(lines) == 6 and "45.77.12.34" in "".join(lines)
+    bad = _write(tmp_path, "rules:\n  - {name: r, ports: ['9-1']}\n")
+    assert main(["unexpected", "--data", str(data), "--allowlist", str(bad)]) == 2
+    assert "wrong way round" in capsys.readouterr().err

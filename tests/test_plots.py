@@ -115,3 +115,45 @@ def test_empty_data_still_draws():
     empty = make_flows(hours=1).iloc[0:0]
     ax = plots.plot_rejected_by_source(empty)
     assert "no data" in [t.get_text() for t in ax.texts]
+
+
+def test_report_command_writes_every_figure(tmp_path, later):
+    from flowkit.cli import main
+
+    data = tmp_path / "flows.parquet"
+    later.to_parquet(data)
+    allowlist = tmp_path / "allowlist.yaml"
+    propose_allowlist(make_flows(seed=1), vpc_cidrs=VPC).save(allowlist)
+    out = tmp_path / "report"
+    assert (
+        main(
+            [
+                "report",
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--allowlist",
+                str(allowlist),
+                "--vpc-cidr",
+                "10.0.0.0/16",
+            ]
+        )
+        == 0
+    )
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted(
+        [
+            "traffic_bytes.png",
+            "traffic_flows.png",
+            "top_talkers.png",
+            "top_external_destinations.png",
+            "ports.png",
+            "hour_port_heatmap.png",
+            "rejected_by_source.png",
+            "flow_graph.png",
+            "allowlist_residual.png",
+        ]
+    )
+    assert all((out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in written)
+    assert main(["report", "--data", str(data), "--out", str(out), "--top", "0"]) == 2
