@@ -180,18 +180,33 @@ class Resolver:
         self.tags = {key: dict(value) for key, value in (tags or {}).items()}
         codes = pd.Index(conv.addresses, dtype=object).get_indexer(inventory["address"].astype(object))
         self.inventory = inventory.assign(code=codes)
+        self._owned: dict[str, dict[str, np.ndarray]] = {}
+        for column in ("interface_id", "subnet_id", "instance_id"):
+            if column in inventory:
+                rows = self.inventory[(self.inventory["code"] >= 0) & self.inventory[column].notna()]
+                self._owned[column] = {
+                    str(key): group.to_numpy() for key, group in rows.groupby(column)["code"]
+                }
+        table = conv.table
+        self._direction = table["direction"].cat.codes.to_numpy()
+        self._protocol = table["protocol"].to_numpy()
+        self._port = table["service_port"].to_numpy()
+        self._client = table["client_code"].to_numpy()
+        self._server = table["server_code"].to_numpy()
         self._cache: dict[Endpoint, np.ndarray | None] = {}
 
     def _by(self, column: str, values: tuple[str, ...]) -> np.ndarray:
-        rows = self.inventory[self.inventory[column].isin(values)]
         mask = np.zeros(len(self.conv.addresses), dtype=bool)
-        mask[rows["code"][rows["code"] >= 0].to_numpy()] = True
+        owned = self._owned.get(column, {})
+        for value in values:
+            if value in owned:
+                mask[owned[value]] = True
         return mask
 
     def _tagged(self, wanted: tuple[str, ...], where: str) -> np.ndarray:
         if not self.tags:
             raise AllowlistError(
-                f"{where}: a 'tag' source needs tags: pass tags={{eni-or-instance-id: {{Key: Value}}}}}}}}"
+                f"{where}: a 'tag' source needs tags: pass tags={{eni-or-instance-id: {{Key: Value}}}}"
             )
         ids = [key for key, tags in self.tags.items() if any(f"{k}={v}" in wanted for k, v in tags.items())]
         return self._by("interface_id", tuple(ids)) | self._by("instance_id", tuple(ids))
@@ -242,36 +257,41 @@ class Resolver:
         self._cache[endpoint] = mask
         return mask
 
-    def rule_mask(self, rule: Rule) -> np.ndarray:
-        """Per conversation, whether ``rule`` explains it."""
-        table = self.conv.table
+    def rule_mask(self, rule: Rule, rows: np.ndarray | None = None) -> np.ndarray:
+        """Whether ``rule`` explains each conversation (or each of the conversations ``rows``)."""
         where = f"{self.allowlist.source} rule {rule.name!r}"
-        hit = np.ones(len(table), dtype=bool)
+        pick = (lambda values: values) if rows is None else (lambda values: values[rows])
+        hit = np.ones(len(self._port) if rows is None else len(rows), dtype=bool)
         if rule.direction != "any":
-            hit &= (table["direction"] == rule.direction).to_numpy()
+            hit &= pick(self._direction) == DIRECTIONS.index(rule.direction)
         if rule.protocols:
-            hit &= np.isin(table["protocol"].to_numpy(), rule.protocols)
+            hit &= np.isin(pick(self._protocol), rule.protocols)
         if rule.ports:
-            port = table["service_port"].to_numpy()
-            in_range = np.zeros(len(table), dtype=bool)
+            port = pick(self._port)
+            in_range = np.zeros(len(hit), dtype=bool)
             for lo, hi in rule.ports:
                 in_range |= (port >= lo) & (port <= hi)
             hit &= in_range
         source = self.mask(rule.source, f"{where} source")
         if source is not None:
-            hit &= source[table["client_code"].to_numpy()]
+            hit &= source[pick(self._client)]
         destination = self.mask(rule.destination, f"{where} destination")
         if destination is not None:
-            hit &= destination[table["server_code"].to_numpy()]
+            hit &= destination[pick(self._server)]
         return hit
 
 
 def match_rules(conv: Conversations, resolver: Resolver, rules: list[Rule]) -> np.ndarray:
-    """Per conversation, the index of the first rule that explains it, -1 for none."""
+    """Per conversation, the index of the first rule that explains it, -1 for none.
+
+    Each rule is only evaluated on the conversations no earlier rule explained.
+    """
     matched = np.full(len(conv.table), -1, dtype=np.int32)
+    open_rows = np.arange(len(conv.table))
     for i, rule in enumerate(rules):
-        open_ = matched < 0
-        if not open_.any():
+        if not len(open_rows):
             break
-        matched[open_ & resolver.rule_mask(rule)] = i
+        hit = resolver.rule_mask(rule, open_rows)
+        matched[open_rows[hit]] = i
+        open_rows = open_rows[~hit]
     return matched

@@ -112,28 +112,33 @@ def analyse(
 def _group(table: pd.DataFrame, unexpected: np.ndarray, fanout: int) -> tuple[np.ndarray, pd.DataFrame]:
     """Group unexpected conversations: port fan-out, host sweeps, many sources, then one by one."""
     pattern = np.full(len(table), -1, dtype=np.int64)
-    rest = table[unexpected].copy()
+    rest = table.loc[unexpected, ["client_code", "server_code", "service_port", "protocol"]].copy()
     rest["_conv"] = np.flatnonzero(unexpected)
-    groups = []
     plans = (
-        ("port-scan", ["client", "server", "protocol"], "service_port"),
-        ("host-sweep", ["client", "service_port", "protocol"], "server"),
-        ("many-sources", ["server", "service_port", "protocol"], "client"),
+        ("port-scan", ["client_code", "server_code", "protocol"], "service_port"),
+        ("host-sweep", ["client_code", "service_port", "protocol"], "server_code"),
+        ("many-sources", ["server_code", "service_port", "protocol"], "client_code"),
+        ("single", ["client_code", "server_code", "service_port", "protocol"], None),
     )
+    kinds: list[str] = []
     for kind, keys, spread in plans:
         if rest.empty:
             break
-        width = rest.groupby(keys, observed=True)[spread].transform("nunique")
-        wide = rest[width >= fanout]
-        for _, members in wide.groupby(keys, observed=True, sort=False):
-            groups.append((kind, members))
-        rest = rest[width < fanout]
-    for _, members in rest.groupby(["client", "server", "service_port", "protocol"], sort=False):
-        groups.append(("single", members))
-    rows = []
-    for number, (kind, members) in enumerate(groups):
-        pattern[members["_conv"].to_numpy()] = number
-        rows.append(_describe(number, kind, members))
+        if spread is None:
+            wide = np.ones(len(rest), dtype=bool)
+        else:
+            wide = (rest.groupby(keys)[spread].transform("nunique") >= fanout).to_numpy()
+        chosen = rest[wide]
+        if len(chosen):
+            numbers = chosen.groupby(keys, sort=False).ngroup().to_numpy()
+            pattern[chosen["_conv"].to_numpy()] = numbers + len(kinds)
+            kinds += [kind] * (int(numbers.max()) + 1)
+        rest = rest[~wide]
+    return pattern, _describe(table, pattern, kinds)
+
+
+def _describe(table: pd.DataFrame, pattern: np.ndarray, kinds: list[str]) -> pd.DataFrame:
+    """One row per pattern, aggregated over its conversations (vectorised)."""
     columns = [
         "pattern",
         "kind",
@@ -153,56 +158,69 @@ def _group(table: pd.DataFrame, unexpected: np.ndarray, fanout: int) -> tuple[np
         "port_count",
         "first_seen",
         "last_seen",
-        "_dirs",
-        "_ports",
+        "_sensitive",
     ]
-    return pattern, pd.DataFrame(rows, columns=columns)
-
-
-def _summary(values: pd.Series, noun: str) -> str:
-    unique = pd.unique(values)
-    return str(unique[0]) if len(unique) == 1 else f"{len(unique)} {noun}"
-
-
-def _port_text(ports: np.ndarray) -> str:
-    ports = np.unique(ports)
-    if len(ports) <= 3:
-        return ",".join(str(p) for p in ports)
-    return f"{ports.min()}-{ports.max()} ({len(ports)} ports)"
-
-
-def _describe(number: int, kind: str, members: pd.DataFrame) -> dict[str, Any]:
-    protocols = pd.unique(members["protocol"])
-    dirs = members["direction"].astype(str)
-    first, last = members["first_start"].min(), members["last_end"].max()
-    return {
-        "pattern": number,
-        "kind": kind,
-        "source": _summary(members["client"], "sources"),
-        "destination": _summary(members["server"], "destinations"),
-        "ports": _port_text(members["service_port"].to_numpy()),
-        "protocol": ",".join(protocol_name(p) or str(p) for p in protocols),
-        "direction": dirs.mode().iloc[0],
-        "flows": int(members["flows"].sum()),
-        "packets": int(members["packets"].sum()),
-        "bytes": int(members["bytes"].sum()),
-        "accepted": int(members["accepted"].sum()),
-        "rejected": int(members["rejected"].sum()),
-        "conversations": len(members),
-        "sources": members["client"].nunique(),
-        "destinations": members["server"].nunique(),
-        "port_count": members["service_port"].nunique(),
-        "first_seen": pd.to_datetime(first, unit="s", utc=True) if pd.notna(first) else pd.NaT,
-        "last_seen": pd.to_datetime(last, unit="s", utc=True) if pd.notna(last) else pd.NaT,
-        "_dirs": set(dirs),
-        "_ports": set(members["service_port"].tolist()),
-    }
+    members = table[pattern >= 0].assign(_pattern=pattern[pattern >= 0])
+    if members.empty:
+        return pd.DataFrame(columns=columns)
+    members["_sensitive"] = members["service_port"].isin(SENSITIVE_PORTS)
+    members["direction"] = members["direction"].astype(str)
+    grouped = members.groupby("_pattern", sort=True)
+    out = grouped.agg(
+        flows=("flows", "sum"),
+        packets=("packets", "sum"),
+        bytes=("bytes", "sum"),
+        accepted=("accepted", "sum"),
+        rejected=("rejected", "sum"),
+        conversations=("flows", "size"),
+        sources=("client_code", "nunique"),
+        destinations=("server_code", "nunique"),
+        port_count=("service_port", "nunique"),
+        low=("service_port", "min"),
+        high=("service_port", "max"),
+        first=("first_start", "min"),
+        last=("last_end", "max"),
+        client=("client", "first"),
+        server=("server", "first"),
+        protocol_number=("protocol", "first"),
+        direction=("direction", "first"),
+        _sensitive=("_sensitive", "any"),
+    )
+    out["pattern"] = out.index.to_numpy()
+    out["kind"] = np.asarray(kinds, dtype=object)[out.index.to_numpy()]
+    out["source"] = np.where(out["sources"] == 1, out["client"], out["sources"].astype(str) + " sources")
+    out["destination"] = np.where(
+        out["destinations"] == 1, out["server"], out["destinations"].astype(str) + " destinations"
+    )
+    out["ports"] = np.where(
+        out["port_count"] == 1,
+        out["low"].astype(str),
+        out["low"].astype(str)
+        + "-"
+        + out["high"].astype(str)
+        + " ("
+        + out["port_count"].astype(str)
+        + " ports)",
+    )
+    few = out.index[(out["port_count"] > 1) & (out["port_count"] <= 3)]
+    if len(few):
+        listed = (
+            members[members["_pattern"].isin(few)]
+            .groupby("_pattern")["service_port"]
+            .agg(lambda ports: ",".join(str(p) for p in sorted(set(ports))))
+        )
+        out.loc[few, "ports"] = listed.reindex(few).to_numpy()
+    names = {p: protocol_name(p) or str(p) for p in out["protocol_number"].unique()}
+    out["protocol"] = out["protocol_number"].map(names)
+    out["first_seen"] = pd.to_datetime(out["first"], unit="s", utc=True)
+    out["last_seen"] = pd.to_datetime(out["last"], unit="s", utc=True)
+    return out[columns].reset_index(drop=True)
 
 
 def _rank(patterns: pd.DataFrame) -> pd.DataFrame:
     """Score patterns (see :func:`find_unexpected`) and sort, highest first."""
     if patterns.empty:
-        return patterns.drop(columns=["_dirs", "_ports"]).assign(score=pd.Series(dtype=float))
+        return patterns.drop(columns=["_sensitive"]).assign(score=pd.Series(dtype=float))
     accepted = patterns["accepted"] > 0
     direction = patterns["direction"]
     crossing = direction.isin(["outbound", "inbound"])
@@ -211,15 +229,14 @@ def _rank(patterns: pd.DataFrame) -> pd.DataFrame:
         [4.0, 3.5, 3.0, 1.5],
         default=1.0,
     )
-    sensitive = patterns["_ports"].map(lambda ports: bool(ports & SENSITIVE_PORTS)).to_numpy()
     score = (
         base
         + np.log10(1 + patterns["bytes"].to_numpy(dtype=float)) / 2
         + np.log2(patterns["port_count"].to_numpy(dtype=float))
         + np.log2(np.maximum(patterns["sources"], patterns["destinations"]).to_numpy(dtype=float)) / 2
-        + 1.0 * sensitive
+        + 1.0 * patterns["_sensitive"].to_numpy(dtype=bool)
     )
-    out = patterns.drop(columns=["_dirs", "_ports"]).assign(score=np.round(score, 2))
+    out = patterns.drop(columns=["_sensitive"]).assign(score=np.round(score, 2))
     return out.sort_values(["score", "bytes"], ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -246,9 +263,10 @@ def _add_samples(
     out["samples"] = [by_pattern.get(i, []) for i in range(len(out))]
     if "interface_id" in flows and len(rows):
         enis = pd.DataFrame(
-            {"p": row_pattern[rows], "eni": flows["interface_id"].to_numpy(dtype=object)[rows]}
+            {"p": row_pattern[rows], "eni": flows["interface_id"].iloc[rows].to_numpy(dtype=object)}
         )
-        listed = enis.dropna().groupby("p")["eni"].agg(lambda s: ",".join(sorted(set(s))[:5]))
+        enis = enis.dropna().drop_duplicates()
+        listed = enis.groupby("p")["eni"].agg(lambda s: ",".join(sorted(s)[:5]))
         out["interfaces"] = listed.reindex(range(len(out))).to_numpy()
     else:
         out["interfaces"] = None

@@ -134,7 +134,7 @@ def add_address_scope(
         >>> out[["srcaddr_scope", "dstaddr_scope", "dstaddr_name"]].values.tolist()
         [['private', 'private', 'vpc-dns-resolver'], ['cgnat', 'link-local', 'instance-metadata']]
     """
-    out = flows.copy()
+    out = flows.copy(deep=False)
     for column in columns:
         codes, uniques = factorize(flows[column])
         scope, name = address_scopes(uniques, vpc_cidrs=vpc_cidrs)

@@ -80,7 +80,7 @@ def add_direction(flows: pd.DataFrame, *, vpc_cidrs: Sequence[str] | None = None
     client_inside = np.where(role == 0, flags["dstaddr"], flags["srcaddr"])
     server_inside = np.where(role == 0, flags["srcaddr"], flags["dstaddr"])
     connection = direction_codes(client_inside, server_inside)
-    out = flows.copy()
+    out = flows.copy(deep=False)
     out["direction"] = pd.Categorical.from_codes(record, categories=list(DIRECTIONS))
     out["src_role"] = take(["server", "client", "unknown"], np.where(role < 0, 2, role).astype(np.int64))
     out["connection_direction"] = pd.Categorical.from_codes(connection, categories=list(DIRECTIONS))

@@ -88,7 +88,7 @@ def add_service_names(
         [[nan, 'https'], ['https', nan]]
     """
     _, names = _lookup()
-    out = flows.copy()
+    out = flows.copy(deep=False)
     protocols = pd.array(flows[protocol_column], dtype="Int64").to_numpy(dtype=np.int64, na_value=-1)
     for column in columns:
         ports = pd.array(flows[column], dtype="Int64").to_numpy(dtype=np.int64, na_value=-1)
