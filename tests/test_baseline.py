@@ -239,3 +239,13 @@ def test_unexpected_command(tmp_path, capsys, later):
     bad = _write(tmp_path, "rules:\n  - {name: r, ports: ['9-1']}\n")
     assert main(["unexpected", "--data", str(data), "--allowlist", str(bad)]) == 2
     assert "wrong way round" in capsys.readouterr().err
+
+
+def test_find_unexpected_names_missing_columns():
+    from flowkit.errors import FlowkitError
+
+    with pytest.raises(FlowkitError, match="needs the flow-log column.*dstport"):
+        find_unexpected(
+            pd.DataFrame({"srcaddr": ["10.0.0.1"], "dstaddr": ["10.0.0.2"], "srcport": [1], "protocol": [6]}),
+            {"rules": [{"name": "x", "ports": [1]}]},
+        )

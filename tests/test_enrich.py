@@ -243,3 +243,13 @@ def test_parse_ip_ranges_accepts_a_full_size_document_fast_enough_to_build():
     ranges = parse_ip_ranges(json.dumps(doc))
     assert len(ranges.prefixes) == 47 * 200
     assert lookup_aws_service(["4.5.6.7", "60.0.0.1"], ranges)["service"].tolist()[0] == "EC2"
+
+
+def test_missing_columns_are_named():
+    frame = pd.DataFrame({"srcaddr": ["10.0.0.1"]})
+    with pytest.raises(FlowkitError, match="add_address_scope needs the flow-log column.*dstaddr"):
+        add_address_scope(frame)
+    with pytest.raises(FlowkitError, match="add_direction needs .*dstaddr, srcport, dstport"):
+        add_direction(frame)
+    with pytest.raises(FlowkitError, match="add_protocol_names needs .*protocol"):
+        add_protocol_names(frame)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.baseline.allowlist import Allowlist, Endpoint, Rule
-from flowkit.enrich._cidr import ParsedAddresses, PrefixIndex, factorize, parse_addresses
+from flowkit.enrich._cidr import ParsedAddresses, PrefixIndex, factorize, parse_addresses, require_columns
 from flowkit.enrich.addresses import inside_index
 from flowkit.enrich.aws_ranges import IpRanges, default_ip_ranges
 from flowkit.enrich.direction import DIRECTIONS, direction_codes, src_is_client
@@ -62,6 +62,9 @@ def _address_codes(flows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 def build_conversations(flows: pd.DataFrame, *, vpc_cidrs: list[str] | None = None) -> Conversations:
     """Fold flow records into conversations (see the module docstring)."""
+    require_columns(
+        flows, ("srcaddr", "dstaddr", "srcport", "dstport", "protocol"), "folding into conversations"
+    )
     src, dst, addresses = _address_codes(flows)
     parsed = parse_addresses(addresses)
     inside = inside_index(vpc_cidrs).lookup_parsed(parsed) >= 0

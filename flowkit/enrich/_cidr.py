@@ -191,3 +191,15 @@ def rows_in(series: pd.Series, index: PrefixIndex) -> np.ndarray:
         return np.zeros(len(series), dtype=bool)
     hit = index.contains(uniques)
     return np.where(codes < 0, False, hit[np.maximum(codes, 0)])
+
+
+def require_columns(flows: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """Raise a clear error when ``flows`` lacks columns a function needs."""
+    missing = [c for c in columns if c not in flows.columns]
+    if missing:
+        from flowkit.errors import FlowkitError
+
+        raise FlowkitError(
+            f"{what} needs the flow-log column(s) {', '.join(missing)}, which the data does not have "
+            f"(it has: {', '.join(map(str, flows.columns[:20]))}); read the logs with flowkit.read_flow_logs"
+        )

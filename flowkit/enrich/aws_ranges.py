@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich._cidr import PrefixIndex, factorize, parse_network, take
+from flowkit.enrich._cidr import PrefixIndex, factorize, parse_network, require_columns, take
 from flowkit.enrich._tables import data_path
 from flowkit.errors import IpRangesError
 
@@ -211,6 +211,7 @@ def add_aws_service(
         columns: address columns to look up.
     """
     ranges = ip_ranges or default_ip_ranges()
+    require_columns(flows, list(columns), "add_aws_service")
     out = flows.copy(deep=False)
     for column in columns:
         codes, uniques = factorize(flows[column])
