@@ -244,7 +244,7 @@ def test_unexpected_command(tmp_path, capsys, later):
 def test_find_unexpected_names_missing_columns():
     from flowkit.errors import FlowkitError
 
-    with pytest.raises(FlowkitError, match="needs the flow-log column.*dstport"):
+    with pytest.raises(FlowkitError, match=r"needs the flow-log column.*dstport"):
         find_unexpected(
             pd.DataFrame({"srcaddr": ["10.0.0.1"], "dstaddr": ["10.0.0.2"], "srcport": [1], "protocol": [6]}),
             {"rules": [{"name": "x", "ports": [1]}]},

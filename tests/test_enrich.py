@@ -247,9 +247,9 @@ def test_parse_ip_ranges_accepts_a_full_size_document_fast_enough_to_build():
 
 def test_missing_columns_are_named():
     frame = pd.DataFrame({"srcaddr": ["10.0.0.1"]})
-    with pytest.raises(FlowkitError, match="add_address_scope needs the flow-log column.*dstaddr"):
+    with pytest.raises(FlowkitError, match=r"add_address_scope needs the flow-log column.*dstaddr"):
         add_address_scope(frame)
-    with pytest.raises(FlowkitError, match="add_direction needs .*dstaddr, srcport, dstport"):
+    with pytest.raises(FlowkitError, match=r"add_direction needs .*dstaddr, srcport, dstport"):
         add_direction(frame)
-    with pytest.raises(FlowkitError, match="add_protocol_names needs .*protocol"):
+    with pytest.raises(FlowkitError, match=r"add_protocol_names needs .*protocol"):
         add_protocol_names(frame)
