@@ -83,7 +83,9 @@ def _cidrs(
 
 
 def _egress_rules(allowlist: Allowlist, source: str | None) -> list[Rule]:
-    rules = [r for r in allowlist.rules if r.direction in ("outbound", "internal", "any")]
+    rules = [
+        r for r in allowlist.rules if r.direction in ("outbound", "internal", "any") and r.action != "reject"
+    ]
     if source is not None:
         rules = [
             r
@@ -217,6 +219,8 @@ def network_acl_entries(
         entries.append(entry)
 
     for rule in allow.rules:
+        if rule.action == "reject":
+            continue
         outward = rule.direction != "inbound"
         peer = rule.destination if outward else rule.source
         cidrs = _cidrs(peer, rule, allow, ip_ranges, inventory)
@@ -265,6 +269,8 @@ def network_firewall_rules(
     sid = sid_start
     inbound = False
     for rule in allow.rules:
+        if rule.action == "reject":
+            continue
         inbound |= rule.direction == "inbound"
         src = _suricata_net(
             _cidrs(rule.source, rule, allow, ip_ranges, inventory) if not rule.source.is_any() else [],

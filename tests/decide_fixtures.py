@@ -104,6 +104,9 @@ def make_flows(*, seed: int = 1, hours: int = 6, anomalies: bool = False, start:
         _pair(rows, APP, APP[1], DDB[0], eph(), 443, 6, t)
         for eni in (WEB, APP, DB):
             _pair(rows, eni, eni[1], DNS, eph(), 53, 17, t, nbytes=80)
+        # the internet's background noise: scanners probing SSH and RDP, rejected (expected)
+        scanner = f"185.220.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
+        _pair(rows, WEB, scanner, WEB[1], eph(), rnd.choice([22, 3389]), 6, t, nbytes=40, action="REJECT")
     if anomalies:
         t = start + 3600
         # a C2 / exfiltration channel from the app server
@@ -114,6 +117,7 @@ def make_flows(*, seed: int = 1, hours: int = 6, anomalies: bool = False, start:
         # a port scan of the web server from the internet, rejected
         for port in range(20, 60):
             _pair(rows, WEB, "192.0.2.200", WEB[1], 61000, port, 6, t + 200, nbytes=40, action="REJECT")
+        _pair(rows, WEB, "192.0.2.200", WEB[1], 61000, 443, 6, t + 200, nbytes=40)  # ... finds 443 open
         # lateral movement: web server to the database
         _pair(rows, WEB, WEB[1], DB[1], 45678, 5432, 6, t + 500)
         _pair(rows, DB, WEB[1], DB[1], 45678, 5432, 6, t + 500)
@@ -133,7 +137,7 @@ ANOMALY_KEYS = {
     ("10.0.3.30", "185.199.108.133", 443),
     ("10.0.1.10", "10.0.3.30", 5432),
     ("198.18.7.7", "10.0.2.20", 22),
-    *{("192.0.2.200", "10.0.1.10", p) for p in range(20, 60)},
+    *{("192.0.2.200", "10.0.1.10", p) for p in [*range(20, 60), 443]},
 }
 
 

@@ -62,6 +62,14 @@ rules:
     protocol: udp
     ports: [53]
     why: VPC resolver
+  - name: internet-noise
+    direction: inbound
+    source: {{cidr: 185.220.0.0/16}}
+    destination: {{eni: {WEB[0]}}}
+    protocol: tcp
+    ports: [22, 3389]
+    action: reject
+    why: scanners, dropped by the security group
 """
 TAGS = {APP[0]: {"Role": "app"}}
 
@@ -87,9 +95,13 @@ def test_hand_written_allowlist_explains_normal_traffic_and_flags_anomalies(tmp_
     assert [r.name for r in allowlist.rules][:2] == ["internet-to-web", "web-to-app"]
     assert allowlist.rule("app-to-s3").direction == "outbound"
     out = explain(later, allowlist, tags=TAGS)
-    flagged = out["rule"].isna()
+    flagged = out["pattern"].notna()
     truth = is_anomaly(later)
     assert (flagged == truth).all()
+    # the scanner's connection to the open port 443 is explained by a rule, yet part of the scan's pattern
+    open_port = out[(out["srcaddr"] == "192.0.2.200") & (out["dstport"] == 443)]
+    assert set(open_port["rule"]) == {"internet-to-web"} and open_port["pattern"].notna().all()
+    assert set(out.loc[out["srcaddr"].str.startswith("185.220."), "rule"]) == {"internet-noise"}
     s3 = out[(out["dstaddr"] == "52.216.8.11") | (out["srcaddr"] == "52.216.8.11")]
     assert set(s3["rule"]) == {"app-to-s3"}  # requests and responses alike
     assert set(out.loc[out["dstaddr"] == "10.0.0.2", "rule"]) == {"dns"}
@@ -103,10 +115,10 @@ def test_find_unexpected_groups_and_ranks(later):
     assert (scan["source"], scan["destination"], scan["port_count"], scan["rejected"]) == (
         "192.0.2.200",
         WEB[1],
-        40,
+        41,
         40,
     )
-    assert scan["ports"] == "20-59 (40 ports)"
+    assert scan["ports"] == "20-443 (41 ports)" and scan["accepted"] == 2
     # accepted outbound C2 traffic outranks everything rejected; the scan outranks a single SSH login
     c2 = patterns[patterns["destination"] == "45.77.12.34"].iloc[0]
     assert c2["bytes"] == 6 * 4 * 5_000_000 and c2["direction"] == "outbound" and c2["accepted"] == 12
@@ -118,7 +130,7 @@ def test_find_unexpected_groups_and_ranks(later):
 
 
 def test_proposed_allowlist_round_trips_and_aggregates_soundly(tmp_path, baseline):
-    allowlist = propose_allowlist(baseline, vpc_cidrs=VPC, max_peers=4)
+    allowlist = propose_allowlist(baseline, vpc_cidrs=VPC, max_networks=4)
     path = tmp_path / "proposed.yaml"
     allowlist.save(path)
     again = load_allowlist(path)
@@ -127,9 +139,9 @@ def test_proposed_allowlist_round_trips_and_aggregates_soundly(tmp_path, baselin
     assert set(by_dest) == {("S3",), ("DYNAMODB",)}
     assert by_dest[("S3",)].destination.region == ("us-east-1",) and by_dest[("S3",)].source.eni == (APP[0],)
     web = next(r for r in allowlist.rules if r.direction == "inbound")
-    # 100+ internet clients in two /24s with max_peers=4: aggregated into the /24s, and the rule says so
+    # 70-odd internet clients (a population) in two /24s: aggregated into the /24s, and the rule says so
     assert web.source.cidr == ("198.51.100.0/24", "203.0.113.0/24") and "aggregated" in web.review
-    widest = propose_allowlist(baseline, vpc_cidrs=VPC, max_peers=1)
+    widest = propose_allowlist(baseline, vpc_cidrs=VPC, max_networks=1)
     web = next(r for r in widest.rules if r.direction == "inbound")
     assert web.source.cidr == ("0.0.0.0/0",) and "ANY address" in web.review
     assert "review" in path.read_text()
@@ -158,7 +170,7 @@ def test_compare_periods_lists_new_destinations_ports_and_talkers(baseline, late
     assert {"45.77.12.34", "185.199.108.133"} <= destinations
     assert "52.216.8.11" not in destinations
     ports = set(new.loc[new["kind"] == "port", "value"])
-    assert {"tcp/4444", "tcp/22"} <= ports and "tcp/443" not in ports
+    assert {"tcp/4444", "tcp/25"} <= ports and "tcp/443" not in ports and "tcp/22" not in ports
     assert "192.0.2.200" in set(new.loc[new["kind"] == "talker", "value"])
     assert compare_periods(baseline, baseline, vpc_cidrs=VPC).empty
 
@@ -182,6 +194,7 @@ def test_compare_periods_lists_new_destinations_ports_and_talkers(baseline, late
         ("- {name: r1, destination: {prefix_list: pl-1}}", "prefix list 'pl-1' is not defined"),
         ("- {name: r1, ports: [2]}\n- {name: r1, ports: [1]}", "duplicate rule name 'r1'"),
         ("- {ports: [1]}", "every rule needs a 'name'"),
+        ("- {name: r1, ports: [1], action: drop}", "action 'drop' is not one of any, accept, reject"),
     ],
 )
 def test_bad_allowlists_name_the_rule(tmp_path, rule, message):
@@ -249,3 +262,15 @@ def test_find_unexpected_names_missing_columns():
             pd.DataFrame({"srcaddr": ["10.0.0.1"], "dstaddr": ["10.0.0.2"], "srcport": [1], "protocol": [6]}),
             {"rules": [{"name": "x", "ports": [1]}]},
         )
+
+
+def test_proposal_learns_known_noise_as_reject_rules(baseline):
+    allowlist = propose_allowlist(baseline, vpc_cidrs=VPC)
+    noise = [r for r in allowlist.rules if r.action == "reject"]
+    assert len(noise) == 1
+    # 70-odd scanners spread over 185.220.0.0/16: a population, aggregated to the /16
+    assert noise[0].source.cidr == ("185.220.0.0/16",) and noise[0].destination.eni == (WEB[0],)
+    assert noise[0].ports == ((22, 22), (3389, 3389)) and noise[0].name.endswith("-rejected")
+    assert "known noise" in noise[0].why and "aggregated" in noise[0].review
+    learnt_without = propose_allowlist(baseline, vpc_cidrs=VPC, include_rejected=False)
+    assert all(r.action == "any" for r in learnt_without.rules)

@@ -12,7 +12,7 @@ import pytest
 from decide_fixtures import APP, make_flows
 
 from flowkit import plots
-from flowkit.baseline import propose_allowlist
+from flowkit.baseline import explain, propose_allowlist
 
 VPC = ["10.0.0.0/16"]
 
@@ -89,9 +89,12 @@ def test_ports_and_heatmap(later):
 
 
 def test_rejected_by_source(later):
-    ax = plots.plot_rejected_by_source(later)
-    assert _bar_labels(ax) == ["192.0.2.200"]
-    assert ax.patches[0].get_width() == 40
+    ax = plots.plot_rejected_by_source(later, n=5)
+    labels = _bar_labels(ax)
+    assert len(labels) == 6 and labels[-1] == "192.0.2.200" and labels[0] == "other"
+    assert ax.patches[-1].get_width() == 40
+    rejected = int((later["action"] == "REJECT").sum())
+    assert sum(p.get_width() for p in ax.patches) == rejected
 
 
 def test_flow_graph_links_enis_to_servers(later):
@@ -107,7 +110,10 @@ def test_allowlist_residual(later):
     labels = _bar_labels(ax)
     assert labels[-1] == "explained by the allowlist"
     assert len(ax.patches) == 6  # explained + five unexpected patterns
-    assert "60 of 1,500 flow records unexpected (4.0%), 5 patterns" in ax.get_title()
+    unexpected = int(explain(later, allowlist)["pattern"].notna().sum())
+    assert unexpected == 62
+    assert f"{unexpected} of {len(later):,} flow records unexpected" in ax.get_title()
+    assert ax.get_title().endswith(", 5 patterns")
     assert ax.get_xscale() == "log"
 
 

@@ -127,7 +127,8 @@ def test_what_would_break_lists_only_accepted_unexplained_records(allowlist, inv
     assert (APP[1], "45.77.12.34") in pairs and ("45.77.12.34", APP[1]) in pairs
     assert (WEB[1], DB[1]) in pairs and ("198.18.7.7", APP[1]) in pairs
     assert not (broken["action"] == "REJECT").any()  # the rejected port scan is denied already
-    assert len(broken) == 20
+    assert ("192.0.2.200", WEB[1]) in pairs  # the scanner reached 443: outside the learnt client networks
+    assert len(broken) == 22
     assert what_would_break(allowlist, make_flows(seed=3)).empty
 
 
@@ -139,3 +140,13 @@ def test_what_would_break_with_security_group_permissions(allowlist, inventory):
     # only the connection the app opened itself; inbound SSH is not governed by egress rules
     assert set(broken["dstport"].dropna()) <= {4444, 40000, 40001, 40002, 40003, 40004, 40005}
     assert len(broken) == 12
+
+
+def test_reject_rules_never_become_permissions(allowlist, inventory):
+    assert any(r.action == "reject" for r in allowlist.rules)
+    text = network_firewall_rules(allowlist, inventory=inventory)
+    assert "rejected" not in text and "185.220.0.0/16" not in text
+    entries = network_acl_entries(allowlist, inventory=inventory)
+    assert not any(e.get("CidrBlock") == "185.220.0.0/16" for e in entries)
+    perms = security_group_egress(allowlist, inventory=inventory)
+    assert not any(r["CidrIp"] == "185.220.0.0/16" for p in perms for r in p.get("IpRanges", []))

@@ -14,12 +14,22 @@ Format (every key but ``name`` optional)::
         protocol: tcp                   # name or number, or a list; default any
         ports: [443]                    # single ports and 'a-b' ranges; default any
         why: the app stores uploads in S3
+      - name: internet-noise
+        direction: inbound
+        source: {cidr: [185.220.0.0/16]}
+        destination: {eni: eni-0123456789000000}
+        protocol: tcp
+        ports: [22, 3389]
+        action: reject                  # expected, and expected to be rejected: known noise
+        why: scanners probe the legacy web server all day; the security group drops them
 
 Source and destination take ``eni``, ``subnet``, ``instance``, ``tag`` (``"Role=web"``), ``cidr``,
 ``aws_service`` (with optional ``region``) and ``prefix_list``; each value may be a list (any of them).
 Several keys in one endpoint must all hold. The source is the *client* of a connection (who opened it)
 and ``ports`` are the server's ports, so one rule explains both the request and the response records,
-the way a stateful security group does.
+the way a stateful security group does. ``action: reject`` marks traffic that is expected but denied
+(the internet's background scans, a blocked NTP query): it explains only rejected records and never
+becomes a permission in :mod:`flowkit.rules`.
 """
 
 from __future__ import annotations
@@ -50,7 +60,19 @@ DIRECTION_ALIASES = {
     "external": "external",
 }
 ENDPOINT_KEYS = ("eni", "subnet", "instance", "tag", "cidr", "aws_service", "region", "prefix_list")
-RULE_KEYS = ("name", "direction", "source", "destination", "protocol", "ports", "why", "comment", "review")
+RULE_KEYS = (
+    "name",
+    "direction",
+    "source",
+    "destination",
+    "protocol",
+    "ports",
+    "action",
+    "why",
+    "comment",
+    "review",
+)
+ACTIONS = ("any", "accept", "reject")
 TOP_KEYS = ("version", "vpc_cidrs", "prefix_lists", "rules")
 _ANY_CIDRS = {"0.0.0.0/0", "::/0"}
 
@@ -97,6 +119,7 @@ class Rule:
     destination: Endpoint = field(default_factory=Endpoint)
     protocols: tuple[int, ...] = ()
     ports: tuple[tuple[int, int], ...] = ()
+    action: str = "any"
     why: str = ""
     review: str = ""
 
@@ -122,6 +145,8 @@ class Rule:
             out["protocol"] = names[0] if len(names) == 1 else names
         if self.ports:
             out["ports"] = [lo if lo == hi else f"{lo}-{hi}" for lo, hi in self.ports]
+        if self.action != "any":
+            out["action"] = self.action
         if self.why:
             out["why"] = self.why
         if self.review:
@@ -258,6 +283,9 @@ def parse_rule(raw: Any, where: str) -> Rule:
     except FlowkitError as exc:
         raise AllowlistError(f"{where}: {exc}") from None
     ports = _ports(raw.get("ports"), where)
+    action = str(raw.get("action", "any")).lower()
+    if action not in ACTIONS:
+        raise AllowlistError(f"{where}: action {raw.get('action')!r} is not one of {', '.join(ACTIONS)}")
     if ports and protocols and not set(protocols) & {6, 17, 132}:
         raise AllowlistError(f"{where}: ports only apply to tcp, udp and sctp, not {raw.get('protocol')!r}")
     return Rule(
@@ -267,6 +295,7 @@ def parse_rule(raw: Any, where: str) -> Rule:
         destination=_endpoint(raw.get("destination"), f"{where} destination"),
         protocols=protocols,
         ports=ports,
+        action=action,
         why=str(raw.get("why") or raw.get("comment") or ""),
         review=str(raw.get("review") or ""),
     )

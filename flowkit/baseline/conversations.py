@@ -51,9 +51,19 @@ class Conversations:
     inside: np.ndarray
 
 
-def _address_codes(flows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    src, src_u = factorize(flows["srcaddr"])
-    dst, dst_u = factorize(flows["dstaddr"])
+def _address_codes(flows: pd.DataFrame, *, packet: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Source and destination codes into one array of unique addresses.
+
+    With ``packet`` (and the v3 ``pkt_srcaddr``/``pkt_dstaddr`` fields present), the packet-level addresses
+    are used where set: through a NAT gateway they name the real endpoints, not the gateway.
+    """
+    columns = {}
+    for side in ("src", "dst"):
+        series = flows[f"{side}addr"]
+        if packet and f"pkt_{side}addr" in flows:
+            series = flows[f"pkt_{side}addr"].fillna(series)
+        columns[side] = factorize(series)
+    (src, src_u), (dst, dst_u) = columns["src"], columns["dst"]
     addresses = pd.Index(src_u, dtype=object).append(pd.Index(dst_u, dtype=object)).unique()
     src_map = np.append(addresses.get_indexer(pd.Index(src_u, dtype=object)), -1)
     dst_map = np.append(addresses.get_indexer(pd.Index(dst_u, dtype=object)), -1)
@@ -61,7 +71,11 @@ def _address_codes(flows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def build_conversations(flows: pd.DataFrame, *, vpc_cidrs: list[str] | None = None) -> Conversations:
-    """Fold flow records into conversations (see the module docstring)."""
+    """Fold flow records into conversations (see the module docstring).
+
+    Accepted and rejected records of the same (client, server, port, protocol) are kept apart, so a
+    rule can expect traffic to be rejected.
+    """
     require_columns(
         flows, ("srcaddr", "dstaddr", "srcport", "dstport", "protocol"), "folding into conversations"
     )
@@ -74,23 +88,25 @@ def build_conversations(flows: pd.DataFrame, *, vpc_cidrs: list[str] | None = No
     server = np.where(src_server, src, dst)
     port = np.where(src_server, srcport, dstport)
     valid = (client >= 0) & (server >= 0)
+    action_codes, actions = factorize(flows["action"]) if "action" in flows else (np.full(len(flows), -1), [])
+    accept_code = list(actions).index("ACCEPT") if "ACCEPT" in list(actions) else -2
+    reject_code = list(actions).index("REJECT") if "REJECT" in list(actions) else -2
+    rejected = (action_codes == reject_code).astype(np.int64)
     n = len(addresses) + 1
     pair_codes, pairs = pd.factorize((client[valid] + 1) * n + (server[valid] + 1))
     key = (pair_codes.astype(np.int64) * _STRIDE_PORT + (port[valid] + 1)) * _STRIDE_PROTO + (
         protocol[valid] + 1
     )
-    conv_valid, keys = pd.factorize(key)
+    conv_valid, keys = pd.factorize(key * 2 + rejected[valid])
     row = np.full(len(flows), -1, dtype=np.int64)
     row[valid] = conv_valid
     keys = np.asarray(keys, dtype=np.int64)
+    c_rejected, keys = keys % 2, keys // 2
     pair = np.asarray(pairs, dtype=np.int64)[keys // (_STRIDE_PORT * _STRIDE_PROTO)]
     c_client, c_server = pair // n - 1, pair % n - 1
     c_port = (keys // _STRIDE_PROTO) % _STRIDE_PORT - 1
     c_proto = keys % _STRIDE_PROTO - 1
     count = len(keys)
-    action_codes, actions = factorize(flows["action"]) if "action" in flows else (np.full(len(flows), -1), [])
-    accept_code = list(actions).index("ACCEPT") if "ACCEPT" in list(actions) else -2
-    reject_code = list(actions).index("REJECT") if "REJECT" in list(actions) else -2
 
     def total(values: np.ndarray) -> np.ndarray:
         return np.bincount(conv_valid, weights=values[valid], minlength=count).astype(np.int64)
@@ -108,11 +124,12 @@ def build_conversations(flows: pd.DataFrame, *, vpc_cidrs: list[str] | None = No
             "direction": pd.Categorical.from_codes(
                 direction_codes(inside[c_client], inside[c_server]), categories=list(DIRECTIONS)
             ),
+            "action": pd.Categorical.from_codes(c_rejected, categories=["ACCEPT", "REJECT"]),
             "flows": np.bincount(conv_valid, minlength=count),
             "packets": total(np.maximum(_ints(flows, "packets"), 0)),
             "bytes": total(np.maximum(_ints(flows, "bytes"), 0)),
             "accepted": total((action_codes == accept_code).astype(np.int64)),
-            "rejected": total((action_codes == reject_code).astype(np.int64)),
+            "rejected": total(rejected),
             "first_start": starts.reindex(range(count)).to_numpy(),
             "last_end": ends.reindex(range(count)).to_numpy(),
         }
@@ -133,7 +150,7 @@ def interface_addresses(flows: pd.DataFrame) -> pd.DataFrame:
     """
     if "interface_id" not in flows or flows.empty:
         return pd.DataFrame(columns=["interface_id", "address", "subnet_id", "instance_id", "vpc_id"])
-    src, dst, addresses = _address_codes(flows)
+    src, dst, addresses = _address_codes(flows, packet=False)
     eni, enis = factorize(flows["interface_id"])
     n = len(addresses) + 1
     if "flow_direction" in flows and flows["flow_direction"].notna().any():
@@ -192,6 +209,7 @@ class Resolver:
                 }
         table = conv.table
         self._direction = table["direction"].cat.codes.to_numpy()
+        self._rejected = table["action"].cat.codes.to_numpy() == 1
         self._protocol = table["protocol"].to_numpy()
         self._port = table["service_port"].to_numpy()
         self._client = table["client_code"].to_numpy()
@@ -267,6 +285,8 @@ class Resolver:
         hit = np.ones(len(self._port) if rows is None else len(rows), dtype=bool)
         if rule.direction != "any":
             hit &= pick(self._direction) == DIRECTIONS.index(rule.direction)
+        if rule.action != "any":
+            hit &= pick(self._rejected) == (rule.action == "reject")
         if rule.protocols:
             hit &= np.isin(pick(self._protocol), rule.protocols)
         if rule.ports:

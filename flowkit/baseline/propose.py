@@ -22,33 +22,46 @@ _logger = logging.getLogger(__name__)
 UNSOUND_SERVICES = frozenset({"AMAZON", "EC2"})
 
 
-def _aggregate(peers: Iterable[str], max_peers: int) -> tuple[tuple[str, ...], str]:
-    """CIDRs covering ``peers``: exact when few, /24 (/48) networks when that is few enough, else any."""
+def _collapse(addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address], v4: int, v6: int) -> list[Any]:
+    """The networks of prefix length ``v4`` (IPv4) / ``v6`` (IPv6) covering ``addresses``, collapsed."""
+    return [
+        *ipaddress.collapse_addresses(
+            ipaddress.ip_network(f"{a}/{v4}", strict=False) for a in addresses if a.version == 4
+        ),
+        *ipaddress.collapse_addresses(
+            ipaddress.ip_network(f"{a}/{v6}", strict=False) for a in addresses if a.version == 6
+        ),
+    ]
+
+
+#: Prefix lengths tried, most specific first, when a population of addresses is aggregated.
+LEVELS = ((32, 128), (24, 48), (16, 32))
+
+
+def _aggregate(peers: Iterable[str], max_networks: int) -> tuple[tuple[str, ...], str]:
+    """The fewest-address networks covering ``peers`` in at most ``max_networks`` entries, else any.
+
+    Exact addresses first, then /24 (/48), then /16 (/32) networks; when even /16s are too many, any
+    address (0.0.0.0/0, ::/0). Anything wider than the exact addresses comes with a review note.
+    """
     addresses = [ipaddress.ip_address(p) for p in sorted(set(peers))]
-    exact = [
-        *ipaddress.collapse_addresses(a for a in addresses if a.version == 4),
-        *ipaddress.collapse_addresses(a for a in addresses if a.version == 6),
-    ]
-    if len(exact) <= max_peers:
-        return tuple(str(n) for n in exact), ""
-    wide = [
-        *ipaddress.collapse_addresses(
-            ipaddress.ip_network(f"{a}/24", strict=False) for a in addresses if a.version == 4
-        ),
-        *ipaddress.collapse_addresses(
-            ipaddress.ip_network(f"{a}/48", strict=False) for a in addresses if a.version == 6
-        ),
-    ]
-    if len(wide) <= max_peers:
-        return tuple(str(n) for n in wide), (
-            f"{len(addresses)} addresses aggregated into {len(wide)} networks "
-            "(/24 or /48): check they all belong to the same party"
-        )
+    for v4, v6 in LEVELS:
+        networks = _collapse(addresses, v4, v6)
+        if len(networks) <= max_networks:
+            note = (
+                ""
+                if v4 == 32
+                else (
+                    f"{len(addresses)} addresses aggregated into {len(networks)} /{v4} (IPv6 /{v6}) networks: "
+                    "check they all belong to the parties you expect"
+                )
+            )
+            return tuple(str(n) for n in networks), note
     versions = sorted({a.version for a in addresses})
     anything = tuple("0.0.0.0/0" if v == 4 else "::/0" for v in versions)
     return anything, (
-        f"{len(addresses)} distinct addresses in {len(wide)} networks: widened to ANY address. "
-        "Narrow this (a prefix list, a proxy, or the AWS service) before using it"
+        f"{len(addresses)} distinct addresses in more than {max_networks} /16 networks: widened to ANY "
+        "address. Narrow this (a prefix list, a proxy, or the AWS service) before using it"
     )
 
 
@@ -58,81 +71,95 @@ def propose_allowlist(
     vpc_cidrs: list[str] | None = None,
     ip_ranges: IpRanges | None = None,
     inventory: pd.DataFrame | None = None,
-    max_peers: int = 16,
-    include_rejected: bool = False,
+    population: int = 8,
+    max_networks: int = 16,
+    include_rejected: bool = True,
 ) -> Allowlist:
     """Learn an allowlist from a baseline period in which all traffic is expected.
 
-    Each accepted conversation becomes part of a rule: the inside ends are named by their ENI (or their
-    address when no ENI owns it), outside ends by the AWS service and region when AWS publishes the
-    address for a specific service (S3, DynamoDB, CloudFront, ...; never the catch-all AMAZON or EC2,
-    which anyone can rent), else by their addresses. When one inside endpoint talks to more than
-    ``max_peers`` outside addresses on a port, they are aggregated into /24 networks, and when even that
-    is too many, into any address, with a ``review`` note on the rule saying so: never silently.
-    Rules with the same ends and protocol are merged, their ports listed.
+    Each conversation becomes part of a rule. Inside ends are named by their ENI (or their address when
+    no ENI owns it); outside ends by the AWS service and region when AWS publishes the address for a
+    specific service (S3, DynamoDB, CloudFront, ...; never the catch-all AMAZON or EC2, which anyone
+    can rent), else by their addresses.
+
+    Outside addresses are kept exact unless a rule meets a *population*: ``population`` or more
+    distinct outside addresses on one inside endpoint and port (internet clients of a website, the
+    scanners probing a server). Those addresses are treated as a sample of the population: all
+    populated rules of the same direction and action share the fewest /32, /24 or /16 networks (at most
+    ``max_networks``) that cover every address seen, or any address when /16s are too many. Every
+    widened rule carries a ``review`` note saying so (and is logged): never silently.
+
+    Rejected conversations become rules with ``action: reject``: expected, and expected to be denied
+    (background scans, a blocked NTP query). They explain only rejected records and never become
+    permissions in :mod:`flowkit.rules`. Rules with the same ends, protocol and action are merged,
+    their ports listed.
 
     Args:
         flows: baseline flow records (the reader's shape).
         vpc_cidrs: the VPC's CIDRs (what "inside" means); default the private ranges.
         ip_ranges: AWS ranges; default the shipped extract.
         inventory: ENI addresses; default inferred from the records.
-        max_peers: most outside networks a rule lists before aggregating.
-        include_rejected: also learn from rejected conversations (normally not: they were denied).
+        population: distinct outside addresses on one endpoint and port that make a population.
+        max_networks: most networks a populated rule lists before widening to any address.
+        include_rejected: learn ``action: reject`` rules from rejected conversations.
 
     Returns:
         An :class:`Allowlist` with one rule per pattern; save it with ``.save(path)`` and review it.
     """
     conv = build_conversations(flows, vpc_cidrs=vpc_cidrs)
-    table = conv.table if include_rejected else conv.table[conv.table["accepted"] > 0]
+    table = conv.table if include_rejected else conv.table[conv.table["action"] == "ACCEPT"]
     inventory = interface_addresses(flows) if inventory is None else inventory
     owner = inventory.drop_duplicates("address").set_index("address")["interface_id"]
     ranges = ip_ranges or default_ip_ranges()
     services = lookup_aws_service(conv.addresses, ranges)
-    sound = services["service"].notna() & ~services["service"].isin(UNSOUND_SERVICES)
+    service_names = services["service"].to_numpy(dtype=object)
+    regions = services["region"].to_numpy(dtype=object)
+    sound = services["service"].notna().to_numpy() & ~services["service"].isin(UNSOUND_SERVICES).to_numpy()
 
     def side(code: int) -> tuple[str, ...]:
         address = conv.addresses[code]
         if conv.inside[code]:
             eni = owner.get(address)
             return ("eni", eni) if isinstance(eni, str) else ("cidr", str(ipaddress.ip_network(address)))
-        if sound.iloc[code]:
-            return ("aws", services["service"].iloc[code], services["region"].iloc[code])
+        if sound[code]:
+            return ("aws", service_names[code], regions[code])
         return ("peer",)
 
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in table.itertuples(index=False):
         client, server = side(row.client_code), side(row.server_code)
-        key = (str(row.direction), client, server, int(row.protocol), int(row.service_port))
-        group = groups.setdefault(
-            key, {"peers": set(), "flows": 0, "bytes": 0, "first": np.inf, "last": -np.inf}
-        )
-        if client == ("peer",):
-            group["peers"].add(row.client)
-        if server == ("peer",):
-            group["peers"].add(row.server)
-        group["flows"] += int(row.flows)
-        group["bytes"] += int(row.bytes)
-        group["first"] = min(group["first"], row.first_start if pd.notna(row.first_start) else np.inf)
-        group["last"] = max(group["last"], row.last_end if pd.notna(row.last_end) else -np.inf)
+        action = "reject" if row.action == "REJECT" else "any"
+        key = (str(row.direction), client, server, int(row.protocol), int(row.service_port), action)
+        group = groups.setdefault(key, _empty())
+        group["peers"].update(a for a, s in ((row.client, client), (row.server, server)) if s == ("peer",))
+        _add(group, row.flows, row.bytes, row.first_start, row.last_end)
+    # outside addresses of populated rules, pooled per (direction, action)
+    pools: dict[tuple[str, str], set[str]] = {}
+    for (direction, *_, action), group in groups.items():
+        if len(group["peers"]) >= population:
+            pools.setdefault((direction, action), set()).update(group["peers"])
+    shared = {key: _aggregate(peers, max_networks) for key, peers in pools.items()}
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for (direction, client, server, protocol, port), group in groups.items():
-        cidrs, note = _aggregate(group["peers"], max_peers) if group["peers"] else ((), "")
-        key = (direction, _endpoint(client, cidrs), _endpoint(server, cidrs), protocol, note)
-        entry = merged.setdefault(
-            key, {"ports": set(), "flows": 0, "bytes": 0, "first": np.inf, "last": -np.inf}
-        )
+    for (direction, client, server, protocol, port, action), group in groups.items():
+        cidrs, note = (), ""
+        if len(group["peers"]) >= population:
+            cidrs, note = shared[(direction, action)]
+        elif group["peers"]:
+            cidrs, note = _aggregate(group["peers"], len(group["peers"]))
+        key = (direction, _endpoint(client, cidrs), _endpoint(server, cidrs), protocol, action, note)
+        entry = merged.setdefault(key, _empty())
         entry["ports"].add(port)
-        entry["flows"] += group["flows"]
-        entry["bytes"] += group["bytes"]
-        entry["first"] = min(entry["first"], group["first"])
-        entry["last"] = max(entry["last"], group["last"])
+        _add(entry, group["flows"], group["bytes"], group["first"], group["last"])
     rules = []
     names: set[str] = set()
-    for (direction, client, server, protocol, note), entry in sorted(
+    for (direction, client, server, protocol, action, note), entry in sorted(
         merged.items(), key=lambda kv: -kv[1]["flows"]
     ):
         ports = tuple((p, p) for p in sorted(entry["ports"])) if protocol in (6, 17, 132) else ()
-        name = _unique(_name(direction, client, server, protocol, ports), names)
+        name = _unique(
+            _name(direction, client, server, protocol, ports) + ("-rejected" if action == "reject" else ""),
+            names,
+        )
         if note:
             _logger.warning("proposed rule %s: %s", name, note)
         rules.append(
@@ -143,11 +170,25 @@ def propose_allowlist(
                 destination=server,
                 protocols=(protocol,) if protocol >= 0 else (),
                 ports=ports,
-                why=_why(entry),
+                action=action,
+                why=_why(entry, action),
                 review=note,
             )
         )
     return Allowlist(rules, list(vpc_cidrs or []), {}, "<proposed>")
+
+
+def _empty() -> dict[str, Any]:
+    return {"peers": set(), "ports": set(), "flows": 0, "bytes": 0, "first": np.inf, "last": -np.inf}
+
+
+def _add(entry: dict[str, Any], flows: int, nbytes: int, first: float, last: float) -> None:
+    entry["flows"] += int(flows)
+    entry["bytes"] += int(nbytes)
+    if pd.notna(first):
+        entry["first"] = min(entry["first"], first)
+    if pd.notna(last):
+        entry["last"] = max(entry["last"], last)
 
 
 def _endpoint(side: tuple[str, ...], cidrs: tuple[str, ...]) -> Endpoint:
@@ -186,10 +227,13 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _why(entry: dict[str, Any]) -> str:
-    text = f"seen in the baseline: {entry['flows']} flows, {entry['bytes']} bytes"
+def _why(entry: dict[str, Any], action: str = "any") -> str:
+    seen = "rejected" if action == "reject" else "seen"
+    text = f"{seen} in the baseline: {entry['flows']} flows, {entry['bytes']} bytes"
     if np.isfinite(entry["first"]) and np.isfinite(entry["last"]):
         first = pd.Timestamp(entry["first"], unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M")
         last = pd.Timestamp(entry["last"], unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M")
         text += f", {first} to {last} UTC"
+    if action == "reject":
+        return text + "; REVIEW: confirm this is known noise, not a sign of trouble"
     return text + "; REVIEW: say why the application needs this"

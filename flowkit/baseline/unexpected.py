@@ -98,7 +98,12 @@ def analyse(
     inventory = interface_addresses(flows) if inventory is None else inventory
     resolver = Resolver(conv, inventory, allowlist=allow, ip_ranges=ip_ranges, tags=tags)
     matched = match_rules(conv, resolver, allow.rules)
-    pattern, patterns = _group(conv.table, matched < 0, fanout)
+    unexpected = matched < 0
+    pattern, patterns = _group(
+        conv.table.assign(_explained=~unexpected),
+        unexpected | _scanned(conv.table, unexpected, fanout),
+        fanout,
+    )
     patterns = _rank(patterns)
     # renumber patterns by rank
     order = np.empty(len(patterns), dtype=np.int64)
@@ -107,6 +112,22 @@ def analyse(
     patterns["pattern"] = np.arange(len(patterns))
     patterns = _add_samples(patterns, flows, conv.row, pattern, inventory, samples)
     return Analysis(conv, allow, matched, pattern, patterns)
+
+
+def _scanned(table: pd.DataFrame, unexpected: np.ndarray, fanout: int) -> np.ndarray:
+    """Explained conversations of a client that scans a server: pulled into the scan's pattern.
+
+    A scanner that reaches an open port (say 443 on a web server) looks like a normal client there; seen
+    with its ``fanout`` or more unexplained ports on the same server, it is part of the scan, and the
+    open port is the most interesting part of it.
+    """
+    keys = ["client_code", "server_code", "protocol"]
+    ports = table.loc[unexpected].groupby(keys)["service_port"].nunique()
+    scanners = ports[ports >= fanout]
+    if scanners.empty:
+        return np.zeros(len(table), dtype=bool)
+    hit = pd.MultiIndex.from_frame(table[keys]).isin(scanners.index)
+    return hit & ~unexpected
 
 
 def _group(table: pd.DataFrame, unexpected: np.ndarray, fanout: int) -> tuple[np.ndarray, pd.DataFrame]:
@@ -158,12 +179,14 @@ def _describe(table: pd.DataFrame, pattern: np.ndarray, kinds: list[str]) -> pd.
         "port_count",
         "first_seen",
         "last_seen",
+        "explained_flows",
         "_sensitive",
     ]
     members = table[pattern >= 0].assign(_pattern=pattern[pattern >= 0])
     if members.empty:
         return pd.DataFrame(columns=columns)
     members["_sensitive"] = members["service_port"].isin(SENSITIVE_PORTS)
+    members["explained_flows"] = np.where(members["_explained"], members["flows"], 0)
     members["direction"] = members["direction"].astype(str)
     grouped = members.groupby("_pattern", sort=True)
     out = grouped.agg(
@@ -185,6 +208,7 @@ def _describe(table: pd.DataFrame, pattern: np.ndarray, kinds: list[str]) -> pd.
         protocol_number=("protocol", "first"),
         direction=("direction", "first"),
         _sensitive=("_sensitive", "any"),
+        explained_flows=("explained_flows", "sum"),
     )
     out["pattern"] = out.index.to_numpy()
     out["kind"] = np.asarray(kinds, dtype=object)[out.index.to_numpy()]
@@ -317,7 +341,8 @@ def find_unexpected(
         One row per pattern, ranked: ``pattern``, ``kind``, ``source``, ``destination``, ``ports``,
         ``protocol``, ``direction``, ``flows``, ``packets``, ``bytes``, ``accepted``, ``rejected``,
         ``conversations``, ``sources``, ``destinations``, ``port_count``, ``first_seen``, ``last_seen``
-        (UTC), ``score``, ``samples`` (example records) and ``interfaces``.
+        (UTC), ``explained_flows`` (records of a port scan that reached a port a rule allows: the scan
+        found it open), ``score``, ``samples`` (example records) and ``interfaces``.
     """
     return analyse(
         flows, allowlist, ip_ranges=ip_ranges, tags=tags, inventory=inventory, fanout=fanout, samples=samples
