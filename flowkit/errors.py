@@ -61,3 +61,11 @@ class AWSError(FlowkitError):
 
 class AllowlistError(FlowkitError):
     """An allowlist file or rule is not valid."""
+
+
+class NotebookError(FlowkitError):
+    """A notebook could not be read or run (missing file, kernel not installed)."""
+
+
+class ExerciseError(FlowkitError):
+    """An exercise id is unknown, or its data is missing."""

@@ -1,0 +1,105 @@
+"""The workshop's exercises, one section per notebook; each solver computes its answer from the data.
+
+To add an exercise: decorate a function of a :class:`~flowkit.exercises.Workbench` with
+:func:`~flowkit.exercises.exercise`, give it the next id of its notebook, ask the question exactly as the
+notebook does, and add its worked solution to ``notebooks/solutions/``. Solvers use pandas on the reader's
+frame (not the query engines), so they are an independent check of what the notebooks compute.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from flowkit.errors import ExerciseError
+from flowkit.exercises import Workbench, exercise
+from flowkit.schema import FIELDS
+
+
+def _column(flows: pd.DataFrame, column: str) -> pd.Series:
+    if column not in flows:
+        raise ExerciseError(f"this exercise needs the `{column}` field, which this data does not have.")
+    return flows[column]
+
+
+# --- 00 Start here ---------------------------------------------------------------------------------------
+
+
+@exercise(
+    "00.1",
+    "How many flow-log records are in the data?",
+    "count",
+    "every row of the frame `read_flow_logs` returns is one record; `len()` counts rows.",
+)
+def _records(wb: Workbench) -> int:
+    return len(wb.flows)
+
+
+@exercise(
+    "00.2",
+    "How many distinct network interfaces (ENIs) do the records come from?",
+    "count",
+    "the ENI is in the `interface_id` column; `.nunique()` counts distinct values.",
+)
+def _interfaces(wb: Workbench) -> int:
+    return int(_column(wb.flows, "interface_id").nunique())
+
+
+@exercise(
+    "00.3",
+    "How many log files does the data folder hold?",
+    "count",
+    "`flowkit.read.list_files(DATA)` lists the flow-log files the reader finds.",
+)
+def _files(wb: Workbench) -> int:
+    from flowkit.read import list_files
+
+    return len(list_files(wb.data))
+
+
+# --- 02 Anatomy of a flow record -------------------------------------------------------------------------
+
+
+@exercise(
+    "02.1",
+    "How many records carry no traffic data at all (log status NODATA or SKIPDATA)?",
+    "count",
+    "look at the `log_status` column; `.isin([...])` selects several values.",
+)
+def _no_data(wb: Workbench) -> int:
+    return int(_column(wb.flows, "log_status").isin(["NODATA", "SKIPDATA"]).sum())
+
+
+@exercise(
+    "02.2",
+    "In which flow-log version did the `tcp-flags` field appear?",
+    "count",
+    "`flowkit.schema.field_table()` has a `version` column for every field.",
+)
+def _tcp_flags_version(wb: Workbench) -> int:
+    return FIELDS["tcp-flags"].version
+
+
+@exercise(
+    "02.3",
+    "Which network interfaces recorded traffic whose original source (`pkt_srcaddr`) is not the "
+    "interface's own source address (`srcaddr`)?",
+    "set",
+    "compare the two columns row by row (`!=`), keep the rows where they differ, and take the distinct "
+    "`interface_id` values; think about which kind of interface forwards other hosts' packets.",
+)
+def _forwarding_interfaces(wb: Workbench) -> list[str]:
+    flows = wb.flows
+    differ = _column(flows, "pkt_srcaddr").ne(_column(flows, "srcaddr")).fillna(False)
+    return sorted(flows.loc[differ, "interface_id"].dropna().unique())
+
+
+@exercise(
+    "02.4",
+    "How many records are TCP connections that were only opened (`tcp_flags` is exactly SYN, value 2)?",
+    "count",
+    "TCP is protocol 6; SYN alone is the flag value 2; combine the two conditions with `&`.",
+)
+def _syn_only(wb: Workbench) -> int:
+    flows = wb.flows
+    mask = _column(flows, "protocol").eq(6) & _column(flows, "tcp_flags").eq(2)
+    return int(mask.fillna(False).sum())
