@@ -63,6 +63,34 @@ class AllowlistError(FlowkitError):
     """An allowlist file or rule is not valid."""
 
 
+class PlanError(FlowkitError):
+    """A flow-log plan cannot be made from the given input (IDs, destination, options)."""
+
+
+class ApplyError(AWSError):
+    """Applying a flow-log plan failed part-way.
+
+    Attributes:
+        created: what was created before the failure (``{"kind": ..., "id": ...}`` dicts), so nothing
+            half-made goes unreported.
+        failures: the failed items as AWS reported them (``{"resource_id", "code", "message"}``).
+    """
+
+    def __init__(
+        self, message: str, *, created: list[dict] | None = None, failures: list[dict] | None = None
+    ):
+        self.created = list(created or [])
+        self.failures = list(failures or [])
+        if self.created:
+            made = ", ".join(f"{c['kind']} {c['id']}" for c in self.created)
+            message = f"{message} Created before the failure (still in place): {made}."
+        super().__init__(message)
+
+
+class IpRangesError(FlowkitError):
+    """An AWS ``ip-ranges.json`` document does not parse or does not have the published shape."""
+
+
 class NotebookError(FlowkitError):
     """A notebook could not be read or run (missing file, kernel not installed)."""
 

@@ -1,0 +1,69 @@
+"""flowkit on AWS: enable flow logs (plan, then apply), the Athena table, queries, and an offline sandbox.
+
+Names (``import flowkit.aws`` needs neither boto3 nor the network; the AWS modules load on first use):
+
+- ``plan_flow_logs(resource_ids, "s3://bucket/prefix/", *, log_format=None, file_format="plain-text",
+  hive_compatible=False, per_hour=False, traffic_type="ALL", max_aggregation_interval=60,
+  boto3_session=None)`` and ``plan_cloudwatch_flow_logs(resource_ids, log_group, *, role_arn=None, ...)``
+  -> :class:`FlowLogPlan` (flowkit.aws.plan); nothing is changed.
+- ``apply(plan, *, boto3_session=None)`` -> ``ApplyResult``; ``describe_flow_logs(resource_ids, *,
+  boto3_session=None)`` -> DataFrame (flowkit.aws.apply).
+- ``log_format(*sets_or_fields, version=None)``, ``fields_up_to(version)``, ``NAMED_SETS``
+  (flowkit.aws.formats).
+- ``create_database``, ``create_table``, ``run_query``, ``time_bounds`` (flowkit.aws.athena).
+- ``run_insights(query, log_groups, *, start=None, end=None, ...)`` (flowkit.aws.logs).
+- ``sandbox()`` (flowkit.aws.sandbox): moto in-process with a fake VPC, bucket and log group.
+- ``load_policy(name, ...)`` (flowkit.aws.policies): the least-privilege IAM policies in flowkit/policies/.
+
+The notebook flow::
+
+    with flowkit.aws.sandbox() as sb:
+        fmt = flowkit.aws.log_format("security")
+        plan = flowkit.aws.plan_flow_logs([sb.vpc_id], f"s3://{sb.bucket}/flowlogs/", log_format=fmt,
+                                          boto3_session=sb.session)
+        result = flowkit.aws.apply(plan, boto3_session=sb.session)
+        flowkit.aws.describe_flow_logs([sb.vpc_id], boto3_session=sb.session)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Eager (these modules import neither boto3 nor awswrangler). ``apply`` must be bound here: the
+# function shares its name with its module, and a lazy look-up would find the module instead.
+from flowkit.aws.apply import ApplyResult, apply, describe_flow_logs
+from flowkit.aws.formats import NAMED_SETS, fields_up_to, log_format
+from flowkit.aws.plan import AwsCall, FlowLogPlan, plan_cloudwatch_flow_logs, plan_flow_logs
+
+_EXPORTS: dict[str, str] = {
+    "create_database": "flowkit.aws.athena",
+    "create_table": "flowkit.aws.athena",
+    "run_query": "flowkit.aws.athena",
+    "time_bounds": "flowkit.aws.athena",
+    "run_insights": "flowkit.aws.logs",
+    "Sandbox": "flowkit.aws.sandbox",
+    "sandbox": "flowkit.aws.sandbox",
+    "is_sandbox": "flowkit.aws.sandbox",
+    "load_policy": "flowkit.aws.policies",
+}
+
+__all__ = [
+    "NAMED_SETS",
+    "ApplyResult",
+    "AwsCall",
+    "FlowLogPlan",
+    "apply",
+    "describe_flow_logs",
+    "fields_up_to",
+    "log_format",
+    "plan_cloudwatch_flow_logs",
+    "plan_flow_logs",
+    *_EXPORTS,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'flowkit.aws' has no attribute {name!r}")

@@ -1,0 +1,98 @@
+"""boto3 sessions and clients for flowkit: the session chain only, botocore standard retries.
+
+Credentials always come from the boto3 session chain (the ``boto3_session`` you pass, or the
+default chain: environment, shared config/SSO profile, instance role). flowkit never reads or
+stores keys itself.
+
+boto3, botocore and awswrangler are imported inside the functions so that ``import flowkit.aws``
+works offline without touching them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Retry policy for every client flowkit creates: botocore's standard mode retries throttling and
+#: transient errors with exponential back-off.
+RETRIES = {"mode": "standard", "max_attempts": 5}
+
+
+def session(boto3_session: Any = None) -> Any:
+    """The given session, or a new default one from the boto3 credential chain."""
+    if boto3_session is not None:
+        return boto3_session
+    import boto3
+
+    return boto3.Session()
+
+
+def botocore_config() -> Any:
+    """A botocore ``Config`` with standard retries."""
+    from botocore.config import Config
+
+    return Config(retries=dict(RETRIES))  # type: ignore[arg-type]
+
+
+def client(service: str, boto3_session: Any = None) -> Any:
+    """A boto3 client for ``service`` from the session chain, with standard retries."""
+    return session(boto3_session).client(service, config=botocore_config())
+
+
+def wrangler() -> Any:
+    """Import awswrangler, making its clients use botocore standard retries.
+
+    awswrangler builds its own clients from ``wr.config.botocore_config``. If the user has not set
+    one, flowkit sets a config with standard retry mode (and awswrangler's own timeouts); a config
+    the user set is left alone.
+    """
+    import awswrangler as wr
+    from botocore.config import Config
+
+    if wr.config.botocore_config is None:
+        wr.config.botocore_config = Config(
+            retries=dict(RETRIES),  # type: ignore[arg-type]
+            connect_timeout=10,
+            max_pool_connections=10,
+        )
+    return wr
+
+
+def account_and_region(boto3_session: Any = None) -> tuple[str, str]:
+    """The caller's account ID (STS GetCallerIdentity) and the session's region.
+
+    Raises:
+        AWSError: when no credentials or region are configured, or STS refuses.
+    """
+    from flowkit.errors import AWSError
+
+    sess = session(boto3_session)
+    region = sess.region_name
+    if not region:
+        raise AWSError(
+            "no AWS region configured: set AWS_DEFAULT_REGION or pass boto3.Session(region_name=...)."
+        )
+    try:
+        account = client("sts", sess).get_caller_identity()["Account"]
+    except Exception as exc:  # NoCredentialsError, ClientError, EndpointConnectionError
+        raise AWSError(f"could not identify the AWS account ({aws_reason(exc)}). {CREDENTIALS_HINT}") from exc
+    return account, region
+
+
+CREDENTIALS_HINT = (
+    "Configure credentials through the boto3 chain (aws configure / aws sso login / AWS_PROFILE), "
+    "or use flowkit.aws.sandbox() to work offline."
+)
+
+
+def aws_reason(exc: BaseException) -> str:
+    """AWS's own error code and message from a botocore exception, or the exception text."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        error = response["Error"]
+        return f"{error.get('Code', '?')}: {error.get('Message', '')}".strip()
+    return f"{type(exc).__name__}: {exc}"
+
+
+def strip_metadata(response: dict) -> dict:
+    """An API response without ``ResponseMetadata`` (for printing and JSON)."""
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}

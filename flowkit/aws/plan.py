@@ -1,0 +1,526 @@
+"""Plan flow logs before enabling them: every AWS call with its exact parameters, and why.
+
+:func:`plan_flow_logs` (S3 destination) and :func:`plan_cloudwatch_flow_logs` (CloudWatch Logs
+destination) make no change anywhere. They return a :class:`FlowLogPlan` that lists each call
+(``ec2.create_flow_logs`` with its parameters, and for CloudWatch Logs the log group and the
+delivery role), the permissions the delivery needs (bucket policy, or role and trust policy),
+where records will land, and cost notes. It prints as a table in a notebook and as JSON.
+:func:`flowkit.aws.apply` carries it out.
+
+Examples:
+    >>> plan = plan_flow_logs(["vpc-0abc1234"], "s3://my-flow-logs/team-a/", account_id="111122223333",
+    ...                       region="eu-west-1")
+    >>> plan.calls[0].operation, plan.calls[0].params["LogDestination"]
+    ('create_flow_logs', 'arn:aws:s3:::my-flow-logs/team-a/')
+    >>> plan.delivery_paths[0]
+    's3://my-flow-logs/team-a/AWSLogs/111122223333/vpcflowlogs/eu-west-1/YYYY/MM/DD/'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from flowkit import schema
+from flowkit.aws import policies
+from flowkit.errors import FormatError, PlanError
+
+__all__ = ["AwsCall", "FlowLogPlan", "plan_cloudwatch_flow_logs", "plan_flow_logs", "resource_type"]
+
+_RESOURCE_TYPES = (  # ID prefix -> CreateFlowLogs ResourceType (longest prefix first)
+    ("tgw-attach-", "TransitGatewayAttachment"),
+    ("tgw-", "TransitGateway"),
+    ("vpc-", "VPC"),
+    ("subnet-", "Subnet"),
+    ("eni-", "NetworkInterface"),
+)
+_TRANSIT = ("TransitGateway", "TransitGatewayAttachment")
+_ID = re.compile(r"^(vpc|subnet|eni|tgw|tgw-attach)-[0-9a-f]{8,17}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_FILE_FORMATS = {"plain-text": "plain-text", "text": "plain-text", "parquet": "parquet"}
+
+_S3_COSTS = (
+    "Flow log delivery to S3 is billed as vended logs, about USD 0.25/GB for the first 10 TB a month in "
+    "us-east-1 (check aws.amazon.com/cloudwatch/pricing for your Region); Parquet conversion adds about "
+    "USD 0.035/GB. S3 storage is billed as usual: set a lifecycle rule.",
+    "Athena bills the data each query scans (USD 5/TB, 10 MB minimum per query): Parquet and partitions "
+    "(time-bounded queries) cut it.",
+)
+_CWL_COSTS = (
+    "Flow log delivery to CloudWatch Logs is billed as vended-log ingestion, about USD 0.50/GB for the first "
+    "10 TB a month in us-east-1, plus storage (about USD 0.03/GB-month): set a retention period.",
+    "Logs Insights bills the data each query scans (about USD 0.005/GB): give every query a time range.",
+)
+_INTERVAL_NOTE = (
+    "MaxAggregationInterval 60 s gives finer records than the default 600 s, and so more records and more "
+    "cost; Nitro instances aggregate at 60 s or less whatever is set."
+)
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    """One AWS API call of a plan.
+
+    Attributes:
+        service: boto3 client name (``ec2``, ``logs``, ``iam``).
+        operation: boto3 method name (``create_flow_logs``).
+        params: the exact keyword arguments.
+        purpose: what the call is for.
+        only_if: when apply skips it (e.g. the log group exists), or ``None`` if always made.
+    """
+
+    service: str
+    operation: str
+    params: dict[str, Any]
+    purpose: str
+    only_if: str | None = None
+
+
+@dataclass(frozen=True)
+class FlowLogPlan:
+    """What enabling flow logs will do. Made by :func:`plan_flow_logs` / :func:`plan_cloudwatch_flow_logs`.
+
+    Attributes:
+        destination_type: ``"s3"`` or ``"cloud-watch-logs"``.
+        resource_ids: the VPCs, subnets, ENIs or transit gateways to log.
+        destination: the bucket ARN (with prefix) or the log group name.
+        log_format: the effective format (the default format if none was given).
+        custom_format: whether ``LogFormat`` is sent (False means AWS's default format).
+        record_version: the ``version`` value records will carry.
+        calls: the AWS calls, in order.
+        delivery_paths: where records land (S3 prefixes with placeholders, or log group/streams).
+        permissions: named policies the delivery needs (bucket policy, or role trust and permissions).
+        caller_permissions: IAM actions the caller needs to apply the plan.
+        cost_notes: what the flow log will cost, roughly.
+        notes: other facts worth knowing (placeholders, automatic bucket policy, ...).
+        account_id: the account, or ``None`` when not looked up (placeholders are shown instead).
+        region: the Region, or ``None``.
+        options: the settings as given (traffic type, interval, file format, hive, per hour, ...).
+    """
+
+    destination_type: str
+    resource_ids: tuple[str, ...]
+    destination: str
+    log_format: str
+    custom_format: bool
+    record_version: int
+    calls: tuple[AwsCall, ...]
+    delivery_paths: tuple[str, ...]
+    permissions: dict[str, dict] = field(default_factory=dict)
+    caller_permissions: tuple[str, ...] = ()
+    cost_notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    account_id: str | None = None
+    region: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def flow_log_calls(self) -> list[AwsCall]:
+        """The ``create_flow_logs`` calls (one per resource type)."""
+        return [c for c in self.calls if c.operation == "create_flow_logs"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as plain data (JSON-ready)."""
+        return asdict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The plan as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent, default=str)
+
+    def __str__(self) -> str:
+        where = f"account {self.account_id or '<account-id>'}, region {self.region or '<region>'}"
+        lines = [
+            f"Flow-log plan: {', '.join(self.resource_ids)} -> {self.destination_type} {self.destination} "
+            f"({where})",
+            f"  format (version {self.record_version}{'' if self.custom_format else ', AWS default'}): "
+            f"{self.log_format}",
+            "  calls:",
+        ]
+        for i, call in enumerate(self.calls, 1):
+            cond = f" [only if {call.only_if}]" if call.only_if else ""
+            lines.append(f"    {i}. {call.service}.{call.operation}{cond}: {call.purpose}")
+            lines.append(f"       {json.dumps(call.params, default=str)}")
+        lines.append("  records land in:")
+        lines += [f"    {p}" for p in self.delivery_paths]
+        for name, policy in self.permissions.items():
+            lines.append(f"  {name}:")
+            lines += ["    " + ln for ln in policies.policy_json(policy).splitlines()]
+        lines.append(f"  caller needs: {', '.join(self.caller_permissions)}")
+        lines += [f"  cost: {n}" for n in self.cost_notes]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        rows = "\n".join(
+            f"| {i} | `{c.service}.{c.operation}` | {c.purpose}"
+            f"{f' (only if {c.only_if})' if c.only_if else ''} "
+            f"| `{json.dumps(c.params, default=str)}` |"
+            for i, c in enumerate(self.calls, 1)
+        )
+        perms = "\n\n".join(
+            f"**{name}**\n\n```json\n{policies.policy_json(p)}\n```" for name, p in self.permissions.items()
+        )
+        bullets = "\n".join(f"- {n}" for n in (*self.cost_notes, *self.notes))
+        paths = "\n".join(f"- `{p}`" for p in self.delivery_paths)
+        return (
+            f"### Flow-log plan: {', '.join(self.resource_ids)} → {self.destination_type} "
+            f"`{self.destination}`\n\n"
+            f"Account `{self.account_id or '<account-id>'}`, Region `{self.region or '<region>'}`. "
+            f"Format (records carry version {self.record_version}): `{self.log_format}`\n\n"
+            f"| # | call | purpose | parameters |\n|---|---|---|---|\n{rows}\n\n"
+            f"Records land in:\n\n{paths}\n\n{perms}\n\n"
+            f"Caller needs: {', '.join(f'`{a}`' for a in self.caller_permissions)}\n\n{bullets}\n"
+        )
+
+
+def resource_type(resource_id: str) -> str:
+    """The CreateFlowLogs ``ResourceType`` of an ID (``vpc-...`` -> ``VPC``).
+
+    Raises:
+        PlanError: if the ID is not a VPC, subnet, ENI or transit gateway (attachment) ID.
+    """
+    if not isinstance(resource_id, str) or not _ID.match(resource_id):
+        raise PlanError(
+            f"{resource_id!r} is not a VPC, subnet, network interface or transit gateway ID "
+            "(expected e.g. vpc-0abc1234, subnet-..., eni-..., tgw-..., tgw-attach-...)."
+        )
+    return next(kind for prefix, kind in _RESOURCE_TYPES if resource_id.startswith(prefix))
+
+
+def _check_common(resource_ids: Iterable[str], traffic_type: str, max_aggregation_interval: int):
+    ids = [resource_ids] if isinstance(resource_ids, str) else list(resource_ids)
+    if not ids:
+        raise PlanError("no resource IDs given: name at least one VPC, subnet or network interface.")
+    if len(ids) != len(set(ids)):
+        raise PlanError(f"resource IDs repeat: {ids}.")
+    groups: dict[str, list[str]] = {}
+    for rid in ids:
+        groups.setdefault(resource_type(rid), []).append(rid)
+    for kind, members in groups.items():
+        limit = 25 if kind in _TRANSIT else 1000
+        if len(members) > limit:
+            raise PlanError(f"CreateFlowLogs takes at most {limit} {kind} IDs per call, got {len(members)}.")
+    if traffic_type not in ("ALL", "ACCEPT", "REJECT"):
+        raise PlanError(f"traffic_type must be ALL, ACCEPT or REJECT, not {traffic_type!r}.")
+    if isinstance(max_aggregation_interval, bool) or max_aggregation_interval not in (60, 600):
+        raise PlanError(
+            f"max_aggregation_interval must be 60 or 600 seconds, not {max_aggregation_interval!r} "
+            "(AWS accepts only these two)."
+        )
+    if any(k in _TRANSIT for k in groups) and max_aggregation_interval != 60:
+        raise PlanError("transit gateway flow logs must use max_aggregation_interval=60.")
+    return ids, groups
+
+
+def _format(log_format: str | None) -> tuple[str, bool, int]:
+    if log_format is None:
+        return schema.DEFAULT_FORMAT, False, 2
+    try:
+        fields = schema.parse_log_format(log_format)
+    except FormatError as exc:
+        raise PlanError(f"log_format: {exc}") from None
+    return schema.format_string(fields), True, schema.record_version(fields)
+
+
+def _resolve(account_id: str | None, region: str | None, boto3_session: Any) -> tuple[str | None, str | None]:
+    if boto3_session is None:
+        return account_id, region
+    from flowkit.aws import _clients
+
+    if account_id is None:
+        account_id, found_region = _clients.account_and_region(boto3_session)
+        region = region or found_region
+    return account_id, region or boto3_session.region_name
+
+
+def _flow_log_calls(groups, traffic_type, interval, fmt, custom, tags, extra) -> list[AwsCall]:
+    calls = []
+    for kind, ids in groups.items():
+        params: dict[str, Any] = {"ResourceIds": ids, "ResourceType": kind}
+        if kind not in _TRANSIT:
+            params["TrafficType"] = traffic_type
+        params.update(extra)
+        if custom:
+            params["LogFormat"] = fmt
+        params["MaxAggregationInterval"] = interval
+        if tags:
+            params["TagSpecifications"] = [
+                {"ResourceType": "vpc-flow-log", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+            ]
+        calls.append(
+            AwsCall("ec2", "create_flow_logs", params, f"create the flow log for {len(ids)} {kind}(s)")
+        )
+    return calls
+
+
+def parse_s3_destination(destination: str) -> tuple[str, str, str]:
+    """Split an ``s3://bucket/prefix`` URL or an S3 ARN into ``(partition, bucket, prefix/)``."""
+    text = destination.strip()
+    partition = "aws"
+    if text.startswith("s3://"):
+        rest = text[5:]
+    elif m := re.match(r"^arn:(aws[a-z-]*):s3:::(.+)$", text):
+        partition, rest = m.group(1), m.group(2)
+    else:
+        raise PlanError(
+            f"S3 destination {destination!r} must be s3://bucket/prefix/ or arn:aws:s3:::bucket/prefix/."
+        )
+    bucket, _, prefix = rest.partition("/")
+    if not _BUCKET.match(bucket):
+        raise PlanError(f"{bucket!r} in {destination!r} is not a valid S3 bucket name.")
+    prefix = prefix.strip("/")
+    if "AWSLogs" in prefix.split("/"):
+        raise PlanError(f"the S3 prefix {prefix!r} may not contain the folder 'AWSLogs' (AWS reserves it).")
+    return partition, bucket, f"{prefix}/" if prefix else ""
+
+
+def plan_flow_logs(
+    resource_ids: Sequence[str] | str,
+    destination: str,
+    *,
+    log_format: str | None = None,
+    file_format: str = "plain-text",
+    hive_compatible: bool = False,
+    per_hour: bool = False,
+    traffic_type: str = "ALL",
+    max_aggregation_interval: int = 60,
+    tags: dict[str, str] | None = None,
+    account_id: str | None = None,
+    region: str | None = None,
+    boto3_session: Any = None,
+) -> FlowLogPlan:
+    """Plan flow logs delivered to S3. Makes no change.
+
+    Args:
+        resource_ids: VPC, subnet, network interface or transit gateway IDs (types may be mixed:
+            one ``create_flow_logs`` call per type).
+        destination: ``s3://bucket/optional/prefix/`` or the bucket ARN.
+        log_format: a ``${field} ...`` format (see :func:`flowkit.aws.log_format`); ``None`` for
+            AWS's default format.
+        file_format: ``"plain-text"`` (gzip text with a header line) or ``"parquet"``.
+        hive_compatible: Hive-style ``key=value`` folders.
+        per_hour: hourly folders instead of daily.
+        traffic_type: ``"ALL"``, ``"ACCEPT"`` or ``"REJECT"``.
+        max_aggregation_interval: 60 or 600 seconds.
+        tags: tags for the flow log.
+        account_id: the account (for the bucket policy and paths); looked up with STS when a
+            session is given, else shown as ``<account-id>``.
+        region: the Region; taken from the session when one is given.
+        boto3_session: used only for STS GetCallerIdentity; ``None`` makes no AWS call at all.
+
+    Returns:
+        The plan.
+
+    Raises:
+        PlanError: on a bad ID, destination, format, traffic type or interval.
+        AWSError: when a session is given but the account cannot be identified.
+    """
+    ids, groups = _check_common(resource_ids, traffic_type, max_aggregation_interval)
+    if file_format not in _FILE_FORMATS:
+        raise PlanError(f"file_format must be 'plain-text' or 'parquet', not {file_format!r}.")
+    file_format = _FILE_FORMATS[file_format]
+    partition, bucket, prefix = parse_s3_destination(destination)
+    fmt, custom, version = _format(log_format)
+    account_id, region = _resolve(account_id, region, boto3_session)
+    arn = f"arn:{partition}:s3:::{bucket}/{prefix}" if prefix else f"arn:{partition}:s3:::{bucket}"
+    options = {
+        "FileFormat": file_format,
+        "HiveCompatiblePartitions": hive_compatible,
+        "PerHourPartition": per_hour,
+    }
+    extra = {"LogDestinationType": "s3", "LogDestination": arn, "DestinationOptions": options}
+    calls = _flow_log_calls(groups, traffic_type, max_aggregation_interval, fmt, custom, tags, extra)
+    acct, reg = account_id or "<account-id>", region or "<region>"
+    if hive_compatible:
+        path = f"AWSLogs/aws-account-id={acct}/aws-service=vpcflowlogs/aws-region={reg}/"
+        path += "year=YYYY/month=MM/day=DD/"
+        path += "hour=HH/" if per_hour else ""
+    else:
+        path = f"AWSLogs/{acct}/vpcflowlogs/{reg}/YYYY/MM/DD/" + ("HH/" if per_hour else "")
+    suffix = ".log.parquet" if file_format == "parquet" else ".log.gz"
+    notes = [
+        f"Files: {acct}_vpcflowlogs_{reg}_<flow-log-id>_<YYYYMMDDTHHmmZ>_<hash>{suffix}, "
+        "one or more every 5 minutes.",
+        "If you own the bucket and may Get/PutBucketPolicy, AWS attaches the bucket policy below itself, "
+        "REPLACING any existing bucket policy; otherwise the bucket owner must add it.",
+        "A flow log cannot be changed after creation: to change the format, delete it and create a new one.",
+    ]
+    if account_id is None:
+        notes.append("No AWS call was made: <account-id>/<region> are filled in when a session is given.")
+    return FlowLogPlan(
+        destination_type="s3",
+        resource_ids=tuple(ids),
+        destination=arn,
+        log_format=fmt,
+        custom_format=custom,
+        record_version=version,
+        calls=tuple(calls),
+        delivery_paths=(f"s3://{bucket}/{prefix}{path}",),
+        permissions={
+            "bucket policy": policies.s3_bucket_policy(bucket, prefix, acct, reg, hive=hive_compatible)
+        },
+        caller_permissions=(
+            "ec2:CreateFlowLogs",
+            "ec2:DescribeFlowLogs",
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "s3:GetBucketPolicy",
+            "s3:PutBucketPolicy",
+        ),
+        cost_notes=(*_S3_COSTS, _INTERVAL_NOTE),
+        notes=tuple(notes),
+        account_id=account_id,
+        region=region,
+        options={
+            "traffic_type": traffic_type,
+            "max_aggregation_interval": max_aggregation_interval,
+            "file_format": file_format,
+            "hive_compatible": hive_compatible,
+            "per_hour": per_hour,
+            "bucket": bucket,
+            "prefix": prefix,
+        },
+    )
+
+
+def plan_cloudwatch_flow_logs(
+    resource_ids: Sequence[str] | str,
+    log_group: str,
+    *,
+    role_arn: str | None = None,
+    role_name: str = "flowkit-flow-logs-delivery",
+    log_format: str | None = None,
+    traffic_type: str = "ALL",
+    max_aggregation_interval: int = 60,
+    retention_days: int | None = 30,
+    tags: dict[str, str] | None = None,
+    account_id: str | None = None,
+    region: str | None = None,
+    boto3_session: Any = None,
+) -> FlowLogPlan:
+    """Plan flow logs delivered to a CloudWatch Logs group. Makes no change.
+
+    Args:
+        resource_ids: VPC, subnet, network interface or transit gateway IDs.
+        log_group: the log group name (created if missing, with ``retention_days``).
+        role_arn: an existing delivery role; ``None`` plans creating ``role_name`` with the trust
+            and permission policies shown in the plan.
+        role_name: name of the role to create when ``role_arn`` is ``None``.
+        log_format: a ``${field} ...`` format, or ``None`` for AWS's default format (the only one
+            Logs Insights discovers fields for; custom formats need ``parse @message``).
+        traffic_type: ``"ALL"``, ``"ACCEPT"`` or ``"REJECT"``.
+        max_aggregation_interval: 60 or 600 seconds.
+        retention_days: retention set on a log group the plan creates (``None``: never expire).
+        tags: tags for the flow log.
+        account_id: the account; looked up with STS when a session is given.
+        region: the Region; taken from the session when one is given.
+        boto3_session: used only for STS GetCallerIdentity; ``None`` makes no AWS call.
+
+    Returns:
+        The plan.
+
+    Raises:
+        PlanError: on bad input.
+    """
+    ids, groups = _check_common(resource_ids, traffic_type, max_aggregation_interval)
+    if not re.match(r"^[\w#/.-]{1,512}$", log_group or ""):
+        raise PlanError(f"{log_group!r} is not a valid log group name (letters, digits, _ - / . #).")
+    if role_arn is not None and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$", role_arn):
+        raise PlanError(f"role_arn {role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
+    fmt, custom, version = _format(log_format)
+    account_id, region = _resolve(account_id, region, boto3_session)
+    acct, reg = account_id or "<account-id>", region or "<region>"
+    trust = policies.delivery_role_trust_policy(acct, reg)
+    permissions = policies.delivery_role_policy(acct, reg, log_group)
+    calls = [
+        AwsCall(
+            "logs",
+            "create_log_group",
+            {"logGroupName": log_group},
+            "create the log group",
+            "the group does not exist",
+        )
+    ]
+    if retention_days is not None:
+        calls.append(
+            AwsCall(
+                "logs",
+                "put_retention_policy",
+                {"logGroupName": log_group, "retentionInDays": retention_days},
+                "expire old records",
+                "the group was just created",
+            )
+        )
+    if role_arn is None:
+        role_arn = f"arn:aws:iam::{acct}:role/{role_name}"
+        calls += [
+            AwsCall(
+                "iam",
+                "create_role",
+                {"RoleName": role_name, "AssumeRolePolicyDocument": json.dumps(trust)},
+                "the role flow-log delivery assumes",
+                "the role does not exist",
+            ),
+            AwsCall(
+                "iam",
+                "put_role_policy",
+                {
+                    "RoleName": role_name,
+                    "PolicyName": "flow-log-delivery",
+                    "PolicyDocument": json.dumps(permissions),
+                },
+                "let the role write to the log group",
+                "the role was just created",
+            ),
+        ]
+    extra = {
+        "LogDestinationType": "cloud-watch-logs",
+        "LogGroupName": log_group,
+        "DeliverLogsPermissionArn": role_arn,
+    }
+    calls += _flow_log_calls(groups, traffic_type, max_aggregation_interval, fmt, custom, tags, extra)
+    notes = [
+        "One log stream per network interface (<eni-id>-all); events carry no header line.",
+        "Logs Insights discovers fields only for the default format; custom formats need `parse @message`.",
+        "If the group is missing or the role lacks rights, the flow log is still created but delivery FAILS "
+        "('Access error' in describe_flow_logs).",
+    ]
+    if account_id is None:
+        notes.append("No AWS call was made: <account-id>/<region> are filled in when a session is given.")
+    return FlowLogPlan(
+        destination_type="cloud-watch-logs",
+        resource_ids=tuple(ids),
+        destination=log_group,
+        log_format=fmt,
+        custom_format=custom,
+        record_version=version,
+        calls=tuple(calls),
+        delivery_paths=(f"log group {log_group}, streams <eni-id>-all",),
+        permissions={"delivery role trust policy": trust, "delivery role permissions": permissions},
+        caller_permissions=(
+            "ec2:CreateFlowLogs",
+            "ec2:DescribeFlowLogs",
+            "logs:CreateLogGroup",
+            "logs:DescribeLogGroups",
+            "logs:PutRetentionPolicy",
+            "iam:GetRole",
+            "iam:CreateRole",
+            "iam:PutRolePolicy",
+            "iam:PassRole",
+        ),
+        cost_notes=(*_CWL_COSTS, _INTERVAL_NOTE),
+        notes=tuple(notes),
+        account_id=account_id,
+        region=region,
+        options={
+            "traffic_type": traffic_type,
+            "max_aggregation_interval": max_aggregation_interval,
+            "log_group": log_group,
+            "role_arn": role_arn,
+            "role_name": role_name,
+            "retention_days": retention_days,
+        },
+    )

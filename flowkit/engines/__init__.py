@@ -1,0 +1,69 @@
+"""Query engines: the embedded DuckDB engine for local data, or Athena / CloudWatch on AWS.
+
+:func:`connect` is the one entry point: local data gives a :class:`~flowkit.engines.local.LocalEngine`,
+and ``athena=`` / ``logs=`` give the AWS engine (imported only then, so the offline path never
+needs boto3). Both answer ``.sql(query, **params)`` and ``.insights(query, start=None, end=None)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flowkit.errors import FlowkitError
+
+__all__ = ["connect", "default_data"]
+
+
+def default_data() -> Path | None:
+    """The bundled sample (``data/sample``) next to the package or in the working directory, if present."""
+    for root in (Path(__file__).resolve().parents[2], Path.cwd()):
+        candidate = root / "data" / "sample"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def connect(
+    source: Any = None,
+    *,
+    athena: Any = None,
+    logs: Any = None,
+    memory_limit: str | None = None,
+    log_format: str | None = None,
+    boto3_session: Any = None,
+) -> Any:
+    """Open an engine over flow logs.
+
+    Args:
+        source: local data: a file (.log, .log.gz, .parquet), a directory (e.g. an S3 delivery
+            layout), a list of those, or a DataFrame in the reader's shape. Default: the bundled
+            sample ``data/sample``.
+        athena: Athena settings (passed to :func:`flowkit.engines.aws.connect_aws`); selects AWS.
+        logs: CloudWatch Logs settings (log group(s)); selects AWS.
+        memory_limit: DuckDB memory limit for the local engine, e.g. ``"4GB"``.
+        log_format: log format of headerless text files.
+        boto3_session: the boto3 session for the AWS engine.
+
+    Returns:
+        A :class:`~flowkit.engines.local.LocalEngine`, or the AWS engine.
+
+    Examples:
+        >>> import pandas as pd
+        >>> engine = connect(pd.DataFrame({"srcaddr": ["10.32.0.10"], "dstport": [443]}))
+        >>> engine.sql("SELECT srcaddr FROM vpc_flow_logs WHERE dstport = :port", port=443).srcaddr.tolist()
+        ['10.32.0.10']
+    """
+    if athena is not None or logs is not None:
+        if source is not None:
+            raise FlowkitError("give either local data (source) or AWS settings (athena=/logs=), not both.")
+        from flowkit.engines.aws import connect_aws
+
+        return connect_aws(athena=athena, logs=logs, boto3_session=boto3_session)
+    from flowkit.engines.local import LocalEngine
+
+    if source is None:
+        source = default_data()
+        if source is None:
+            raise FlowkitError("no data given and no bundled sample (data/sample) found: pass a file or directory.")
+    return LocalEngine(source, memory_limit=memory_limit, log_format=log_format)

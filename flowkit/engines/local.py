@@ -1,0 +1,303 @@
+"""The embedded engine: DuckDB over local flow logs, answering Athena SQL.
+
+:class:`LocalEngine` puts one view, ``vpc_flow_logs``, over the data: the record columns under
+their Athena names, in the source's format order, then the partition columns of the table that
+:func:`flowkit.ddl.athena_ddl` generates:
+
+* ``region`` (string): from the S3 key (``.../vpcflowlogs/<region>/...``); absent from the
+  partition list when the records carry a ``region`` field themselves (as in AWS's projected
+  tables, which drop the ``region`` column).
+* ``day`` (string, ``yyyy/MM/dd``): the projected date partition, from the S3 key, else from the
+  record's ``start`` (UTC).
+* ``hour`` (string, ``HH``): only for per-hour layouts.
+* ``date`` (DATE): ``day`` as a date, as in AWS's date-partitioned ``vpc_flow_logs`` table and
+  the guide's sample output, so ``WHERE date = DATE('2022-07-16')`` works too.
+
+Parquet is scanned by DuckDB in place (out of core: nothing is loaded into pandas, so data larger
+than memory can be queried); text files go through :func:`flowkit.read.read_arrow` into an Arrow
+table; a DataFrame is registered as it is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from flowkit.engines import sqlfuncs
+from flowkit.engines.translate import VIEW, caret_message, to_duckdb
+from flowkit.errors import FlowkitError, QueryError
+from flowkit.schema import BY_COLUMN, Field, get_field
+
+logger = logging.getLogger(__name__)
+
+_PARQUET_SUFFIXES = (".parquet", ".parq")
+_TEXT_SUFFIXES = (".log", ".log.gz", ".txt", ".gz")
+_PLAIN_KEY = r"/vpcflowlogs/([^/]+)/(\d{4})/(\d{2})/(\d{2})/(?:(\d{2})/)?"
+_HIVE_KEY = r"aws-region=([^/]+)/year=(\d{4})/month=(\d{2})/day=(\d{2})/(?:hour=(\d{2})/)?"
+
+Source = str | Path | pd.DataFrame | pa.Table | Iterable[str | Path]
+
+
+def _files(source: str | Path | Iterable[str | Path]) -> list[Path]:
+    items = [source] if isinstance(source, str | Path) else list(source)
+    found: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if str(item).startswith("s3://"):
+            raise FlowkitError(
+                f"{item}: the local engine reads local files; for S3 use flowkit.connect(athena=...) "
+                "or download the files first."
+            )
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.name.endswith(_PARQUET_SUFFIXES + _TEXT_SUFFIXES)
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FlowkitError(f"{path}: no such file or directory. Give a flow-log file, a directory or a DataFrame.")
+    if not found:
+        raise FlowkitError(f"{source}: no flow-log files (.log, .log.gz, .parquet) found there.")
+    return found
+
+
+def _column_name(name: str) -> str:
+    """Athena column name for a source column (``account-id`` and ``accountId`` -> ``account_id``)."""
+    try:
+        return get_field(name).column
+    except FlowkitError:
+        return re.sub(r"[^0-9a-z_]", "_", name.lower())
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class LocalEngine:
+    """Athena SQL over local flow logs, on DuckDB.
+
+    Args:
+        source: a flow-log file (.log, .log.gz, .parquet), a directory (searched recursively,
+            e.g. an S3 delivery layout), a list of those, or a DataFrame / Arrow table in the
+            reader's shape (Athena column names).
+        memory_limit: DuckDB's memory limit, e.g. ``"4GB"`` (default: DuckDB's, 80 % of RAM).
+        log_format: the log format of text files without a header line (passed to the reader).
+
+    Attributes:
+        con: the DuckDB connection (the view ``vpc_flow_logs`` lives there).
+        fields: the flow-log fields present, in the source's format order.
+        partitions: the partition columns the view adds.
+    """
+
+    def __init__(self, source: Source, *, memory_limit: str | None = None, log_format: str | None = None) -> None:
+        self.source = source
+        self.con = duckdb.connect()
+        self.con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'flowkit-duckdb'}'")
+        if memory_limit:
+            self.con.execute("SET memory_limit = ?", [memory_limit])
+        sqlfuncs.install(self.con)
+        self._log_format = log_format
+        self.fields: list[Field] = []
+        self.partitions: list[str] = []
+        self._build(source)
+
+    # -- building the view -------------------------------------------------------------------------
+
+    def _build(self, source: Source) -> None:
+        if isinstance(source, pd.DataFrame):
+            self._from_arrow(pa.Table.from_pandas(source, preserve_index=False))
+            return
+        if isinstance(source, pa.Table):
+            self._from_arrow(source)
+            return
+        files = _files(source)
+        parquet = [f for f in files if f.name.endswith(_PARQUET_SUFFIXES)]
+        text = [f for f in files if f not in parquet]
+        if parquet and text:
+            raise FlowkitError(
+                f"{source}: mixes Parquet and text files; give one kind (convert text with flowkit convert)."
+            )
+        if parquet:
+            self._from_parquet(parquet)
+        else:
+            self._from_text(text)
+
+    def _from_arrow(self, table: pa.Table, *, path_partitions: bool = False) -> None:
+        self.con.register("fk_records", table)
+        self._create_view("fk_records", table.schema.names, path_partitions=path_partitions)
+
+    def _from_parquet(self, files: list[Path]) -> None:
+        paths = [str(f) for f in files]
+        self.con.execute(
+            "CREATE VIEW fk_records AS SELECT * FROM read_parquet(?, union_by_name = true, filename = 'fk_file')",
+            [paths],
+        )
+        names = [row[0] for row in self.con.execute("DESCRIBE fk_records").fetchall()]
+        self._create_view("fk_records", names, path_partitions=True)
+
+    def _from_text(self, files: list[Path]) -> None:
+        from flowkit.read import read_arrow
+
+        tables = []
+        for path in files:
+            table = read_arrow(path, log_format=self._log_format)
+            tables.append(table.append_column("fk_file", pa.array([path.as_posix()] * table.num_rows, pa.string())))
+        self._from_arrow(pa.concat_tables(tables, promote_options="default"), path_partitions=True)
+
+    def _create_view(self, relation: str, names: list[str], *, path_partitions: bool) -> None:
+        select: list[str] = []
+        columns: list[str] = []
+        for name in names:
+            if name == "fk_file":
+                continue
+            column = _column_name(name)
+            if column in columns:
+                raise FlowkitError(f"the data has two columns that both mean {column!r} ({name!r} and another).")
+            columns.append(column)
+            select.append(f"{_quote(name)} AS {_quote(column)}" if column != name else _quote(name))
+        self.fields = [BY_COLUMN[c] for c in columns if c in BY_COLUMN]
+        has_file = path_partitions and "fk_file" in names
+
+        def from_key(group: int) -> str:
+            if not has_file:
+                return "NULL::VARCHAR"
+            return (
+                f"COALESCE(NULLIF(regexp_extract(fk_file, '{_PLAIN_KEY}', {group}), ''), "
+                f"NULLIF(regexp_extract(fk_file, '{_HIVE_KEY}', {group}), ''))"
+            )
+
+        key_day = (
+            f"{from_key(2)} || '/' || {from_key(3)} || '/' || {from_key(4)}" if has_file else "NULL::VARCHAR"
+        )
+        start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if "start" in columns else "NULL::VARCHAR"
+        day = f"COALESCE({key_day}, {start_day})"
+        extra = {}
+        if "region" not in columns:
+            extra["region"] = from_key(1)
+        extra["day"] = day
+        if has_file and self._has_hours(relation):
+            extra["hour"] = from_key(5)
+        extra["date"] = f"CAST(strptime({day}, '%Y/%m/%d') AS DATE)"
+        extra = {k: v for k, v in extra.items() if k not in columns}
+        self.partitions = list(extra)
+        select += [f"{expr} AS {_quote(name)}" for name, expr in extra.items()]
+        self.con.execute(f"CREATE VIEW {VIEW} AS SELECT {', '.join(select)} FROM {relation}")
+
+    def _has_hours(self, relation: str) -> bool:
+        row = self.con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT fk_file FROM {relation}) "
+            f"WHERE regexp_extract(fk_file, '{_PLAIN_KEY}', 5) <> '' OR regexp_extract(fk_file, '{_HIVE_KEY}', 5) <> ''"
+        ).fetchone()
+        return bool(row and row[0])
+
+    # -- querying ----------------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns of ``vpc_flow_logs``, in order."""
+        return [row[0] for row in self.con.execute(f"DESCRIBE {VIEW}").fetchall()]
+
+    def _relations(self) -> list[str]:
+        return [row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+
+    def translate(self, query: str, **params: Any) -> str:
+        """The DuckDB SQL that :meth:`sql` would run (parameters bound)."""
+        kinds = params.pop("_kinds", None)
+        return to_duckdb(query, params=params, kinds=kinds, known_tables=self._relations())
+
+    def sql(self, query: str, **params: Any) -> pd.DataFrame:
+        """Run an Athena (Trino) SQL query and return the result as a DataFrame.
+
+        Args:
+            query: Athena SQL. Any table name (``"<vpc_flow_logs_table_name>"``, the Athena
+                table's name, ...) means ``vpc_flow_logs``; a trailing ``;`` is fine.
+            **params: values for ``:name`` placeholders, validated and bound as literals.
+
+        Raises:
+            QueryError: on a syntax error (with the position), an unknown column (with the
+                closest one) or a failure while running.
+            ParameterError: on a missing, unknown or invalid parameter.
+        """
+        duck = self.translate(query, **params)
+        logger.debug("duckdb sql: %s", duck)
+        return self._run(duck, query)
+
+    def query(self, name: str, **params: Any) -> pd.DataFrame:
+        """Run a catalogue question by name (see :func:`flowkit.queries.list_queries`)."""
+        from flowkit.queries import get_query
+
+        q = get_query(name)
+        values = q.bind_values(params)
+        return self.sql(q.sql, _kinds=q.kinds, **values)
+
+    def _run(self, duck: str, original: str) -> pd.DataFrame:
+        try:
+            table = self.con.sql(duck).to_arrow_table()
+        except duckdb.BinderException as exc:
+            raise QueryError(self._binder_message(str(exc), original)) from None
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise QueryError(f"the query failed in DuckDB: {first}\n    DuckDB SQL: {duck}") from None
+        return table.to_pandas(types_mapper=_pandas_type)
+
+    def _binder_message(self, message: str, query: str) -> str:
+        match = re.search(r'Referenced column "([^"]+)" not found', message)
+        if not match:
+            return f"the query failed: {message.splitlines()[0]}"
+        name = match.group(1)
+        close = difflib.get_close_matches(name.lower(), self.columns, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (columns: {', '.join(self.columns)})"
+        where = re.search(rf"(?<![\w\"]){re.escape(name)}(?![\w\"])|\"{re.escape(name)}\"", query)
+        if where:
+            line = query.count("\n", 0, where.start()) + 1
+            col = where.start() - (query.rfind("\n", 0, where.start()) + 1) + 1
+            return caret_message(query, line, col, f"unknown column {name!r}{hint}")
+        return f"unknown column {name!r}{hint}."
+
+    def insights(self, query: str, start: Any = None, end: Any = None) -> pd.DataFrame:
+        """Run a CloudWatch Logs Insights query over the same records (see :mod:`flowkit.engines.insights`)."""
+        from flowkit.engines.insights import run_insights
+
+        return run_insights(self.con, query, start=start, end=end, fields=self.fields)
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        """Make a DataFrame queryable by name (e.g. a baseline or an allowlist), next to ``vpc_flow_logs``."""
+        self.con.register(name, frame)
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self.con.close()
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        src = "DataFrame" if isinstance(self.source, pd.DataFrame | pa.Table) else str(self.source)
+        return f"LocalEngine({src!r}, fields={len(self.fields)}, partitions={self.partitions})"
+
+
+def _pandas_type(dtype: pa.DataType) -> Any:
+    """Arrow -> pandas types for results: nullable integers and Arrow strings, as the reader uses."""
+    if pa.types.is_integer(dtype):
+        return {
+            pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+            pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(),
+        }.get(dtype)
+    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+        return pd.StringDtype("pyarrow")
+    if pa.types.is_boolean(dtype):
+        return pd.BooleanDtype()
+    return None

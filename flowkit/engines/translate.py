@@ -1,0 +1,163 @@
+"""Athena SQL (Trino) -> DuckDB SQL: parse, resolve the table, bind parameters, rewrite, print.
+
+One function does it all, :func:`to_duckdb`. It parses with sqlglot's Athena dialect (a syntax
+error becomes a :class:`~flowkit.errors.QueryError` that points at the line and column), accepts
+one read-only statement (a trailing ``;`` is fine), points every table name that is not a CTE or a
+relation the connection knows (the guide's ``"<vpc_flow_logs_table_name>"``, ``vpc_flow_logs``, a
+``database.table`` from the Athena DDL, ...) at the ``vpc_flow_logs`` view, binds ``:name``
+placeholders as literals after validating them, and applies :func:`flowkit.engines.sqlfuncs.rewrite`.
+
+Examples:
+    >>> to_duckdb('SELECT * FROM "<vpc_flow_logs_table_name>" WHERE dstport < :p;', params={"p": 1024})
+    'SELECT * FROM vpc_flow_logs WHERE dstport < 1024'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from flowkit.engines.sqlfuncs import rewrite
+from flowkit.errors import ParameterError, QueryError
+from flowkit.queries.params import validate
+
+VIEW = "vpc_flow_logs"
+
+
+def caret_message(query: str, line: int, col: int, what: str) -> str:
+    """A message naming ``line``/``col`` (1-based) with the query line and a caret under the column."""
+    lines = query.splitlines() or [""]
+    line = max(1, min(line, len(lines)))
+    text = lines[line - 1]
+    col = max(1, min(col, len(text) + 1))
+    return f"{what} at line {line}, column {col}:\n    {text}\n    {' ' * (col - 1)}^"
+
+
+def parse_athena(query: str) -> exp.Expression:
+    """Parse one read-only Athena statement; a trailing ``;`` is allowed.
+
+    Raises:
+        QueryError: on a syntax error (with line, column and a caret), on more than one
+            statement, or on a statement that is not a query (``DROP``, ``INSERT``, ...).
+    """
+    if not query or not query.strip():
+        raise QueryError("the query is empty: write a SELECT statement.")
+    try:
+        statements = [s for s in sqlglot.parse(query, read="athena") if s is not None]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        if "line" in first and first.get("line"):
+            # sqlglot's col is the end of the offending token; point at its start
+            col = max(1, int(first["col"]) - len(first.get("highlight") or "") + 1)
+            raise QueryError(
+                caret_message(query, int(first["line"]), col, f"syntax error ({first['description']})")
+            ) from None
+        raise QueryError(f"syntax error: {exc}") from None
+    except TokenError as exc:
+        raise QueryError(f"syntax error: {exc} (an unclosed quote?)") from None
+    if len(statements) != 1:
+        raise QueryError(f"give one SQL statement at a time, not {len(statements)}.")
+    statement = statements[0]
+    if not isinstance(statement, exp.Query | exp.Describe):
+        raise QueryError(
+            f"only queries (SELECT, WITH ...) run here, not {statement.key.upper()}: the engine is read-only."
+        )
+    return statement
+
+
+def placeholders(expression: exp.Expression) -> list[str]:
+    """The names of the ``:name`` placeholders in a parsed query, in order of first use."""
+    names: list[str] = []
+    for node in expression.find_all(exp.Placeholder):
+        if node.this and node.this not in names:
+            names.append(str(node.this))
+    return names
+
+
+def _infer_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        raise ParameterError(f"{value!r}: give a number or text, not a boolean.")
+    if isinstance(value, int):
+        return "int"
+    return "string"
+
+
+def bind(
+    expression: exp.Expression, params: Mapping[str, Any], kinds: Mapping[str, str] | None = None
+) -> exp.Expression:
+    """Replace ``:name`` placeholders by validated literals.
+
+    Args:
+        expression: the parsed query.
+        params: name -> value.
+        kinds: name -> parameter type (see :mod:`flowkit.queries.params`); a name not listed is
+            checked as ``int`` for Python ints and as ``string`` otherwise.
+
+    Raises:
+        ParameterError: on a missing or unknown parameter or a value that fails its check.
+    """
+    kinds = kinds or {}
+    wanted = placeholders(expression)
+    if any(node.this is None for node in expression.find_all(exp.Placeholder)):
+        raise ParameterError("positional '?' parameters are not supported here: use :name placeholders.")
+    missing = [name for name in wanted if name not in params]
+    if missing:
+        raise ParameterError(f"missing value for parameter(s) {', '.join(missing)}: pass them as name=value.")
+    extra = sorted(set(params) - set(wanted))
+    if extra:
+        have = ", ".join(f":{n}" for n in wanted) or "no placeholders"
+        raise ParameterError(f"unknown parameter(s) {', '.join(extra)}: the query has {have}.")
+    values = {
+        name: validate(kinds.get(name) or _infer_kind(params[name]), params[name], name=name) for name in wanted
+    }
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.this in values:
+            return exp.convert(values[str(node.this)])
+        return node
+
+    return expression.transform(swap)
+
+
+def resolve_tables(expression: exp.Expression, known: Iterable[str] = ()) -> exp.Expression:
+    """Point every table that is not a CTE or a ``known`` relation at the ``vpc_flow_logs`` view."""
+    keep = {name.lower() for name in known}
+    keep |= {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
+    for table in list(expression.find_all(exp.Table)):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # a table function such as range(10) or read_parquet(...)
+        if table.name.lower() in keep and not table.args.get("db"):
+            continue
+        alias = table.args.get("alias")
+        table.replace(exp.Table(this=exp.to_identifier(VIEW), alias=alias.copy() if alias else None))
+    return expression
+
+
+def to_duckdb(
+    query: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    kinds: Mapping[str, str] | None = None,
+    known_tables: Iterable[str] = (),
+) -> str:
+    """Translate an Athena query to DuckDB SQL over the ``vpc_flow_logs`` view, with parameters bound.
+
+    Args:
+        query: Athena (Trino) SQL, with optional ``:name`` placeholders.
+        params: values for the placeholders.
+        kinds: parameter types by name (catalogue queries declare them).
+        known_tables: relations that exist on the connection and keep their name.
+
+    Raises:
+        QueryError: on a syntax error or a statement that is not a query.
+        ParameterError: on a missing, unknown or invalid parameter.
+    """
+    expression = parse_athena(query)
+    expression = bind(expression, params or {}, kinds)
+    expression = resolve_tables(expression, known=known_tables)
+    expression = expression.transform(rewrite)
+    return expression.sql(dialect="duckdb")

@@ -1,0 +1,12 @@
+-- name: ssh_rdp_from_internet
+-- question: Who tried SSH (22) or RDP (3389) into the VPC from outside it, and was it accepted?
+-- params: vpc_cidr: cidr = 10.32.0.0/16, limit: limit = 200
+SELECT srcaddr, dstaddr, dstport, action, count(*) AS flows
+FROM vpc_flow_logs
+WHERE protocol = 6
+  AND dstport IN (22, 3389)
+  AND contains(:vpc_cidr, CAST(dstaddr AS IPADDRESS))
+  AND NOT contains(:vpc_cidr, CAST(srcaddr AS IPADDRESS))
+GROUP BY srcaddr, dstaddr, dstport, action
+ORDER BY flows DESC, srcaddr, dstaddr, dstport, action
+LIMIT :limit
