@@ -98,7 +98,8 @@ def test_answers_in_notebook_shapes_are_accepted(data):
 
 def test_wrong_shapes_get_a_hint_not_an_error(data):
     no_answer = exercises.check("00.1", None, data=data)
-    assert not no_answer.correct and "no answer yet" in no_answer.message
+    assert not no_answer.correct and not no_answer.answered and "replace `None`" in no_answer.message
+    assert repr(no_answer).startswith("00.1 ✏️ your turn: ")
     table = exercises.check("00.1", pd.DataFrame({"a": [1, 2], "b": [3, 4]}), data=data)
     assert not table.correct and "pass one value" in table.message
     text = exercises.check("00.1", "six", data=data)
@@ -135,5 +136,5 @@ def test_every_exercise_is_listed_with_its_question_and_no_answer():
 
 def test_result_displays_as_one_line_in_a_notebook(data):
     result = exercises.check("00.2", 2, data=data)
-    assert result._repr_markdown_().startswith("**00.2** ✅")
+    assert result._repr_markdown_().startswith("**00.2** ✅ **right**")
     assert repr(exercises.check("00.2", 3, data=data)).startswith("00.2 ❌ not yet")

@@ -86,7 +86,8 @@ def test_parameters_cell_is_the_second_code_cell_with_literal_offline_defaults(p
         assert isinstance(node, ast.Assign) and len(node.targets) == 1, ast.unparse(node)
         values[node.targets[0].id] = ast.literal_eval(node.value)  # only literals
     assert values.get("BACKEND") == "local"
-    assert values.get("DATA") == "../data/sample"
+    # relative to the notebook's folder: the bundled sample
+    assert (path.parent / values["DATA"]).resolve() == (ROOT / "data" / "sample").resolve()
     assert all(values.get(k) is None for k in ("AWS_PROFILE", "ATHENA_DATABASE", "LOG_GROUP") if k in values)
 
 

@@ -70,17 +70,23 @@ class CheckResult:
     id: str
     correct: bool
     message: str
+    answered: bool = True
 
     def __bool__(self) -> bool:
         return self.correct
 
+    @property
+    def verdict(self) -> str:
+        """``"right"``, ``"not yet"`` or, before any answer, ``"your turn"``."""
+        return "right" if self.correct else "not yet" if self.answered else "your turn"
+
     def __repr__(self) -> str:
-        mark = "✅ right" if self.correct else "❌ not yet"
-        return f"{self.id} {mark}: {self.message}"
+        mark = {"right": "✅", "not yet": "❌", "your turn": "✏️"}[self.verdict]
+        return f"{self.id} {mark} {self.verdict}: {self.message}"
 
     def _repr_markdown_(self) -> str:
-        mark = "✅ **right**" if self.correct else "❌ **not yet**"
-        return f"**{self.id}** {mark}: {self.message}"
+        mark = {"right": "✅", "not yet": "❌", "your turn": "✏️"}[self.verdict]
+        return f"**{self.id}** {mark} **{self.verdict}**: {self.message}"
 
 
 class Workbench:
@@ -176,7 +182,7 @@ def check(id: str, answer: Any, *, data: str | os.PathLike | None = None) -> Che
     """
     ex = get_exercise(id)
     if answer is None or answer is Ellipsis:
-        return CheckResult(ex.id, False, f"no answer yet: replace `None` with yours. Hint: {ex.hint}")
+        return CheckResult(ex.id, False, f"replace `None` with your answer. Hint: {ex.hint}", answered=False)
     want = ex.solve(_workbench(_resolve(data)))
     try:
         verdict = _COMPARE[ex.kind](ex, answer, want)
