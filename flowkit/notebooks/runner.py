@@ -38,7 +38,7 @@ _logger = logging.getLogger(__name__)
 
 KERNEL_NAME = "python3"
 CELL_TIMEOUT = 300  # seconds, per cell
-_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _NOTEBOOK_NAME = re.compile(r"^\d\d-[\w-]+\.ipynb$")
 _WARNING_TEXT = re.compile(r"\b\w*Warning: ")
 _MAX_FINDING_LINES = 12
