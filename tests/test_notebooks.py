@@ -177,11 +177,12 @@ def test_the_runner_reports_errors_warnings_findings_and_writes_html(tmp_path):
         "N = 2",
         "import warnings\nwarnings.warn('deprecated thing')",
         "print(os.getcwd())\nN * 21",
+        "int('x')",
         "1 / 0",
-        tags={1: ["parameters"], 3: ["finding"]},
+        tags={1: ["parameters"], 3: ["finding"], 4: ["raises-exception"]},
     )
     [run] = run_notebooks([path], tmp_path / "build", parameters={"N": 2})
-    assert run.error == "cell 6: ZeroDivisionError: division by zero"  # the injected cell counts
+    assert run.error == "cell 7: ZeroDivisionError: division by zero"  # the injected cell counts
     assert len(run.warnings) == 1 and "UserWarning: deprecated thing" in run.warnings[0]
     assert run.findings == [f"{tmp_path}\n42"]  # ran in the notebook's folder, with N injected
     assert not run.ok

@@ -8,6 +8,8 @@ frame (not the query engines), so they are an independent check of what the note
 
 from __future__ import annotations
 
+import ipaddress
+
 import pandas as pd
 
 from flowkit.errors import ExerciseError
@@ -103,3 +105,68 @@ def _syn_only(wb: Workbench) -> int:
     flows = wb.flows
     mask = _column(flows, "protocol").eq(6) & _column(flows, "tcp_flags").eq(2)
     return int(mask.fillna(False).sum())
+
+
+# --- 03 Athena queries -----------------------------------------------------------------------------------
+
+SAMPLE_VPC_CIDR = "10.32.0.0/16"
+SAMPLE_BASTION_ENI = "eni-1234567890000000"
+SAMPLE_BASTION_ADDRESS = "10.32.0.10"
+
+
+def _in_cidr(addresses: pd.Series, cidr: str) -> pd.Series:
+    """Whether each address is inside ``cidr`` (``False`` for missing or unparsable values)."""
+    network = ipaddress.ip_network(cidr)
+    inside = {}
+    for value in addresses.dropna().unique():
+        try:
+            inside[value] = ipaddress.ip_address(value) in network
+        except ValueError:
+            inside[value] = False
+    return addresses.map(inside).fillna(False).astype(bool)
+
+
+@exercise(
+    "03.1",
+    "How many rejected records have a source address inside the VPC (10.32.0.0/16)?",
+    "count",
+    "the guide's third query is close, but `like '10.32%'` matches text; the catalogue's `rejected_outbound` "
+    "matches the CIDR (mind its `limit`), or count with `contains(...)` in your own SQL.",
+)
+def _rejected_outbound(wb: Workbench) -> int:
+    flows = wb.flows
+    return int((_in_cidr(_column(flows, "srcaddr"), SAMPLE_VPC_CIDR) & flows["action"].eq("REJECT")).sum())
+
+
+@exercise(
+    "03.2",
+    "To which destination ports below 1024 does the bastion's interface (eni-1234567890000000) send traffic "
+    "from the bastion's own address (10.32.0.10)?",
+    "set",
+    "`engine.query('outbound_admin_traffic', eni=..., srcaddr=...)` returns the records (mind its `limit`); "
+    "or write the SQL with `SELECT DISTINCT dstport`.",
+)
+def _bastion_admin_ports(wb: Workbench) -> list[int]:
+    flows = wb.flows
+    mask = (
+        _column(flows, "interface_id").eq(SAMPLE_BASTION_ENI)
+        & flows["srcaddr"].eq(SAMPLE_BASTION_ADDRESS)
+        & flows["dstport"].lt(1024)
+    )
+    return sorted(int(p) for p in flows.loc[mask.fillna(False), "dstport"].unique())
+
+
+@exercise(
+    "03.3",
+    "Which address outside the VPC receives the most records from the bastion's interface?",
+    "text",
+    "the guide's second query counts by port *and* address; count by `dstaddr` alone, outside 10.32.0.0/16.",
+)
+def _bastion_top_destination(wb: Workbench) -> str:
+    flows = wb.flows
+    mine = flows[_column(flows, "interface_id").eq(SAMPLE_BASTION_ENI).fillna(False)]
+    outside = mine[~_in_cidr(mine["dstaddr"], SAMPLE_VPC_CIDR) & mine["dstaddr"].notna()]
+    counts = outside.groupby("dstaddr").size()
+    if counts.empty:
+        raise ExerciseError("no records leave the VPC from the bastion's interface in this data.")
+    return str(counts.sort_index().idxmax())
