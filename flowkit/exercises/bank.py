@@ -170,3 +170,48 @@ def _bastion_top_destination(wb: Workbench) -> str:
     if counts.empty:
         raise ExerciseError("no records leave the VPC from the bastion's interface in this data.")
     return str(counts.sort_index().idxmax())
+
+
+# --- 04 Logs Insights queries ----------------------------------------------------------------------------
+
+SAMPLE_WEB_ENI = "eni-0123456789000000"
+
+
+@exercise(
+    "04.1",
+    "How many rejected records are there on the legacy web server's interface (eni-0123456789000000)?",
+    "count",
+    "name the log stream as CloudWatch does (`<interface-id>-all`), or filter on `interfaceId`; then "
+    "`stats count(*)`.",
+)
+def _web_rejected(wb: Workbench) -> int:
+    flows = wb.flows
+    return int((_column(flows, "interface_id").eq(SAMPLE_WEB_ENI) & flows["action"].eq("REJECT")).sum())
+
+
+@exercise(
+    "04.2",
+    "In which hour of the day (UTC, 0 to 23) were the most records rejected?",
+    "count",
+    "`filter action = 'REJECT' | stats count(*) by bin(1h)`, then read the hour of the top row.",
+)
+def _busiest_reject_hour(wb: Workbench) -> int:
+    flows = wb.flows
+    rejected = flows.loc[_column(flows, "action").eq("REJECT").fillna(False), "start"].dropna()
+    if rejected.empty:
+        raise ExerciseError("this data has no rejected records.")
+    hours = pd.to_datetime(rejected.astype("int64"), unit="s", utc=True).dt.hour
+    counts = hours.value_counts().sort_index()
+    return int(counts.idxmax())
+
+
+@exercise(
+    "04.3",
+    "How many bytes in total did the bastion's interface (eni-1234567890000000) record going to 11.22.33.44?",
+    "count",
+    "`filter interfaceId = ... and dstAddr = ... | stats sum(bytes)`.",
+)
+def _bastion_bytes_to_monitoring(wb: Workbench) -> int:
+    flows = wb.flows
+    mask = _column(flows, "interface_id").eq(SAMPLE_BASTION_ENI) & flows["dstaddr"].eq("11.22.33.44")
+    return int(flows.loc[mask.fillna(False), "bytes"].sum())
