@@ -258,6 +258,8 @@ class Writer:
         cuts = np.flatnonzero(np.diff(slot)) + 1
         bounds = [0, *cuts.tolist(), len(slot)]
         lines = None
+        text = self._dictionary_columns(table)
+        numbers = [name for name in table.column_names if name not in text]
         if self.file_format == "text":
             lines = pc.binary_join_element_wise(self.columns.lines(table), "", "\n")
         for lo, hi in itertools.pairwise(bounds):
@@ -271,7 +273,8 @@ class Writer:
                         compression=self.compression,
                         compression_level=self.compression_level,
                         store_schema=False,  # readers see plain string columns, as in AWS's files
-                        use_dictionary=self._dictionary_columns(table),
+                        use_dictionary=text,
+                        write_statistics=numbers,  # min/max on text columns would double the cost
                     )
             else:
                 body = _joined(lines.slice(lo, hi - lo))

@@ -23,7 +23,7 @@ from flowkit.simulate.traffic import Pools, connections
 
 _logger = logging.getLogger(__name__)
 KEEP_FLOWS_LIMIT = 2_000_000  # keep .flows in memory up to this many records
-_TARGET_CHUNK_RECORDS = 400_000
+_TARGET_CHUNK_RECORDS = 300_000
 _CODECS = ("snappy", "gzip", "zstd", "brotli", "lz4", "none")
 
 
@@ -144,7 +144,8 @@ def simulate(
             raise FlowkitError(f"records must be a positive number, not {records}.")
         scale, per_second = _scale_for(sc, records, t_start, t_end, seed, pools, service_index, patterns)
         # big chunks keep the per-call overhead low; bounded so memory stays flat
-        chunk = int(np.clip(_TARGET_CHUNK_RECORDS / max(per_second, 1e-9) // step * step, step, 86400))
+        # (the daily rhythm's peak is about twice the day's mean rate)
+        chunk = int(np.clip(_TARGET_CHUNK_RECORDS / max(2 * per_second, 1e-9) // step * step, step, 86400))
     if keep_flows is None:
         keep_flows = out is None or records is None or records <= KEEP_FLOWS_LIMIT
     if out is None and not keep_flows:
