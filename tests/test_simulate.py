@@ -173,6 +173,17 @@ def test_requests_have_responses_and_ephemeral_ports(day):
     assert requests.srcport.between(32768, 60999).all()
 
 
+def test_packet_and_byte_counts_are_plausible(day):
+    _, flows, _ = day
+    ok = flows[flows.log_status == "OK"]
+    per_packet = ok.bytes / ok.packets
+    assert (ok.packets >= 1).all() and per_packet.min() >= 28 and per_packet.max() <= 1500
+    upload = ok[(ok.interface_id == "eni-0c0ffee0a0b0c0d01") & (ok.dstaddr == "203.0.113.200")]
+    assert upload.packets.sum() > 1_000_000  # ~1.8 GB in full-size segments
+    probes = ok[ok.action == "REJECT"]
+    assert probes.packets.max() <= 3
+
+
 def test_tcp_flags_are_ored_per_window(day):
     _, flows, _ = day
     tcp = flows[(flows.protocol == 6) & (flows.log_status == "OK")]
@@ -373,6 +384,12 @@ def _broken(tmp_path: Path, change) -> Path:
         (lambda d: d["nacls"]["public"]["inbound"][0].update(rule=0), r"nacls\.public\.inbound\[0\]\.rule"),
         (lambda d: d["security_groups"]["db"]["inbound"][0].update(ports="80-70"), r"runs backwards"),
         (lambda d: d.pop("vpc"), r": vpc: required key is missing"),
+        (lambda d: d["enis"][1].update(address="10.32.0.10"), r"enis\[1\]: '10\.32\.0\.10' is used by two ENIs"),
+        (lambda d: d["traffic"][0].update(every=30), r"traffic\[0\]: give exactly one of rate"),
+        (lambda d: d["traffic"][0].update(to="github"), r"neither end is an ENI"),
+        (lambda d: d.update(log_format="v99"), r"log_format: no flow-log version 99"),
+        (lambda d: d["traffic"][0].update(protocol="sctp"), r"traffic\[0\]\.protocol: 'sctp' is not a protocol"),
+        (lambda d: d["networks"]["s3"].update(pool=0), r"networks\.s3\.pool: a network with only cidrs"),
     ],
 )
 def test_bad_scenarios_name_the_file_and_key(tmp_path, change, expected):
@@ -380,6 +397,21 @@ def test_bad_scenarios_name_the_file_and_key(tmp_path, change, expected):
     with pytest.raises(ScenarioError, match=expected) as info:
         load_scenario(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", r"<top>: expected a mapping, got nothing"),
+        ("- just\n- a list\n", r"<top>: expected a mapping, got a list"),
+        ("name: [unclosed\n", r"not valid YAML"),
+    ],
+)
+def test_hostile_scenario_files(tmp_path, text, expected):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=expected):
+        load_scenario(path)
 
 
 def test_bad_arguments():

@@ -188,6 +188,7 @@ def expand(
         by = (by_in if response else by_out)[conn]
         packets = np.maximum(np.rint(pk * frac), 1).astype(np.int64)
         nbytes = np.maximum(np.rint(by * frac).astype(np.int64), packets * minimum)
+        packets = np.maximum(packets, -(-nbytes // 1500))  # no packet above a 1500-byte MTU
         if tcp:
             opening, closing = (18, 1) if response else (2, 1 if close == "fin" else 4)
             if response and close == "rst":
