@@ -105,9 +105,7 @@ def main() -> None:
             for i, table in enumerate(tables):
                 pq.write_table(table, floor_dir / f"{i}.parquet", compression="snappy")
 
-        _, floor_cpu, _ = timed(
-            "floor: write_table of the same records", write_floor, records=result.records
-        )
+        _, floor_cpu, _ = timed("floor: write_table of the same records", write_floor, records=result.records)
         small = n // 4  # the slow codecs on a quarter of the records
         _, gz_cpu, gz_result = timed(
             "simulate -> Parquet (gzip, as AWS; N/4)",

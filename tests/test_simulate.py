@@ -384,11 +384,17 @@ def _broken(tmp_path: Path, change) -> Path:
         (lambda d: d["nacls"]["public"]["inbound"][0].update(rule=0), r"nacls\.public\.inbound\[0\]\.rule"),
         (lambda d: d["security_groups"]["db"]["inbound"][0].update(ports="80-70"), r"runs backwards"),
         (lambda d: d.pop("vpc"), r": vpc: required key is missing"),
-        (lambda d: d["enis"][1].update(address="10.32.0.10"), r"enis\[1\]: '10\.32\.0\.10' is used by two ENIs"),
+        (
+            lambda d: d["enis"][1].update(address="10.32.0.10"),
+            r"enis\[1\]: '10\.32\.0\.10' is used by two ENIs",
+        ),
         (lambda d: d["traffic"][0].update(every=30), r"traffic\[0\]: give exactly one of rate"),
         (lambda d: d["traffic"][0].update(to="github"), r"neither end is an ENI"),
         (lambda d: d.update(log_format="v99"), r"log_format: no flow-log version 99"),
-        (lambda d: d["traffic"][0].update(protocol="sctp"), r"traffic\[0\]\.protocol: 'sctp' is not a protocol"),
+        (
+            lambda d: d["traffic"][0].update(protocol="sctp"),
+            r"traffic\[0\]\.protocol: 'sctp' is not a protocol",
+        ),
         (lambda d: d["networks"]["s3"].update(pool=0), r"networks\.s3\.pool: a network with only cidrs"),
     ],
 )
