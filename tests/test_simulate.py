@@ -449,3 +449,29 @@ def test_flowkit_simulate_is_callable():
     result = flowkit.simulate("workshop", seed=1, days=0.02)
     assert result.records > 0 and set(result.flows.columns) <= {f.column for f in FIELDS.values()}
     assert np.issubdtype(np.asarray(result.flows.start.dropna()).dtype, np.integer)
+
+
+def test_the_guides_queries_answer_on_the_sample_with_the_local_engine():
+    from flowkit.engines import connect
+    from flowkit.queries import render
+
+    engine = connect(SAMPLE)
+    admin = engine.sql(render("guide_outbound_admin", dialect="duckdb"))
+    assert len(admin) == 200 and set(admin.srcaddr) == {"10.100.0.10"} and set(admin.dstport) == {22}
+    top = engine.sql(render("guide_top_external_destinations", dialect="duckdb"))
+    assert (top.dstport.iloc[0], top.dstaddr.iloc[0][:3]) == (443, "52.")
+    assert "11.22.33.44" in set(top.dstaddr)
+    rejected = engine.sql(render("guide_rejected_outbound", dialect="duckdb"))
+    assert set(rejected.dstport) == {25, 123} and set(rejected.action) == {"REJECT"}
+    probes = engine.insights(
+        "filter @logStream = 'eni-0123456789000000-all' | fields @timestamp, @message | filter action='REJECT'"
+    )
+    assert len(probes) > 100 and probes["@message"].str.contains(" 11211 17 1 43 ").any()
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "cloudwatch"])
+def test_other_formats_are_deterministic_too(tmp_path, file_format):
+    for run in ("a", "b"):
+        simulate("containers", seed=4, days=0.1, out=tmp_path / run, file_format=file_format)
+    first, second = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert first and first == second
