@@ -475,3 +475,26 @@ def test_other_formats_are_deterministic_too(tmp_path, file_format):
         simulate("containers", seed=4, days=0.1, out=tmp_path / run, file_format=file_format)
     first, second = _files(tmp_path / "a"), _files(tmp_path / "b")
     assert first and first == second
+
+
+def test_label_keys_clash_resolves_to_the_anomaly_and_bad_frames_are_refused():
+    from flowkit.simulate.labels import LabelSet
+
+    addresses = np.array([0x0A200A0B, 0x0A200064, 0xCB0071C8], dtype=np.uint32)
+    labels = LabelSet(["expected:https", "anomaly:upload"], addresses)
+    one = np.array([0x0A200A0B], dtype=np.uint32)
+    nat = np.array([0x0A200064], dtype=np.uint32)
+    labels.add(one, nat, np.array([443]), 6, 0)
+    labels.add(one, nat, np.array([443]), 6, 1)
+    frame = labels.frame()
+    assert frame.to_dict("records") == [
+        {
+            "srcaddr": "10.32.10.11",
+            "dstaddr": "10.32.0.100",
+            "dstport": 443,
+            "protocol": 6,
+            "label": "anomaly:upload",
+        }
+    ]
+    with pytest.raises(FlowkitError, match="needs the columns dstport"):
+        label_flows(pd.DataFrame({"srcaddr": [], "dstaddr": [], "srcport": [], "protocol": []}), frame)

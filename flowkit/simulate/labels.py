@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from flowkit.errors import FlowkitError
+
 LABEL_COLUMNS = ["srcaddr", "dstaddr", "dstport", "protocol", "label"]
 
 
@@ -97,6 +99,16 @@ def label_flows(flows_df: pd.DataFrame, labels_df: pd.DataFrame) -> pd.Series:
         >>> label_flows(flows, labels).tolist()
         ['expected:https', 'expected:https']
     """
+    need = {"srcaddr", "dstaddr", "srcport", "dstport", "protocol"} - set(flows_df.columns)
+    if need:
+        raise FlowkitError(
+            f"label_flows needs the columns {', '.join(sorted(need))} (Athena names, as read_flow_logs returns)."
+        )
+    missing_labels = set(LABEL_COLUMNS) - set(labels_df.columns)
+    if missing_labels:
+        raise FlowkitError(
+            f"the labels have no column {', '.join(sorted(missing_labels))}; expected {LABEL_COLUMNS}."
+        )
     keys = labels_df[LABEL_COLUMNS].copy()
     keys["srcaddr"] = keys["srcaddr"].astype(str)
     keys["dstaddr"] = keys["dstaddr"].astype(str)

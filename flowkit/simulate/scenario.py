@@ -3,7 +3,34 @@
 A scenario is YAML data: the VPC, its subnets, network interfaces, security groups and network
 ACLs, the outside networks it talks to, the traffic the application is expected to make
 (``traffic``) and the traffic an investigator should find (``anomalies``). The built-in scenarios
-live beside this module in ``scenarios/``; see ``scenarios/workshop.yaml`` for a commented example.
+live beside this module in ``scenarios/`` (``workshop.yaml`` is commented). The keys:
+
+- top level: ``name``, ``account`` (12 digits, quoted), ``region``, ``flow_log_id``, ``start`` (ISO
+  date-time), ``vpc`` (``id``, ``cidr``, ``secondary_cidrs``), ``subnets``, ``enis``, ``traffic``;
+  optional ``description``, ``aggregation_interval`` (60 or 600), ``log_format`` (``default``,
+  ``v2``..``v11`` or a ``${field}`` string), ``security_groups``, ``nacls``, ``networks``,
+  ``anomalies``, ``skipdata`` (``enis``, ``per_day``), ``notes``.
+- ``subnets[]``: ``name``, ``id``, ``cidr`` (inside the VPC), ``az_id``, ``public``, ``nacl``.
+- ``enis[]``: ``name``, ``id``, ``kind`` (instance, nat-gateway, load-balancer, vpc-endpoint,
+  ecs-task, rds), ``subnet``, ``address`` (inside the subnet, not AWS-reserved), ``instance_id``,
+  ``security_group``, ``public_ip``, ``account`` (e.g. ``unknown`` for AWS-owned ENIs), ``ecs``
+  (``cluster``, ``service``, ``task_id``, ``task_definition``, ``containers``, ``launch_type``).
+- ``security_groups.<name>``: ``id``, ``inbound``/``outbound`` rules of ``protocol`` (tcp, udp,
+  icmp, all or a number), ``ports`` (443, "1024-65535" or all) and ``cidr`` (one or a list) or
+  ``group`` (the ENIs of another group).
+- ``nacls.<name>``: ``id``, ``inbound``/``outbound`` entries with ``rule`` (1-32766), ``action``
+  (allow or deny), ``protocol``, ``ports``, ``cidr``; no match means deny.
+- ``networks.<name>``: ``addresses`` and/or ``cidrs`` with a ``pool`` size (addresses drawn per
+  seed), ``path`` (internet, peering, gateway-endpoint), ``aws_service`` (S3, AMAZON, ...).
+- ``traffic[]`` and ``anomalies[]``: ``name``, ``from`` and ``to`` (ENI or network names; one end
+  must be an ENI), ``protocol``, ``port`` (a port, a range or a list), ``rate`` (connections per
+  hour at the rhythm's peak) or ``every`` (seconds, per source), ``rhythm`` (flat, daily,
+  office-hours), ``window`` ("HH:MM-HH:MM" UTC, daily), ``duration`` (median seconds),
+  ``bytes_out``/``bytes_in`` (median bytes), ``spread`` (log-normal sigma), ``close`` (fin or rst).
+
+Mistakes raise :class:`~flowkit.errors.ScenarioError` naming the file, the key path and what is
+allowed, e.g. ``workshop.yaml: enis[3].address: 10.32.9.9 is outside its subnet 'public-b'
+(10.32.2.0/24); allowed: an address in 10.32.2.0/24``.
 """
 
 from __future__ import annotations
