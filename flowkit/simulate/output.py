@@ -157,6 +157,10 @@ class Columns:
             }
         )
 
+    def interface_ids(self, eni: np.ndarray) -> pa.Array:
+        """The interface-id of each record (plain strings)."""
+        return self._eni_arrays["interface-id"].take(pa.array(eni.astype(np.int32)))
+
     def header(self) -> str:
         return " ".join(f.name for f in self.fields)
 
@@ -301,7 +305,7 @@ class Writer:
 
     def _write_cloudwatch(self, b: dict[str, np.ndarray], table: pa.Table) -> None:
         lines = self.columns.lines(table)
-        ids = self.columns._eni_arrays["interface-id"].take(pa.array(b["eni"].astype(np.int32)))
+        ids = self.columns.interface_ids(b["eni"])
         events = pc.binary_join_element_wise(
             '{"timestamp": ',
             pc.cast(pa.array(b["start"] * 1000), pa.string()),
@@ -334,5 +338,6 @@ def _joined(lines: pa.Array) -> bytes:
     """The text of a string array's values, back to back, without copying the whole buffer."""
     if not len(lines):
         return b""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    offsets = np.frombuffer(lines.buffers()[1], dtype=width)[lines.offset : lines.offset + len(lines) + 1]
     return memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]].tobytes()
