@@ -498,3 +498,16 @@ def test_label_keys_clash_resolves_to_the_anomaly_and_bad_frames_are_refused():
     ]
     with pytest.raises(FlowkitError, match="needs the columns dstport"):
         label_flows(pd.DataFrame({"srcaddr": [], "dstaddr": [], "srcport": [], "protocol": []}), frame)
+
+
+@pytest.mark.parametrize("layout", ["hourly", "hive", "hive-hourly"])
+def test_delivery_layouts(tmp_path, layout):
+    from flowkit.read import delivery_partitions
+
+    result = simulate("workshop", seed=7, days=0.1, out=tmp_path, layout=layout)
+    parts = delivery_partitions(result.files[-1])
+    assert parts["account_id"] == "111122223333" and parts["region"] == "us-east-1"
+    assert (parts["year"], parts["month"], parts["day"]) == ("2026", "11", "02")
+    assert (parts.get("hour") == "02") == layout.endswith("hourly")
+    assert ("aws-account-id=" in str(result.files[0])) == layout.startswith("hive")
+    assert len(read_flow_logs(tmp_path)) == result.records

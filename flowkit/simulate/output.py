@@ -29,6 +29,7 @@ from flowkit.simulate.scenario import Scenario
 
 FILE_SECONDS = 300
 FILE_FORMATS = ("text", "parquet", "cloudwatch")
+LAYOUTS = ("default", "hourly", "hive", "hive-hourly")  # S3 DestinationOptions: per-hour, Hive-compatible
 _OCTETS = pa.array([str(i) for i in range(256)])
 _INTERFACE_TYPES = {
     "instance": "interface",
@@ -228,6 +229,23 @@ def _ecs_columns(scenario: Scenario) -> dict[str, list[str | None]]:
     return cols
 
 
+def delivery_prefix(account: str, region: str, when: datetime, layout: str = "default") -> str:
+    """The S3 key prefix AWS delivers a file under, for each ``DestinationOptions`` layout.
+
+    Examples:
+        >>> delivery_prefix("111122223333", "us-east-1", datetime(2026, 11, 2, 14, tzinfo=UTC), "hive-hourly")
+        'AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=02/hour=14'
+    """
+    if layout.startswith("hive"):
+        prefix = (
+            f"AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
+            f"year={when:%Y}/month={when:%m}/day={when:%d}"
+        )
+        return prefix + (f"/hour={when:%H}" if layout == "hive-hourly" else "")
+    prefix = f"AWSLogs/{account}/vpcflowlogs/{region}/{when:%Y/%m/%d}"
+    return prefix + (f"/{when:%H}" if layout == "hourly" else "")
+
+
 class Writer:
     """Writes sorted record batches into the delivery layout of one file format."""
 
@@ -239,7 +257,9 @@ class Writer:
         file_format: str,
         seed: int,
         compression: str = "snappy",
+        layout: str = "default",
     ) -> None:
+        self.layout = layout
         codec, _, level = compression.partition("-")
         self.compression = codec
         self.compression_level = int(level) if level else None
@@ -301,7 +321,7 @@ class Writer:
         digest = hashlib.sha256(f"{s.name}/{self.seed}/{s.flow_log_id}/{stamp}".encode()).hexdigest()[:8]
         suffix = ".log.gz" if self.file_format == "text" else ".log.parquet"
         name = f"{s.account}_vpcflowlogs_{s.region}_{s.flow_log_id}_{when:%Y%m%dT%H%M}Z_{digest}{suffix}"
-        return self.out / "AWSLogs" / s.account / "vpcflowlogs" / s.region / f"{when:%Y/%m/%d}" / name
+        return self.out / delivery_prefix(s.account, s.region, when, self.layout) / name
 
     def _write_cloudwatch(self, b: dict[str, np.ndarray], table: pa.Table) -> None:
         lines = self.columns.lines(table)
