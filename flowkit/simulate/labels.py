@@ -2,7 +2,9 @@
 
 ``labels.csv`` has one row per flow key ``srcaddr,dstaddr,dstport,protocol`` in the *request*
 direction (the side that opened the connection), with ``label`` = ``expected:<name>`` or
-``anomaly:<name>`` (the scenario entry that made it). A flow through a NAT gateway gets three
+``anomaly:<name>`` (the scenario entry that made it). ``expected`` is everything the scenario's
+``traffic`` makes, which an anomaly-free period has too (rejected background probes included);
+``anomaly`` is what its ``anomalies`` inject. A flow through a NAT gateway gets three
 keys, one per way it appears in records: client to server (the instance ENI, and the NAT ENI's
 pkt-srcaddr/pkt-dstaddr), NAT address to server (the NAT ENI's internet side) and client to NAT
 address (the NAT ENI's VPC side, what formats without pkt-* fields show).
