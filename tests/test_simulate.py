@@ -352,8 +352,18 @@ def test_containers_scenario_has_ecs_fields():
     }  # fmt: skip
     lateral = flows[got == "anomaly:lateral-ssh"]
     assert "REJECT" in set(lateral.action)
+    # the VPC guide's SG-vs-NACL example: the ping is accepted in, its reply rejected on the way out
+    pings = flows[(flows.protocol == 1) & (flows.interface_id == "eni-0e2c5db000000d001")]
+    assert set(zip(pings.flow_direction, pings.action, strict=True)) == {
+        ("ingress", "ACCEPT"),
+        ("egress", "REJECT"),
+    }
+    assert (pings.srcport == 0).all() and (pings.dstport == 0).all()
+    same = pings.pivot_table(index="end", columns="flow_direction", values="bytes", aggfunc="count")
+    assert (same["ingress"] == same["egress"]).all()  # request and rejected reply share their end time
     reasons = explain_rejects(flows, result.scenario)
     assert (reasons[flows.action.eq("REJECT").fillna(False)] != "").all()
+    assert reasons[pings[pings.action == "REJECT"].index].str.contains("network ACL 'data' outbound").all()
 
 
 def _broken(tmp_path: Path, change) -> Path:
