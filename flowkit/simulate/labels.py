@@ -36,15 +36,15 @@ class LabelSet:
     def __init__(self, labels: list[str], addresses: np.ndarray) -> None:
         self.labels = labels
         self._addresses = np.unique(np.asarray(addresses, dtype=np.uint32))
-        self._index = pd.Index(self._addresses)
         self._keys: set[tuple[int, int]] = set()
 
     def add(self, src: np.ndarray, dst: np.ndarray, dport: np.ndarray, proto: int, label: int) -> None:
         if not len(src):
             return
-        a = self._index.get_indexer(src).astype(np.int64)
-        b = self._index.get_indexer(dst).astype(np.int64)
-        if (a < 0).any() or (b < 0).any():
+        table = self._addresses
+        a = np.minimum(np.searchsorted(table, src), len(table) - 1).astype(np.int64)
+        b = np.minimum(np.searchsorted(table, dst), len(table) - 1).astype(np.int64)
+        if (table[a] != src).any() or (table[b] != dst).any():
             raise ValueError("an address outside the run's address table")
         packed = np.unique((a << 40) | (b << 24) | (dport.astype(np.int64) << 8) | proto)
         self._keys.update(zip(packed.tolist(), [label] * len(packed), strict=True))

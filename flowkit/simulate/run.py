@@ -23,7 +23,7 @@ from flowkit.simulate.traffic import Pools, connections
 
 _logger = logging.getLogger(__name__)
 KEEP_FLOWS_LIMIT = 2_000_000  # keep .flows in memory up to this many records
-_TARGET_CHUNK_RECORDS = 300_000
+_TARGET_CHUNK_RECORDS = 400_000
 _CODECS = ("snappy", "gzip", "zstd", "brotli", "lz4", "none")
 
 
