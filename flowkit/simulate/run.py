@@ -94,7 +94,8 @@ def simulate(
         start: when to start: an ISO date-time, a datetime, or an offset from the scenario's start
             such as ``"+1d"`` or ``"+6h"`` (a later period). Default: the scenario's ``start``.
         records: about how many records to make: the scenario's traffic rates are scaled to reach
-            it (injected anomalies keep their size).
+            it (injected anomalies keep their size, and NODATA records for idle windows come on
+            top, which shows for small numbers).
         out: the output directory; None keeps the records in memory only (``result.flows``).
         file_format: ``"text"`` (.log.gz), ``"parquet"`` (.log.parquet) or ``"cloudwatch"`` (JSON lines).
         log_format: the record format: ``"default"``, ``"v2"`` ... ``"v11"`` (every field up to that
