@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "read_flow_logs": "flowkit.read",
     "convert": "flowkit.read",
     "simulate": "flowkit.simulate",
+    "label_flows": "flowkit.simulate",
     "connect": "flowkit.engines",
     "athena_ddl": "flowkit.ddl",
     "list_queries": "flowkit.queries",

@@ -173,6 +173,17 @@ def test_requests_have_responses_and_ephemeral_ports(day):
     assert requests.srcport.between(32768, 60999).all()
 
 
+def test_packet_and_byte_counts_are_plausible(day):
+    _, flows, _ = day
+    ok = flows[flows.log_status == "OK"]
+    per_packet = ok.bytes / ok.packets
+    assert (ok.packets >= 1).all() and per_packet.min() >= 28 and per_packet.max() <= 1500
+    upload = ok[(ok.interface_id == "eni-0c0ffee0a0b0c0d01") & (ok.dstaddr == "203.0.113.200")]
+    assert upload.packets.sum() > 1_000_000  # ~1.8 GB in full-size segments
+    probes = ok[ok.action == "REJECT"]
+    assert probes.packets.max() <= 3
+
+
 def test_tcp_flags_are_ored_per_window(day):
     _, flows, _ = day
     tcp = flows[(flows.protocol == 6) & (flows.log_status == "OK")]
@@ -341,8 +352,18 @@ def test_containers_scenario_has_ecs_fields():
     }  # fmt: skip
     lateral = flows[got == "anomaly:lateral-ssh"]
     assert "REJECT" in set(lateral.action)
+    # the VPC guide's SG-vs-NACL example: the ping is accepted in, its reply rejected on the way out
+    pings = flows[(flows.protocol == 1) & (flows.interface_id == "eni-0e2c5db000000d001")]
+    assert set(zip(pings.flow_direction, pings.action, strict=True)) == {
+        ("ingress", "ACCEPT"),
+        ("egress", "REJECT"),
+    }
+    assert (pings.srcport == 0).all() and (pings.dstport == 0).all()
+    same = pings.pivot_table(index="end", columns="flow_direction", values="bytes", aggfunc="count")
+    assert (same["ingress"] == same["egress"]).all()  # request and rejected reply share their end time
     reasons = explain_rejects(flows, result.scenario)
     assert (reasons[flows.action.eq("REJECT").fillna(False)] != "").all()
+    assert reasons[pings[pings.action == "REJECT"].index].str.contains("network ACL 'data' outbound").all()
 
 
 def _broken(tmp_path: Path, change) -> Path:
@@ -373,6 +394,18 @@ def _broken(tmp_path: Path, change) -> Path:
         (lambda d: d["nacls"]["public"]["inbound"][0].update(rule=0), r"nacls\.public\.inbound\[0\]\.rule"),
         (lambda d: d["security_groups"]["db"]["inbound"][0].update(ports="80-70"), r"runs backwards"),
         (lambda d: d.pop("vpc"), r": vpc: required key is missing"),
+        (
+            lambda d: d["enis"][1].update(address="10.32.0.10"),
+            r"enis\[1\]: '10\.32\.0\.10' is used by two ENIs",
+        ),
+        (lambda d: d["traffic"][0].update(every=30), r"traffic\[0\]: give exactly one of rate"),
+        (lambda d: d["traffic"][0].update(to="github"), r"neither end is an ENI"),
+        (lambda d: d.update(log_format="v99"), r"log_format: no flow-log version 99"),
+        (
+            lambda d: d["traffic"][0].update(protocol="sctp"),
+            r"traffic\[0\]\.protocol: 'sctp' is not a protocol",
+        ),
+        (lambda d: d["networks"]["s3"].update(pool=0), r"networks\.s3\.pool: a network with only cidrs"),
     ],
 )
 def test_bad_scenarios_name_the_file_and_key(tmp_path, change, expected):
@@ -380,6 +413,21 @@ def test_bad_scenarios_name_the_file_and_key(tmp_path, change, expected):
     with pytest.raises(ScenarioError, match=expected) as info:
         load_scenario(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", r"<top>: expected a mapping, got nothing"),
+        ("- just\n- a list\n", r"<top>: expected a mapping, got a list"),
+        ("name: [unclosed\n", r"not valid YAML"),
+    ],
+)
+def test_hostile_scenario_files(tmp_path, text, expected):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=expected):
+        load_scenario(path)
 
 
 def test_bad_arguments():
@@ -411,3 +459,65 @@ def test_flowkit_simulate_is_callable():
     result = flowkit.simulate("workshop", seed=1, days=0.02)
     assert result.records > 0 and set(result.flows.columns) <= {f.column for f in FIELDS.values()}
     assert np.issubdtype(np.asarray(result.flows.start.dropna()).dtype, np.integer)
+
+
+def test_the_guides_queries_answer_on_the_sample_with_the_local_engine():
+    from flowkit.engines import connect
+    from flowkit.queries import render
+
+    engine = connect(SAMPLE)
+    admin = engine.sql(render("guide_outbound_admin", dialect="duckdb"))
+    assert len(admin) == 200 and set(admin.srcaddr) == {"10.100.0.10"} and set(admin.dstport) == {22}
+    top = engine.sql(render("guide_top_external_destinations", dialect="duckdb"))
+    assert (top.dstport.iloc[0], top.dstaddr.iloc[0][:3]) == (443, "52.")
+    assert "11.22.33.44" in set(top.dstaddr)
+    rejected = engine.sql(render("guide_rejected_outbound", dialect="duckdb"))
+    assert set(rejected.dstport) == {25, 123} and set(rejected.action) == {"REJECT"}
+    probes = engine.insights(
+        "filter @logStream = 'eni-0123456789000000-all' | fields @timestamp, @message | filter action='REJECT'"
+    )
+    assert len(probes) > 100 and probes["@message"].str.contains(" 11211 17 1 43 ").any()
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "cloudwatch"])
+def test_other_formats_are_deterministic_too(tmp_path, file_format):
+    for run in ("a", "b"):
+        simulate("containers", seed=4, days=0.1, out=tmp_path / run, file_format=file_format)
+    first, second = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert first and first == second
+
+
+def test_label_keys_clash_resolves_to_the_anomaly_and_bad_frames_are_refused():
+    from flowkit.simulate.labels import LabelSet
+
+    addresses = np.array([0x0A200A0B, 0x0A200064, 0xCB0071C8], dtype=np.uint32)
+    labels = LabelSet(["expected:https", "anomaly:upload"], addresses)
+    one = np.array([0x0A200A0B], dtype=np.uint32)
+    nat = np.array([0x0A200064], dtype=np.uint32)
+    labels.add(one, nat, np.array([443]), 6, 0)
+    labels.add(one, nat, np.array([443]), 6, 1)
+    frame = labels.frame()
+    assert frame.to_dict("records") == [
+        {
+            "srcaddr": "10.32.10.11",
+            "dstaddr": "10.32.0.100",
+            "dstport": 443,
+            "protocol": 6,
+            "label": "anomaly:upload",
+        }
+    ]
+    with pytest.raises(FlowkitError, match="needs the columns dstport"):
+        label_flows(pd.DataFrame({"srcaddr": [], "dstaddr": [], "srcport": [], "protocol": []}), frame)
+
+
+@pytest.mark.parametrize("layout", ["hourly", "hive", "hive-hourly"])
+def test_delivery_layouts(tmp_path, layout):
+    from flowkit.read import delivery_partitions
+
+    result = simulate("workshop", seed=7, days=0.1, out=tmp_path, layout=layout)
+    parts = delivery_partitions(result.files[-1])
+    assert parts["account_id"] == "111122223333" and parts["region"] == "us-east-1"
+    assert (parts["year"], parts["month"], parts["day"]) == ("2026", "11", "02")
+    assert (parts.get("hour") == "02") == layout.endswith("hourly")
+    assert ("aws-account-id=" in str(result.files[0])) == layout.startswith("hive")
+    assert len(read_flow_logs(tmp_path)) == result.records

@@ -56,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="snappy",
         help="Parquet codec: snappy (default), gzip (AWS's, slower), gzip-1, zstd, zstd-1, none",
     )
+    parser.add_argument(
+        "--layout",
+        choices=("default", "hourly", "hive", "hive-hourly"),
+        default="default",
+        help="S3 key layout (DestinationOptions): per-hour folders and/or Hive-compatible names",
+    )
     parser.add_argument("--list", action="store_true", help="list the built-in scenarios and exit")
     parser.set_defaults(func=run)
 
@@ -84,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         aggregation_interval=args.aggregation_interval,
         keep_flows=False,
         compression=args.compression,
+        layout=args.layout,
         progress=sys.stderr.isatty(),
     )
     counts = result.counts

@@ -2,7 +2,9 @@
 
 ``labels.csv`` has one row per flow key ``srcaddr,dstaddr,dstport,protocol`` in the *request*
 direction (the side that opened the connection), with ``label`` = ``expected:<name>`` or
-``anomaly:<name>`` (the scenario entry that made it). A flow through a NAT gateway gets three
+``anomaly:<name>`` (the scenario entry that made it). ``expected`` is everything the scenario's
+``traffic`` makes, which an anomaly-free period has too (rejected background probes included);
+``anomaly`` is what its ``anomalies`` inject. A flow through a NAT gateway gets three
 keys, one per way it appears in records: client to server (the instance ENI, and the NAT ENI's
 pkt-srcaddr/pkt-dstaddr), NAT address to server (the NAT ENI's internet side) and client to NAT
 address (the NAT ENI's VPC side, what formats without pkt-* fields show).
@@ -18,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from flowkit.errors import FlowkitError
+
 LABEL_COLUMNS = ["srcaddr", "dstaddr", "dstport", "protocol", "label"]
 
 
@@ -32,15 +36,15 @@ class LabelSet:
     def __init__(self, labels: list[str], addresses: np.ndarray) -> None:
         self.labels = labels
         self._addresses = np.unique(np.asarray(addresses, dtype=np.uint32))
-        self._index = pd.Index(self._addresses)
         self._keys: set[tuple[int, int]] = set()
 
     def add(self, src: np.ndarray, dst: np.ndarray, dport: np.ndarray, proto: int, label: int) -> None:
         if not len(src):
             return
-        a = self._index.get_indexer(src).astype(np.int64)
-        b = self._index.get_indexer(dst).astype(np.int64)
-        if (a < 0).any() or (b < 0).any():
+        table = self._addresses
+        a = np.minimum(np.searchsorted(table, src), len(table) - 1).astype(np.int64)
+        b = np.minimum(np.searchsorted(table, dst), len(table) - 1).astype(np.int64)
+        if (table[a] != src).any() or (table[b] != dst).any():
             raise ValueError("an address outside the run's address table")
         packed = np.unique((a << 40) | (b << 24) | (dport.astype(np.int64) << 8) | proto)
         self._keys.update(zip(packed.tolist(), [label] * len(packed), strict=True))
@@ -97,6 +101,16 @@ def label_flows(flows_df: pd.DataFrame, labels_df: pd.DataFrame) -> pd.Series:
         >>> label_flows(flows, labels).tolist()
         ['expected:https', 'expected:https']
     """
+    need = {"srcaddr", "dstaddr", "srcport", "dstport", "protocol"} - set(flows_df.columns)
+    if need:
+        raise FlowkitError(
+            f"label_flows needs the columns {', '.join(sorted(need))} (Athena names, as read_flow_logs returns)."
+        )
+    missing_labels = set(LABEL_COLUMNS) - set(labels_df.columns)
+    if missing_labels:
+        raise FlowkitError(
+            f"the labels have no column {', '.join(sorted(missing_labels))}; expected {LABEL_COLUMNS}."
+        )
     keys = labels_df[LABEL_COLUMNS].copy()
     keys["srcaddr"] = keys["srcaddr"].astype(str)
     keys["dstaddr"] = keys["dstaddr"].astype(str)

@@ -29,6 +29,7 @@ from flowkit.simulate.scenario import Scenario
 
 FILE_SECONDS = 300
 FILE_FORMATS = ("text", "parquet", "cloudwatch")
+LAYOUTS = ("default", "hourly", "hive", "hive-hourly")  # S3 DestinationOptions: per-hour, Hive-compatible
 _OCTETS = pa.array([str(i) for i in range(256)])
 _INTERFACE_TYPES = {
     "instance": "interface",
@@ -157,6 +158,10 @@ class Columns:
             }
         )
 
+    def interface_ids(self, eni: np.ndarray) -> pa.Array:
+        """The interface-id of each record (plain strings)."""
+        return self._eni_arrays["interface-id"].take(pa.array(eni.astype(np.int32)))
+
     def header(self) -> str:
         return " ".join(f.name for f in self.fields)
 
@@ -224,6 +229,23 @@ def _ecs_columns(scenario: Scenario) -> dict[str, list[str | None]]:
     return cols
 
 
+def delivery_prefix(account: str, region: str, when: datetime, layout: str = "default") -> str:
+    """The S3 key prefix AWS delivers a file under, for each ``DestinationOptions`` layout.
+
+    Examples:
+        >>> delivery_prefix("111122223333", "us-east-1", datetime(2026, 11, 2, 14, tzinfo=UTC), "hive-hourly")
+        'AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=02/hour=14'
+    """
+    if layout.startswith("hive"):
+        prefix = (
+            f"AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
+            f"year={when:%Y}/month={when:%m}/day={when:%d}"
+        )
+        return prefix + (f"/hour={when:%H}" if layout == "hive-hourly" else "")
+    prefix = f"AWSLogs/{account}/vpcflowlogs/{region}/{when:%Y/%m/%d}"
+    return prefix + (f"/{when:%H}" if layout == "hourly" else "")
+
+
 class Writer:
     """Writes sorted record batches into the delivery layout of one file format."""
 
@@ -235,7 +257,9 @@ class Writer:
         file_format: str,
         seed: int,
         compression: str = "snappy",
+        layout: str = "default",
     ) -> None:
+        self.layout = layout
         codec, _, level = compression.partition("-")
         self.compression = codec
         self.compression_level = int(level) if level else None
@@ -258,6 +282,8 @@ class Writer:
         cuts = np.flatnonzero(np.diff(slot)) + 1
         bounds = [0, *cuts.tolist(), len(slot)]
         lines = None
+        text = self._dictionary_columns(table)
+        numbers = [name for name in table.column_names if name not in text]
         if self.file_format == "text":
             lines = pc.binary_join_element_wise(self.columns.lines(table), "", "\n")
         for lo, hi in itertools.pairwise(bounds):
@@ -271,7 +297,8 @@ class Writer:
                         compression=self.compression,
                         compression_level=self.compression_level,
                         store_schema=False,  # readers see plain string columns, as in AWS's files
-                        use_dictionary=self._dictionary_columns(table),
+                        use_dictionary=text,
+                        write_statistics=numbers,  # min/max on text columns would double the cost
                     )
             else:
                 body = _joined(lines.slice(lo, hi - lo))
@@ -294,11 +321,11 @@ class Writer:
         digest = hashlib.sha256(f"{s.name}/{self.seed}/{s.flow_log_id}/{stamp}".encode()).hexdigest()[:8]
         suffix = ".log.gz" if self.file_format == "text" else ".log.parquet"
         name = f"{s.account}_vpcflowlogs_{s.region}_{s.flow_log_id}_{when:%Y%m%dT%H%M}Z_{digest}{suffix}"
-        return self.out / "AWSLogs" / s.account / "vpcflowlogs" / s.region / f"{when:%Y/%m/%d}" / name
+        return self.out / delivery_prefix(s.account, s.region, when, self.layout) / name
 
     def _write_cloudwatch(self, b: dict[str, np.ndarray], table: pa.Table) -> None:
         lines = self.columns.lines(table)
-        ids = self.columns._eni_arrays["interface-id"].take(pa.array(b["eni"].astype(np.int32)))
+        ids = self.columns.interface_ids(b["eni"])
         events = pc.binary_join_element_wise(
             '{"timestamp": ',
             pc.cast(pa.array(b["start"] * 1000), pa.string()),
@@ -331,5 +358,6 @@ def _joined(lines: pa.Array) -> bytes:
     """The text of a string array's values, back to back, without copying the whole buffer."""
     if not len(lines):
         return b""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    offsets = np.frombuffer(lines.buffers()[1], dtype=width)[lines.offset : lines.offset + len(lines) + 1]
     return memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]].tobytes()

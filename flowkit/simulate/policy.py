@@ -110,7 +110,8 @@ def explain_rejects(flows: pd.DataFrame, scenario: Scenario) -> pd.Series:
 
 
 def _to_uint(values: pd.Series) -> np.ndarray:
-    return np.array([int(ipaddress.IPv4Address(v)) for v in values.astype(str)], dtype=np.uint32)
+    octets = values.astype(str).str.split(".", expand=True).astype(np.uint32).to_numpy()
+    return (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
 
 
 def _in(remote: np.ndarray, network: ipaddress.IPv4Network) -> np.ndarray:

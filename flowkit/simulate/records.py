@@ -178,43 +178,52 @@ def expand(
     first = offset == 0
     last = window == w_last[conn]
 
+    # per (connection, window): counts, times and flags of each direction, computed once
+    start = np.floor(seg_start).astype(np.int64)
+    end = np.floor(seg_end).astype(np.int64)
+    failed_w = failed[conn]
+    sides = {}
+    for response in (False, True):
+        pk = (pk_in if response else pk_out)[conn]
+        by = (by_in if response else by_out)[conn]
+        packets = np.maximum(np.rint(pk * frac), 1).astype(np.int64)
+        nbytes = np.maximum(np.rint(by * frac).astype(np.int64), packets * minimum)
+        packets = np.maximum(packets, -(-nbytes // 1500))  # no packet above a 1500-byte MTU
+        if tcp:
+            opening, closing = (18, 1) if response else (2, 1 if close == "fin" else 4)
+            if response and close == "rst":
+                closing = 0
+            flags = np.where(first, opening, 0) | np.where(last & ~failed_w, closing, 0)
+            flags = np.where(failed_w, opening, flags).astype(np.int16)  # unanswered SYNs are retried
+        else:
+            flags = np.zeros(len(conn), np.int16)
+        sides[response] = (packets, nbytes, flags)
+    addr_w = {k: v[conn] for k, v in addr.items()}
+    port_w = {k: v[conn] for k, v in port.items()}
+
     rows: list[dict[str, np.ndarray]] = []
     for leg, here, blocked in zip(route, present, rejected, strict=True):
-        keep = here[conn]
-        idx = conn[keep]
-        m = len(idx)
-        pk = (pk_in if leg.response else pk_out)[idx]
-        by = (by_in if leg.response else by_out)[idx]
-        f = frac[keep]
-        packets = np.maximum(np.rint(pk * f), 1).astype(np.int64)
-        nbytes = np.maximum(np.rint(by * f).astype(np.int64), packets * minimum)
-        if tcp:
-            opening, closing = (18, 1) if leg.response else (2, 1 if close == "fin" else 4)
-            if leg.response and close == "rst":
-                closing = 0
-            done = last[keep] & ~failed[idx]
-            flags = np.where(first[keep], opening, 0) | np.where(done, closing, 0)
-            flags = np.where(failed[idx], opening, flags)  # unanswered SYNs (or SYN-ACKs) are retried
-        else:
-            flags = np.zeros(m, np.int64)
+        keep = slice(None) if here.all() else here[conn]
+        packets, nbytes, flags = sides[leg.response]
+        m = len(start[keep])
         rows.append(
             {
                 "eni": np.full(m, leg.eni.index, np.int16),
                 "egress": np.full(m, int(leg.egress), np.int8),
-                "src": addr[leg.src][idx],
-                "dst": addr[leg.dst][idx],
-                "psrc": addr[leg.psrc][idx],
-                "pdst": addr[leg.pdst][idx],
-                "sport": port[leg.sport][idx],
-                "dport": port[leg.dport][idx],
+                "src": addr_w[leg.src][keep],
+                "dst": addr_w[leg.dst][keep],
+                "psrc": addr_w[leg.psrc][keep],
+                "pdst": addr_w[leg.pdst][keep],
+                "sport": port_w[leg.sport][keep],
+                "dport": port_w[leg.dport][keep],
                 "proto": np.full(m, protocol, np.int16),
-                "packets": packets,
-                "bytes": nbytes,
-                "start": np.floor(seg_start[keep]).astype(np.int64),
-                "end": np.floor(seg_end[keep]).astype(np.int64),
-                "action": blocked[idx].astype(np.int8),
+                "packets": packets[keep],
+                "bytes": nbytes[keep],
+                "start": start[keep],
+                "end": end[keep],
+                "action": blocked[conn][keep].astype(np.int8),
                 "status": np.zeros(m, np.int8),
-                "flags": flags.astype(np.int16),
+                "flags": flags[keep],
                 "path": np.full(m, leg.path if leg.egress else -1, np.int8),
                 "svc_src": np.full(m, _service(c, leg.psrc, services), np.int8),
                 "svc_dst": np.full(m, _service(c, leg.pdst, services), np.int8),

@@ -17,7 +17,7 @@ from flowkit.errors import FlowkitError, ScenarioError
 from flowkit.schema import format_string
 from flowkit.simulate import records as rec
 from flowkit.simulate.labels import LabelSet
-from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, Columns, Writer, resolve_log_format
+from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, LAYOUTS, Columns, Writer, resolve_log_format
 from flowkit.simulate.scenario import Scenario, load_scenario
 from flowkit.simulate.traffic import Pools, connections
 
@@ -81,6 +81,7 @@ def simulate(
     aggregation_interval: int | None = None,
     keep_flows: bool | None = None,
     compression: str = "snappy",
+    layout: str = "default",
     progress: bool = False,
 ) -> SimulationResult:
     """Simulate a scenario's flow logs and write them as AWS delivers them, with labels.
@@ -93,7 +94,8 @@ def simulate(
         start: when to start: an ISO date-time, a datetime, or an offset from the scenario's start
             such as ``"+1d"`` or ``"+6h"`` (a later period). Default: the scenario's ``start``.
         records: about how many records to make: the scenario's traffic rates are scaled to reach
-            it (injected anomalies keep their size).
+            it (injected anomalies keep their size, and NODATA records for idle windows come on
+            top, which shows for small numbers).
         out: the output directory; None keeps the records in memory only (``result.flows``).
         file_format: ``"text"`` (.log.gz), ``"parquet"`` (.log.parquet) or ``"cloudwatch"`` (JSON lines).
         log_format: the record format: ``"default"``, ``"v2"`` ... ``"v11"`` (every field up to that
@@ -104,6 +106,9 @@ def simulate(
         compression: the Parquet codec, optionally with a level: ``"snappy"`` (the default, fast),
             ``"gzip"`` (what AWS delivers; about 10 times slower to write), ``"gzip-1"``, ``"zstd"``,
             ``"zstd-1"``, ``"none"``.
+        layout: the S3 key layout: ``"default"`` (``AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/``),
+            ``"hourly"`` (per-hour folders), ``"hive"`` (``aws-account-id=.../year=.../``) or
+            ``"hive-hourly"``, as the flow log's ``DestinationOptions`` choose.
         progress: show a progress bar on stderr.
 
     Returns:
@@ -126,6 +131,8 @@ def simulate(
             f"compression {compression!r} is not a Parquet codec: use {', '.join(_CODECS)}, optionally with a "
             "level such as gzip-1 or zstd-3."
         )
+    if layout not in LAYOUTS:
+        raise FlowkitError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}.")
     if not 0 < days <= 366:
         raise FlowkitError(f"days must be more than 0 and at most 366, not {days}.")
     fields = resolve_log_format(log_format or sc.log_format)
@@ -144,7 +151,8 @@ def simulate(
             raise FlowkitError(f"records must be a positive number, not {records}.")
         scale, per_second = _scale_for(sc, records, t_start, t_end, seed, pools, service_index, patterns)
         # big chunks keep the per-call overhead low; bounded so memory stays flat
-        chunk = int(np.clip(_TARGET_CHUNK_RECORDS / max(per_second, 1e-9) // step * step, step, 86400))
+        # (the daily rhythm's peak is about twice the day's mean rate)
+        chunk = int(np.clip(_TARGET_CHUNK_RECORDS / max(2 * per_second, 1e-9) // step * step, step, 86400))
     if keep_flows is None:
         keep_flows = out is None or records is None or records <= KEEP_FLOWS_LIMIT
     if out is None and not keep_flows:
@@ -158,7 +166,7 @@ def simulate(
     if out is not None:
         out = Path(out)
         _clear_previous(out, sc)
-        writer = Writer(out, sc, columns, file_format, seed, compression)
+        writer = Writer(out, sc, columns, file_format, seed, compression, layout)
     label_set = LabelSet([p.label for p in sc.patterns], columns.addresses)
     tables: list[pa.Table] = []
     counts: dict[str, int] = {}
@@ -294,9 +302,7 @@ def _start_time(start: str | datetime | None, sc: Scenario) -> int:
 def _clear_previous(out: Path, sc: Scenario) -> None:
     """Remove flow-log files an earlier run of this flow log left in ``out`` (nothing else)."""
     pattern = f"{sc.account}_vpcflowlogs_{sc.region}_{sc.flow_log_id}_*"
-    old = (
-        list((out / "AWSLogs").glob(f"*/vpcflowlogs/*/*/*/*/{pattern}")) if (out / "AWSLogs").exists() else []
-    )
+    old = list((out / "AWSLogs").rglob(pattern)) if (out / "AWSLogs").exists() else []
     old += list((out / "cloudwatch").glob("eni-*-all.jsonl")) if (out / "cloudwatch").exists() else []
     for path in old:
         path.unlink()

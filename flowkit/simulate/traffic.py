@@ -148,13 +148,17 @@ def connections(
     bytes_out = np.maximum(pattern.bytes_out * np.exp(spread * rng.standard_normal(n)), 20).astype(np.int64)
     bytes_in = np.maximum(pattern.bytes_in * np.exp(spread * rng.standard_normal(n)), 20).astype(np.int64)
     natport = rng.integers(1024, 65536, n).astype(np.int32)
-    order = np.lexsort((times, dst_i, src_i))
+    pair = src_i * len(pattern.targets) + dst_i
+    order = np.lexsort((times, pair))
     batches = []
-    pairs, first = np.unique(np.stack([src_i[order], dst_i[order]]), axis=1, return_index=True)
+    pairs, first = np.unique(pair[order], return_index=True)
     bounds = [*first.tolist(), n]
-    for k in range(pairs.shape[1]):
+    for k, code in enumerate(pairs.tolist()):
         idx = order[bounds[k] : bounds[k + 1]]
-        source, target = pattern.sources[pairs[0, k]], pattern.targets[pairs[1, k]]
+        source, target = (
+            pattern.sources[code // len(pattern.targets)],
+            pattern.targets[code % len(pattern.targets)],
+        )
         m = len(idx)
         client_range = EPHEMERAL if source.eni is not None else REMOTE_EPHEMERAL
         batches.append(
