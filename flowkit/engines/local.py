@@ -14,8 +14,9 @@ their Athena names, in the source's format order, then the partition columns of 
   the guide's sample output, so ``WHERE date = DATE('2022-07-16')`` works too.
 
 Parquet is scanned by DuckDB in place (out of core: nothing is loaded into pandas, so data larger
-than memory can be queried); text files go through :func:`flowkit.read.read_arrow` into an Arrow
-table; a DataFrame is registered as it is.
+than memory can be queried); text files go through :func:`flowkit.read.read_arrow` into an in-memory
+Arrow table (for text larger than memory, ``flowkit convert`` it to Parquet first); a DataFrame
+is registered as it is.
 """
 
 from __future__ import annotations
