@@ -83,17 +83,19 @@ def flow_records() -> pd.DataFrame:
     rows += _row(ENI_B, "2001:db8::10", "2600:1f18::1", 443, n=2, nbytes=700)  # IPv6
     # ENI C: Block Public Access rejections
     rows += _row(ENI_C, "10.32.0.11", "34.1.1.1", 443, n=2, action="REJECT", flags=2, reject_reason="BPA")
-    # the NAT gateway's interface: pkt-* show the instance behind it
+    # the NAT gateway's interface: the instance's leg (to the NAT's IP, pkt-dstaddr beyond it) and the
+    # NAT's own leg to the internet
     rows += _row(
         ENI_NAT,
+        "10.32.1.5",
         "10.32.0.200",
-        "93.184.216.34",
         443,
         n=3,
         nbytes=2000,
-        pkt_srcaddr="10.32.1.5",
+        pkt_dstaddr="93.184.216.34",
         instance_id=None,
     )
+    rows += _row(ENI_NAT, "10.32.0.200", "93.184.216.34", 443, n=3, nbytes=2000, instance_id=None)
     frame = pd.DataFrame(rows)
     gaps = pd.DataFrame(
         [
@@ -289,8 +291,20 @@ def test_bytes_over_time(engine, records):
 
 def test_syn_without_ack(engine):
     got = engine.query("syn_without_ack")
-    assert got.flows.sum() == 2 + 3 + 25 + 2
-    assert (got.iloc[0].srcaddr, got.iloc[0].flows) == ("198.51.100.7", 3)
+    assert got.attempts.sum() == 2 + 3 + 25 + 2
+    assert (got.iloc[0].srcaddr, got.iloc[0].attempts) == ("198.51.100.7", 3)
+
+
+def test_connection_attempt_scans(engine):
+    got = engine.query("connection_attempt_scans", min_ports=2)
+    assert got[["srcaddr", "ports", "rejected"]].values.tolist() == [["192.0.2.66", 25, 25]]
+
+
+def test_ssh_rdp_from_public_internet_leaves_out_private_sources(engine, records):
+    extra = records.iloc[[0]].assign(srcaddr="192.168.1.9", dstaddr="10.32.0.10", dstport=22)
+    with connect(pd.concat([records, extra], ignore_index=True)) as eng:
+        assert "192.168.1.9" in set(eng.query("ssh_rdp_from_internet").srcaddr)
+        assert set(eng.query("ssh_rdp_from_public_internet").srcaddr) == {"198.51.100.7", "192.0.2.66"}
 
 
 def test_reject_reasons(engine):
@@ -337,6 +351,7 @@ def test_traffic_by_interface(engine):
     got = engine.query("traffic_by_interface").set_index("interface_id")
     assert got.loc[ENI_B, "rejected"] == 2 + 3 + 25
     assert got.loc[ENI_A, "flows"] == 11
+    assert got.loc[ENI_NAT, "flows"] == 6
 
 
 def test_daily_rejected_by_weekday(engine):

@@ -247,11 +247,19 @@ class LocalEngine:
 
     def _binder_message(self, message: str, query: str) -> str:
         match = re.search(r'Referenced column "([^"]+)" not found', message)
+        columns = self.columns
+        absent = [n for n in re.findall(r'"([^"]+)"', message) if n in BY_COLUMN and n not in columns]
+        if absent:
+            field = BY_COLUMN[absent[0]]
+            return (
+                f"the data has no column {field.column!r}: it is a version-{field.version} field "
+                f"({field.name}) that this flow log's format does not include."
+            )
         if not match:
             return f"the query failed: {message.splitlines()[0]}"
         name = match.group(1)
-        close = difflib.get_close_matches(name.lower(), self.columns, n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (columns: {', '.join(self.columns)})"
+        close = difflib.get_close_matches(name.lower(), columns, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (columns: {', '.join(columns)})"
         where = re.search(rf"(?<![\w\"]){re.escape(name)}(?![\w\"])|\"{re.escape(name)}\"", query)
         if where:
             line = query.count("\n", 0, where.start()) + 1
