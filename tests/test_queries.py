@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -530,7 +531,7 @@ def test_sample_guide_top_external_destinations(sample):
 
 
 def test_sample_guide_rejected_outbound(sample):
-    engine, flows, labels = sample
+    engine, flows, _ = sample
     got = engine.query("guide_rejected_outbound")
     want = flows[_b(flows.srcaddr.str.startswith("10.32")) & _b(flows.action == "REJECT")]
     assert len(got) == len(want) == len(engine.query("rejected_outbound"))
@@ -556,7 +557,7 @@ def test_sample_egress_and_non_https(sample):
     assert dict(zip(zip(got.protocol, got.dstport, strict=True), got.bytes, strict=True)) == want.to_dict()
     non_https = engine.query("outbound_non_https", limit=10_000)
     assert ("10.32.11.12", "198.51.100.77", 3333) in set(
-        zip(non_https.srcaddr, non_https.dstaddr, non_https.dstport)
+        zip(non_https.srcaddr, non_https.dstaddr, non_https.dstport, strict=True)
     )
     assert 443 not in set(non_https.dstport)
 
@@ -576,7 +577,7 @@ def test_sample_scans_and_inbound_rejections(sample):
 
 
 def test_sample_new_destinations_are_the_anomalies_after_nine(sample):
-    engine, flows, labels = sample
+    engine, flows, _ = sample
     got = engine.query("new_destinations", since=SINCE, limit=10_000)
     since = 1793610000  # 2026-11-02T09:00:00Z
     out = flows[_in_vpc(flows.srcaddr) & ~_in_vpc(flows.dstaddr) & _b(flows.action == "ACCEPT")]
@@ -641,6 +642,6 @@ def test_sample_reject_reasons_needs_version_8(sample):
 
 
 def test_every_question_is_covered_on_the_sample():
-    text = open(__file__, encoding="utf-8").read().split("# -- the bundled sample")[1]
+    text = Path(__file__).read_text(encoding="utf-8").split("# -- the bundled sample")[1]
     missing = [n for n in NAMES if f'"{n}"' not in text]
     assert missing == []
