@@ -353,3 +353,12 @@ def test_cli_sql_errors(layout, capsys, argv, match):
     assert main([*argv, "--data", str(layout)]) == 2
     err = capsys.readouterr().err
     assert match in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_sql_defaults_to_the_bundled_sample(capsys):
+    from flowkit.engines import default_data
+
+    if default_data() is None:
+        pytest.skip("no bundled sample")
+    assert main(["sql", "SELECT count(*) AS n, min(day) AS day FROM vpc_flow_logs", "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"n": 104745, "day": "2026/11/02"}

@@ -645,3 +645,11 @@ def test_every_question_is_covered_on_the_sample():
     text = Path(__file__).read_text(encoding="utf-8").split("# -- the bundled sample")[1]
     missing = [n for n in NAMES if f'"{n}"' not in text]
     assert missing == []
+
+
+def test_render_insights_binds_quoted_literals():
+    text = render("outbound_admin_traffic", dialect="insights", eni="eni-0a1b2c3d", limit=5)
+    assert 'interfaceId = "eni-0a1b2c3d"' in text and "limit 5" in text and ":eni" not in text
+    assert not text.lstrip().startswith("#")  # the header is not part of the query
+    with pytest.raises(QueryError, match="no Logs Insights version"):
+        render("new_destinations", dialect="insights", since=T0)
