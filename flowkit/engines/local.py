@@ -144,11 +144,16 @@ class LocalEngine:
     def _from_text(self, files: list[Path]) -> None:
         from flowkit.read import read_arrow
 
-        tables = []
+        # partition values live in the directory names, so one read per directory is enough
+        by_dir: dict[Path, list[Path]] = {}
         for path in files:
-            table = read_arrow(path, log_format=self._log_format)
-            tables.append(table.append_column("fk_file", pa.array([str(path)] * table.num_rows, pa.string())))
-        self._from_arrow(pa.concat_tables(tables, promote_options="default"), [str(f) for f in files])
+            by_dir.setdefault(path.parent, []).append(path)
+        tables = []
+        for folder, group in by_dir.items():
+            table = read_arrow(group, log_format=self._log_format)
+            key = pa.array([f"{folder}/"] * table.num_rows, pa.string())
+            tables.append(table.append_column("fk_file", key))
+        self._from_arrow(pa.concat_tables(tables, promote_options="default"), [f"{d}/" for d in by_dir])
 
     def _create_view(self, relation: str, names: list[str], files: list[str] | None) -> None:
         select: list[str] = []
