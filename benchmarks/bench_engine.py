@@ -85,7 +85,9 @@ def pandas_versions(files: str) -> dict[str, Callable[[], pd.DataFrame]]:
 
     def outbound_admin() -> pd.DataFrame:
         df = pd.read_parquet(files)
-        mask = (df.interface_id == "eni-1234567890000000") & (df.srcaddr == "10.100.0.10") & (df.dstport < 1024)
+        mask = (
+            (df.interface_id == "eni-1234567890000000") & (df.srcaddr == "10.100.0.10") & (df.dstport < 1024)
+        )
         return df[mask].head(200)
 
     def top_external() -> pd.DataFrame:
@@ -105,7 +107,9 @@ def pandas_versions(files: str) -> dict[str, Callable[[], pd.DataFrame]]:
     }
 
 
-def interleaved(a: Callable[[], pd.DataFrame], b: Callable[[], pd.DataFrame], repeat: int) -> tuple[float, float]:
+def interleaved(
+    a: Callable[[], pd.DataFrame], b: Callable[[], pd.DataFrame], repeat: int
+) -> tuple[float, float]:
     """Best wall times of ``a`` and ``b``, run alternately so both see the same machine load."""
     a(), b()
     times_a, times_b = [], []
@@ -132,8 +136,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--memory-limit", default=None, help="DuckDB memory limit for both DuckDB sides, e.g. 2GB")
-    parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline (e.g. for 100M records)")
+    parser.add_argument(
+        "--memory-limit", default=None, help="DuckDB memory limit for both DuckDB sides, e.g. 2GB"
+    )
+    parser.add_argument(
+        "--no-pandas", action="store_true", help="skip the pandas baseline (e.g. for 100M records)"
+    )
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -148,7 +156,9 @@ def main() -> None:
         raw.execute(f"SET memory_limit = '{args.memory_limit}'")
     pandas_fns = pandas_versions(str(path))
 
-    print(f"{'query':34} {'rows':>9} {'engine s':>9} {'duckdb s':>9} {'pandas s':>9} {'eng/duck':>9} {'pd/eng':>8}")
+    print(
+        f"{'query':34} {'rows':>9} {'engine s':>9} {'duckdb s':>9} {'pandas s':>9} {'eng/duck':>9} {'pd/eng':>8}"
+    )
     for name, hand in HAND_WRITTEN.items():
         text = get_query(name).sql
         hand_sql = hand.format(files=path)

@@ -14,8 +14,9 @@ their Athena names, in the source's format order, then the partition columns of 
   the guide's sample output, so ``WHERE date = DATE('2022-07-16')`` works too.
 
 Parquet is scanned by DuckDB in place (out of core: nothing is loaded into pandas, so data larger
-than memory can be queried); text files go through :func:`flowkit.read.read_arrow` into an Arrow
-table; a DataFrame is registered as it is.
+than memory can be queried); text files go through :func:`flowkit.read.read_arrow` into an in-memory
+Arrow table (for text larger than memory, ``flowkit convert`` it to Parquet first); a DataFrame
+is registered as it is.
 """
 
 from __future__ import annotations
@@ -143,11 +144,16 @@ class LocalEngine:
     def _from_text(self, files: list[Path]) -> None:
         from flowkit.read import read_arrow
 
-        tables = []
+        # partition values live in the directory names, so one read per directory is enough
+        by_dir: dict[Path, list[Path]] = {}
         for path in files:
-            table = read_arrow(path, log_format=self._log_format)
-            tables.append(table.append_column("fk_file", pa.array([str(path)] * table.num_rows, pa.string())))
-        self._from_arrow(pa.concat_tables(tables, promote_options="default"), [str(f) for f in files])
+            by_dir.setdefault(path.parent, []).append(path)
+        tables = []
+        for folder, group in by_dir.items():
+            table = read_arrow(group, log_format=self._log_format)
+            key = pa.array([f"{folder}/"] * table.num_rows, pa.string())
+            tables.append(table.append_column("fk_file", key))
+        self._from_arrow(pa.concat_tables(tables, promote_options="default"), [f"{d}/" for d in by_dir])
 
     def _create_view(self, relation: str, names: list[str], files: list[str] | None) -> None:
         select: list[str] = []
@@ -246,11 +252,19 @@ class LocalEngine:
 
     def _binder_message(self, message: str, query: str) -> str:
         match = re.search(r'Referenced column "([^"]+)" not found', message)
+        columns = self.columns
+        absent = [n for n in re.findall(r'"([^"]+)"', message) if n in BY_COLUMN and n not in columns]
+        if absent:
+            field = BY_COLUMN[absent[0]]
+            return (
+                f"the data has no column {field.column!r}: it is a version-{field.version} field "
+                f"({field.name}) that this flow log's format does not include."
+            )
         if not match:
             return f"the query failed: {message.splitlines()[0]}"
         name = match.group(1)
-        close = difflib.get_close_matches(name.lower(), self.columns, n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (columns: {', '.join(self.columns)})"
+        close = difflib.get_close_matches(name.lower(), columns, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (columns: {', '.join(columns)})"
         where = re.search(rf"(?<![\w\"]){re.escape(name)}(?![\w\"])|\"{re.escape(name)}\"", query)
         if where:
             line = query.count("\n", 0, where.start()) + 1

@@ -123,7 +123,7 @@ def bind(
             return exp.convert(values[str(node.this)])
         return node
 
-    return expression.transform(swap)
+    return expression.transform(swap, copy=False)
 
 
 def resolve_tables(
@@ -177,5 +177,5 @@ def to_duckdb(
     expression = parse_athena(query)
     expression = bind(expression, params or {}, kinds)
     expression = resolve_tables(expression, known=known_tables)
-    expression = expression.transform(rewrite)
+    expression = expression.transform(rewrite, copy=False)
     return expression.sql(dialect="duckdb")
