@@ -169,13 +169,16 @@ class Compiler(CommandsMixin):
             canonical = SYSTEM_BY_LOWER.get(name.lower())
             if canonical and canonical in self.schema:
                 column = self.schema[canonical]
-                self.note(
-                    f"`{name}` is read as the system field `{canonical}` (flowkit matches system field names "
-                    f"case-insensitively; CloudWatch documents the name as `{canonical}`)."
-                )
+                self.spelling_note(name, canonical)
         if column is not None and column.sql_name in self.base_sql:
             self.used.add(column.sql_name)
         return column
+
+    def spelling_note(self, name: str, canonical: str) -> None:
+        self.note(
+            f"`{name}` is read as the system field `{canonical}` (flowkit matches system field names "
+            f"case-insensitively; CloudWatch documents the name as `{canonical}`)."
+        )
 
     def resolve(self, node: ast.Field, for_bin: bool = False) -> Typed:
         """The value of a field reference in the current context."""
@@ -293,11 +296,11 @@ class Compiler(CommandsMixin):
         if op == "==":
             self.note("`==` is read as `=`; CloudWatch documents only `=` for equality.")
             op = "="
-        left, right = self.expr(node.left), self.expr(node.right)
         self.check_log_stream(node, op)
         rewritten = self.log_stream_shortcut(node, op)
         if rewritten is not None:
             return rewritten
+        left, right = self.expr(node.left), self.expr(node.right)
         return Typed(compare(op, as_value(left), as_value(right)), BOOL)
 
     def match(self, node: ast.Binary) -> Typed:
@@ -341,9 +344,11 @@ class Compiler(CommandsMixin):
         values = [s.value for s in sides if isinstance(s, ast.Literal) and isinstance(s.value, str)]
         if len(names) != 1 or len(values) != 1 or SYSTEM_BY_LOWER.get(names[0].lower()) != "@logStream":
             return None
-        column = self.lookup(names[0])
+        column = self.schema.get(names[0]) or self.schema.get("@logStream")
         if column is None or column.sql_name != "s_logstream":
             return None
+        if names[0] != "@logStream":
+            self.spelling_note(names[0], "@logStream")
         return values[0]
 
     def check_log_stream(self, node: ast.Binary, op: str) -> None:
