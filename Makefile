@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	# strip notebook outputs on commit (.gitattributes names the filter; this defines it in .git/config)
+	-git rev-parse --git-dir >/dev/null 2>&1 && $(BIN)/nbstripout --install
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -18,12 +20,12 @@ demo: $(STAMP)  ## run every notebook headless on the bundled data, results in b
 	$(BIN)/flowkit demo
 
 test: $(STAMP)  ## lint, then the whole test suite (notebooks included)
-	$(BIN)/ruff check flowkit tests benchmarks notebooks
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --doctest-modules flowkit tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check flowkit tests benchmarks notebooks
-	$(BIN)/ruff format --check flowkit tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 lab: $(STAMP)  ## open the notebooks in JupyterLab
 	$(BIN)/jupyter lab notebooks/
