@@ -6,9 +6,10 @@ import statistics
 
 import pandas as pd
 import pytest
-from insights_data import ACCOUNT, T0, connection, records, run
+from insights_data import ACCOUNT, T0, connection, frame, records, run
 
-from flowkit.engines.insights import InsightsQueryError
+import flowkit
+from flowkit.engines.insights import InsightsQueryError, run_insights
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +281,19 @@ def test_log_stream_filter_with_the_full_stream_name(con):
     result = run(con, "filter @logStream = 'eni-ccc-all' | stats count(*) as n")
     assert records(result) == [(2,)]
     assert result.attrs["notes"] == []
+
+
+def test_fields_default_to_the_view_columns(con):
+    result = run_insights(con, "filter srcPort = 40001 | display @message, srcAddr")
+    assert records(result) == [
+        (f"2 {ACCOUNT} eni-aaa 10.0.1.5 52.94.1.10 40001 443 6 10 1000 {T0} {T0 + 50} ACCEPT OK", "10.0.1.5")
+    ]
+
+
+def test_local_engine_insights(con):
+    engine = flowkit.connect(frame())
+    assert records(engine.insights("stats count(*) as n by action | sort action")) == [
+        ("ACCEPT", 7),
+        ("REJECT", 2),
+        (None, 1),
+    ]
