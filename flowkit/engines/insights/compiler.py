@@ -284,7 +284,9 @@ class Compiler(CommandsMixin, OperatorsMixin):
     def flush_limit(self) -> None:
         if self.pending_limit is None:
             return
-        query = select(exp.Star()).order_by(*self.current_order(), copy=False)
+        query = select(exp.Star())
+        if order := self.current_order():
+            query = query.order_by(*order, copy=False)
         self.stage(query.limit(self.pending_limit, copy=False))
         self.pending_limit = None
 
