@@ -302,3 +302,21 @@ def test_local_engine_insights(con):
 def test_after_stats_an_unaliased_aggregate_names_its_column(con):
     result = run(con, "stats count(*) by interfaceId | sort count(*) asc, interfaceId desc | filter count(*) > 1")
     assert records(result) == [("eni-ccc", 2), ("eni-bbb", 4), ("eni-aaa", 4)]
+
+
+@pytest.mark.parametrize(
+    ("condition", "count"),
+    [
+        (r"srcAddr =~ /^10\.0\.2\./", 2),
+        ("action like /(?i)reject/", 2),
+        ('action like "REJ"', 2),
+        ('action like "rej"', 0),  # a string like is a case-sensitive substring test
+        ('dstAddr like "10.32"', 2),  # substring: 10.32.0.7 and 110.32.1.1
+        ('dstPort in ["22", 443]', 6),  # numeric-aware whole-value equality
+        ('interfaceId not in ["eni-aaa", "eni-bbb"]', 2),
+        ("bytes >= 900 and bytes <= 2100", 3),
+        ("dstPort != 443", 5),
+    ],
+)
+def test_filter_operators(con, condition, count):
+    assert records(run(con, f"filter {condition} | stats count(*) as n")) == [(count,)]
