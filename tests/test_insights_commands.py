@@ -6,9 +6,10 @@ import statistics
 
 import pandas as pd
 import pytest
-from insights_data import ACCOUNT, T0, connection, records, run
+from insights_data import ACCOUNT, T0, connection, frame, records, run
 
-from flowkit.engines.insights import InsightsQueryError
+import flowkit
+from flowkit.engines.insights import InsightsQueryError, run_insights
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +281,42 @@ def test_log_stream_filter_with_the_full_stream_name(con):
     result = run(con, "filter @logStream = 'eni-ccc-all' | stats count(*) as n")
     assert records(result) == [(2,)]
     assert result.attrs["notes"] == []
+
+
+def test_fields_default_to_the_view_columns(con):
+    result = run_insights(con, "filter srcPort = 40001 | display @message, srcAddr")
+    assert records(result) == [
+        (f"2 {ACCOUNT} eni-aaa 10.0.1.5 52.94.1.10 40001 443 6 10 1000 {T0} {T0 + 50} ACCEPT OK", "10.0.1.5")
+    ]
+
+
+def test_local_engine_insights(con):
+    engine = flowkit.connect(frame())
+    assert records(engine.insights("stats count(*) as n by action | sort action")) == [
+        ("ACCEPT", 7),
+        ("REJECT", 2),
+        (None, 1),
+    ]
+
+
+def test_after_stats_an_unaliased_aggregate_names_its_column(con):
+    result = run(con, "stats count(*) by interfaceId | sort count(*) asc, interfaceId desc | filter count(*) > 1")
+    assert records(result) == [("eni-ccc", 2), ("eni-bbb", 4), ("eni-aaa", 4)]
+
+
+@pytest.mark.parametrize(
+    ("condition", "count"),
+    [
+        (r"srcAddr =~ /^10\.0\.2\./", 2),
+        ("action like /(?i)reject/", 2),
+        ('action like "REJ"', 2),
+        ('action like "rej"', 0),  # a string like is a case-sensitive substring test
+        ('dstAddr like "10.32"', 2),  # substring: 10.32.0.7 and 110.32.1.1
+        ('dstPort in ["22", 443]', 6),  # numeric-aware whole-value equality
+        ('interfaceId not in ["eni-aaa", "eni-bbb"]', 2),
+        ("bytes >= 900 and bytes <= 2100", 3),
+        ("dstPort != 443", 5),
+    ],
+)
+def test_filter_operators(con, condition, count):
+    assert records(run(con, f"filter {condition} | stats count(*) as n")) == [(count,)]

@@ -95,11 +95,11 @@ def value(con, expression: str, row: str = "srcPort = 40001"):
     ],
 )
 def test_scalar_function(con, expression, expected):
-    assert (
-        value(con, expression) == pytest.approx(expected)
-        if isinstance(expected, float)
-        else (value(con, expression) == expected)
-    )
+    got = value(con, expression)
+    if isinstance(expected, float):
+        assert got == pytest.approx(expected)
+    else:
+        assert got == expected
 
 
 @pytest.mark.parametrize(

@@ -160,3 +160,34 @@ def test_a_table_name_must_be_an_identifier(con):
 def test_bad_time_ranges(con, start, end, message):
     with pytest.raises(InsightsQueryError, match=message):
         run(con, "limit 1", start=start, end=end)
+
+
+def test_mutated_queries_fail_only_with_query_errors(con):
+    """Seeded fuzzing: random edits of the spec's example queries either run or raise a QueryError."""
+    import random
+
+    from test_insights_spec_corpus import CORPUS
+
+    rng = random.Random(20261128)
+    alphabet = "|()[],'\"/`#=!<>~*^%-+ .@abc019\n"
+    queries = list(CORPUS.values())
+    outcomes = {"ran": 0, "refused": 0}
+    for _ in range(400):
+        text = list(rng.choice(queries))
+        for _ in range(rng.randint(1, 4)):
+            position = rng.randrange(len(text) + 1)
+            if rng.random() < 0.5 and position < len(text):
+                del text[position]
+            else:
+                text.insert(position, rng.choice(alphabet))
+        try:
+            run(con, "".join(text))
+            outcomes["ran"] += 1
+        except QueryError:
+            outcomes["refused"] += 1
+    assert outcomes["ran"] > 20 and outcomes["refused"] > 20
+
+
+def test_sorting_by_a_missing_field_keeps_the_rows(con):
+    result = run(con, "display interfaceId | sort nosuch desc | limit 20 | dedup interfaceId")
+    assert sorted(result["interfaceId"]) == ["eni-aaa", "eni-bbb", "eni-ccc"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from insights_data import ROWS, T0, connection, records, run, synthetic_frame
+from insights_data import T0, connection, records, run, synthetic_frame
 
 import flowkit
 from flowkit.engines.insights import DEFAULT_SORT_DESCENDING, MAX_ROWS, UnsupportedError, parse_insights
@@ -160,7 +160,3 @@ def test_ingestion_time_log_and_ptr(con):
 
 def test_boolean_literals(con):
     assert records(run(con, "filter srcPort = 40001 | display true as t, false as f")) == [(1, 0)]
-
-
-def test_the_fixture_is_what_the_choices_were_checked_on():
-    assert len(ROWS) == 10

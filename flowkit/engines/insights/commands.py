@@ -186,7 +186,7 @@ class CommandsMixin:
         window = exp.Window(
             this=exp.RowNumber(),
             partition_by=[k.sql for k in keys],
-            order=exp.Order(expressions=list(self.current_order())) or None,
+            order=exp.Order(expressions=list(order)) if (order := self.current_order()) else None,
         )
         keep = exp.or_(
             exp.EQ(this=window, expression=exp.Literal.number(1)),

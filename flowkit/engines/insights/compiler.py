@@ -23,7 +23,8 @@ from flowkit.engines.insights import ast
 from flowkit.engines.insights.commands import CommandsMixin, select
 from flowkit.engines.insights.errors import InsightsQueryError
 from flowkit.engines.insights.fields import SYSTEM_BY_LOWER, base_fields
-from flowkit.engines.insights.functions import call, check_known
+from flowkit.engines.insights.functions import check_known
+from flowkit.engines.insights.operators import OperatorsMixin, paren, rewrite_groups
 from flowkit.engines.insights.values import (
     BOOL,
     NULL,
@@ -33,10 +34,10 @@ from flowkit.engines.insights.values import (
     Typed,
     as_value,
     boolean,
-    compare,
     literal,
     not_missing,
     num,
+    sort_keys,
     string,
 )
 from flowkit.schema import Field
@@ -61,7 +62,6 @@ AGGREGATES = (
     "sortslast",
 )
 _TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
-_WRAP = (exp.Binary, exp.Not, exp.Neg, exp.Connector, exp.Between, exp.Is, exp.In)
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,7 @@ class Compiled:
     regexes: list[str] = field(default_factory=list)
 
 
-def paren(sql: exp.Expression) -> exp.Expression:
-    """Wrap an operator expression in parentheses so it nests safely inside another."""
-    return exp.Paren(this=sql) if isinstance(sql, _WRAP) else sql
-
-
-class Compiler(CommandsMixin):
+class Compiler(CommandsMixin, OperatorsMixin):
     """Turns one parsed query into SQL; create a new one per query."""
 
     def __init__(
@@ -169,13 +164,16 @@ class Compiler(CommandsMixin):
             canonical = SYSTEM_BY_LOWER.get(name.lower())
             if canonical and canonical in self.schema:
                 column = self.schema[canonical]
-                self.note(
-                    f"`{name}` is read as the system field `{canonical}` (flowkit matches system field names "
-                    f"case-insensitively; CloudWatch documents the name as `{canonical}`)."
-                )
+                self.spelling_note(name, canonical)
         if column is not None and column.sql_name in self.base_sql:
             self.used.add(column.sql_name)
         return column
+
+    def spelling_note(self, name: str, canonical: str) -> None:
+        self.note(
+            f"`{name}` is read as the system field `{canonical}` (flowkit matches system field names "
+            f"case-insensitively; CloudWatch documents the name as `{canonical}`)."
+        )
 
     def resolve(self, node: ast.Field, for_bin: bool = False) -> Typed:
         """The value of a field reference in the current context."""
@@ -245,6 +243,9 @@ class Compiler(CommandsMixin):
     def _expr(self, node: ast.Expr) -> Typed:
         if isinstance(node, ast.Field):
             return self.resolve(node)
+        if self.stats_count and self.agg_ctx is None and isinstance(node, ast.Call) and node.text in self.schema:
+            # after stats, `sort count(*) desc` or `filter bin(5m) > ...` name the stats output column
+            return self.resolve(ast.Field(node.text, pos=node.pos, text=node.text))
         if isinstance(node, ast.Literal):
             return literal(node.value)
         if isinstance(node, ast.Call):
@@ -266,165 +267,6 @@ class Compiler(CommandsMixin):
         }
         raise self.fail(what.get(type(node), "unexpected expression"), node)
 
-    def binary(self, node: ast.Binary) -> Typed:
-        op = node.op
-        if op in ("and", "or"):
-            operands: list[ast.Expr] = []
-            pending: list[ast.Expr] = [node]
-            while pending:  # flatten a chain of the same operator (no recursion on long conditions)
-                item = pending.pop()
-                if isinstance(item, ast.Binary) and item.op == op:
-                    pending.extend((item.right, item.left))
-                else:
-                    operands.append(item)
-            terms = [paren(boolean(self.expr(item))) for item in operands]
-            builder = exp.and_ if op == "and" else exp.or_
-            return Typed(builder(*terms), BOOL)
-        if op in ("+", "-", "*", "/", "%", "^"):
-            left, right = num(self.expr(node.left)), num(self.expr(node.right))
-            if op in ("/", "%"):
-                right = exp.Nullif(this=right, expression=exp.Literal.number(0))
-            builders = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul, "/": exp.Div, "%": exp.Mod, "^": exp.Pow}
-            return Typed(builders[op](this=paren(left), expression=paren(right)), NUM)
-        if op in ("like", "not like", "=~", "!~"):
-            return self.match(node)
-        if op in ("in", "not in"):
-            return self.membership(node)
-        if op == "==":
-            self.note("`==` is read as `=`; CloudWatch documents only `=` for equality.")
-            op = "="
-        left, right = self.expr(node.left), self.expr(node.right)
-        self.check_log_stream(node, op)
-        rewritten = self.log_stream_shortcut(node, op)
-        if rewritten is not None:
-            return rewritten
-        return Typed(compare(op, as_value(left), as_value(right)), BOOL)
-
-    def match(self, node: ast.Binary) -> Typed:
-        left = self.expr(node.left)
-        if left.type == NULL:
-            return Typed(exp.false(), BOOL)
-        if node.op == "!~":
-            self.note("`!~` is read as `not like /regex/`; CloudWatch does not document `!~`.")
-        text = string(left)
-        if isinstance(node.right, ast.Regex):
-            test = call("regexp_matches", text, self.regex(node.right.pattern))
-        elif node.op in ("=~", "!~"):
-            test = call("regexp_matches", text, string(self.expr(node.right)))
-        else:
-            right = self.expr(node.right)
-            if right.type == NULL:
-                return Typed(exp.false(), BOOL)
-            test = call("contains", text, string(right))
-        negate = node.op in ("not like", "!~")
-        return Typed(exp.Not(this=test) if negate else test, BOOL)
-
-    def membership(self, node: ast.Binary) -> Typed:
-        left = as_value(self.expr(node.left))
-        assert isinstance(node.right, ast.ListLit)
-        if left.type == NULL:
-            return Typed(exp.false(), BOOL)
-        tests = [compare("=", left, as_value(self.expr(item))) for item in node.right.items]
-        if not tests:
-            condition: exp.Expression = exp.false()
-        elif all(isinstance(t, exp.EQ) and t.this == tests[0].this for t in tests):
-            condition = exp.In(this=tests[0].this, expressions=[t.expression for t in tests])
-        else:
-            condition = exp.or_(*(paren(t) for t in tests))
-        if node.op == "not in":
-            return Typed(exp.Not(this=paren(condition)), BOOL)
-        return Typed(condition, BOOL)
-
-    def _stream_literal(self, node: ast.Binary) -> str | None:
-        sides = (node.left, node.right)
-        names = [s.name for s in sides if isinstance(s, ast.Field)]
-        values = [s.value for s in sides if isinstance(s, ast.Literal) and isinstance(s.value, str)]
-        if len(names) != 1 or len(values) != 1 or SYSTEM_BY_LOWER.get(names[0].lower()) != "@logStream":
-            return None
-        column = self.lookup(names[0])
-        if column is None or column.sql_name != "s_logstream":
-            return None
-        return values[0]
-
-    def check_log_stream(self, node: ast.Binary, op: str) -> None:
-        """Warn when a query compares @logStream with a bare ENI id, which never matches on AWS."""
-        value = self._stream_literal(node)
-        if value is None or op not in ("=", "!=") or value.endswith("-all") or not value.startswith("eni-"):
-            return
-        self.note(
-            f"`@logStream {op} '{value}'` compares with a bare interface id, but CloudWatch names each "
-            f"flow-log stream `<interface-id>-all`, so on AWS this matches no event and the result here is "
-            f"the same. You probably meant `@logStream {op} '{value}-all'` (or `interfaceId {op} '{value}'`)."
-        )
-
-    def log_stream_shortcut(self, node: ast.Binary, op: str) -> Typed | None:
-        """``@logStream = 'eni-x-all'`` as ``interface_id = 'eni-x'`` (same rows, pushed down)."""
-        value = self._stream_literal(node)
-        iface = self.schema.get("interfaceId")
-        if value is None or op != "=" or iface is None:
-            return None
-        if not value.endswith("-all"):  # no stream name `<interface-id>-all` can equal it
-            return Typed(exp.false(), BOOL)
-        if iface.sql_name not in self.base_sql:
-            return None
-        self.used.add(iface.sql_name)
-        return Typed(
-            exp.EQ(this=self.column(iface.sql_name), expression=exp.Literal.string(value[:-4])), BOOL
-        )
-
-    def aggregate(self, node: ast.Call) -> Typed:
-        if self.agg_ctx is None:
-            raise self.fail(f"{node.name}() is an aggregate function: use it in stats", node)
-        if self.in_aggregate:
-            raise self.fail(f"{node.name}() cannot be nested inside another aggregate function", node)
-        self.found_aggregate = True
-        name = node.name
-        star = [a for a in node.args if isinstance(a, ast.Star)]
-        if star and (name != "count" or len(node.args) != 1):
-            raise self.fail("* is only valid as count(*)", star[0])
-        self.in_aggregate = True
-        try:
-            if name == "count":
-                if not node.args or star:
-                    return Typed(exp.Count(this=exp.Star()), NUM)
-                (value,) = self.args(node, 1)
-                return Typed(exp.Count(this=as_value(value).sql), NUM)
-            if name == "pct":
-                return self.percentile(node)
-            (value,) = self.args(node, 1)
-            value = as_value(value)
-            if name == "count_distinct":
-                return Typed(exp.Count(this=exp.Distinct(expressions=[value.sql])), NUM)
-            if name in ("sum", "avg", "stddev"):
-                builder = {"sum": exp.Sum, "avg": exp.Avg, "stddev": exp.StddevSamp}[name]
-                return Typed(builder(this=num(value)), NUM)
-            if name in ("earliest", "latest"):
-                ts = self.resolve(ast.Field("@timestamp", pos=node.pos, text="@timestamp"))
-                return Typed(
-                    call("arg_min" if name == "earliest" else "arg_max", value.sql, ts.sql), value.type
-                )
-            from flowkit.engines.insights.values import order_key
-
-            if name in ("min", "max") and value.type != STR:
-                return Typed((exp.Min if name == "min" else exp.Max)(this=value.sql), value.type)
-            first = name in ("min", "sortsfirst")
-            return Typed(call("arg_min" if first else "arg_max", value.sql, order_key(value)), value.type)
-        finally:
-            self.in_aggregate = False
-
-    def percentile(self, node: ast.Call) -> Typed:
-        if (
-            len(node.args) != 2
-            or not isinstance(node.args[1], ast.Literal)
-            or isinstance(node.args[1].value, str)
-        ):
-            raise self.fail("pct() takes a field and a percentile from 0 to 100, e.g. pct(bytes, 95)", node)
-        share = float(node.args[1].value)
-        if not 0 <= share <= 100:
-            raise self.fail(f"pct(): the percentile must be between 0 and 100, not {share:g}", node.args[1])
-        value = self.expr(node.args[0])
-        return Typed(call("quantile_disc", num(value), exp.Literal.number(share / 100)), NUM)
-
     # --- the whole query ---------------------------------------------------------------------------
 
     def compile(self, query: ast.Query) -> Compiled:
@@ -442,7 +284,9 @@ class Compiler(CommandsMixin):
     def flush_limit(self) -> None:
         if self.pending_limit is None:
             return
-        query = select(exp.Star()).order_by(*self.current_order(), copy=False)
+        query = select(exp.Star())
+        if order := self.current_order():
+            query = query.order_by(*order, copy=False)
         self.stage(query.limit(self.pending_limit, copy=False))
         self.pending_limit = None
 
@@ -451,8 +295,6 @@ class Compiler(CommandsMixin):
             return self.order
         if self.stats_count:
             return []
-        from flowkit.engines.insights.values import sort_keys
-
         return sort_keys(self.resolve(ast.Field("@timestamp", text="@timestamp")), True)
 
     def finish(self) -> Compiled:
@@ -516,41 +358,6 @@ class Compiler(CommandsMixin):
         if self.end_ms is not None:
             terms.append(exp.LTE(this=column.copy(), expression=exp.Literal.number(self.end_ms // 1000)))
         return exp.and_(*terms)
-
-
-def rewrite_groups(pattern: str, named_only: bool = False) -> str:
-    """Rewrite a Logs Insights regex for RE2: ``(?<name>`` becomes ``(?P<name>``; with
-    ``named_only``, unnamed capturing groups become non-capturing so that only the named groups
-    are numbered (``parse`` maps groups to fields by position)."""
-    out: list[str] = []
-    i, in_class = 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern.startswith("[]", i) or pattern.startswith("[^]", i):
-                width = 2 if pattern[i + 1] == "]" else 3
-                out.append(pattern[i : i + width])
-                i += width
-                continue
-        elif char == "(":
-            if pattern.startswith("(?<", i) and not pattern.startswith(("(?<=", "(?<!"), i):
-                out.append("(?P<")
-                i += 3
-                continue
-            if not pattern.startswith("(?", i) and named_only:
-                out.append("(?:")
-                i += 1
-                continue
-        out.append(char)
-        i += 1
-    return "".join(out)
 
 
 __all__ = [
