@@ -189,3 +189,27 @@ def test_an_existing_flow_log_made_elsewhere_with_other_spacing_is_recognised(aw
     plan = fa.plan_flow_logs([vpc], "s3://flow-logs-bucket", log_format="${srcaddr} ${dstaddr} ${dstport}")
     result = fa.apply(plan, boto3_session=session)
     assert result.created == [] and [e["resource_id"] for e in result.existing] == [vpc]
+
+
+def test_connection_failure_part_way_still_reports_what_was_made(aws, monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+
+    session, vpc, _ = aws
+    plan = fa.plan_cloudwatch_flow_logs([vpc], "/flowkit/conn", boto3_session=session)
+    real = _clients.client
+
+    def client(service, boto3_session=None):
+        made = real(service, boto3_session)
+        if service == "ec2":
+
+            def fail(**kwargs):
+                raise EndpointConnectionError(endpoint_url="https://ec2.us-east-1.amazonaws.com/")
+
+            made.describe_flow_logs = fail
+            made.get_paginator = lambda name: type("P", (), {"paginate": lambda self, **kw: fail()})()
+        return made
+
+    monkeypatch.setattr(_clients, "client", client)
+    with pytest.raises(ApplyError, match="Could not connect to the endpoint URL") as info:
+        fa.apply(plan, boto3_session=session)
+    assert [c["kind"] for c in info.value.created] == ["log-group", "iam-role"]

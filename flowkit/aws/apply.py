@@ -153,7 +153,7 @@ def apply(plan: FlowLogPlan, *, boto3_session: Any = None) -> ApplyResult:
         except AWSError:
             raise
         except Exception as exc:
-            if not hasattr(exc, "response"):  # not a botocore ClientError: a bug, let it show
+            if not _clients.is_aws_error(exc):  # a bug in flowkit: let it show
                 raise
             raise ApplyError(
                 f"{call.service}.{call.operation} failed: {_clients.aws_reason(exc)}.", created=result.created
@@ -309,7 +309,7 @@ def describe_flow_logs(
             for fl in page["FlowLogs"]
         ]
     except Exception as exc:
-        if not hasattr(exc, "response"):
+        if not _clients.is_aws_error(exc):
             raise
         raise AWSError(f"describe_flow_logs failed: {_clients.aws_reason(exc)}") from exc
     rows = []

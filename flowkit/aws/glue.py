@@ -346,6 +346,6 @@ def get_table(database: str, table: str = "vpc_flow_logs", *, boto3_session: Any
     try:
         return glue.get_table(DatabaseName=database, Name=table)["Table"]
     except Exception as exc:
-        if not hasattr(exc, "response"):
+        if not _clients.is_aws_error(exc):
             raise
         raise AWSError(f"cannot read table {database}.{table} from Glue: {_clients.aws_reason(exc)}") from exc
