@@ -52,6 +52,15 @@ def test_apply_creates_only_the_missing_resources(aws):
     assert len(fa.describe_flow_logs([vpc, vpc2], boto3_session=session)) == 2
 
 
+def test_created_flow_logs_are_matched_to_their_resources(aws):
+    session, vpc, vpc2 = aws
+    result = fa.apply(fa.plan_flow_logs([vpc2, vpc], "s3://flow-logs-bucket"), boto3_session=session)
+    described = fa.describe_flow_logs([vpc, vpc2], boto3_session=session)
+    truth = dict(zip(described["flow_log_id"], described["resource_id"], strict=True))
+    assert {c["id"]: c["resource_id"] for c in result.created} == truth
+    assert sorted(truth.values()) == sorted([vpc, vpc2])
+
+
 def test_a_different_format_is_not_taken_for_the_existing_flow_log(aws):
     session, vpc, _ = aws
     fa.apply(fa.plan_flow_logs([vpc], "s3://flow-logs-bucket"), boto3_session=session)
@@ -141,6 +150,7 @@ def test_partial_unsuccessful_reports_the_flow_logs_created(monkeypatch):
             ],
         },
     )
+    stub.add_client_error("describe_flow_logs", "RequestLimitExceeded", "Request limit exceeded.")
     monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: ec2)
     with stub, pytest.raises(ApplyError, match=f"{b}: AccessDenied Access Denied for LogDestination") as info:
         fa.apply(fa.plan_flow_logs([a, b], "s3://flow-logs-bucket"), boto3_session=session)
