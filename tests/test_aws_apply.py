@@ -52,6 +52,15 @@ def test_apply_creates_only_the_missing_resources(aws):
     assert len(fa.describe_flow_logs([vpc, vpc2], boto3_session=session)) == 2
 
 
+def test_created_flow_logs_are_matched_to_their_resources(aws):
+    session, vpc, vpc2 = aws
+    result = fa.apply(fa.plan_flow_logs([vpc2, vpc], "s3://flow-logs-bucket"), boto3_session=session)
+    described = fa.describe_flow_logs([vpc, vpc2], boto3_session=session)
+    truth = dict(zip(described["flow_log_id"], described["resource_id"], strict=True))
+    assert {c["id"]: c["resource_id"] for c in result.created} == truth
+    assert sorted(truth.values()) == sorted([vpc, vpc2])
+
+
 def test_a_different_format_is_not_taken_for_the_existing_flow_log(aws):
     session, vpc, _ = aws
     fa.apply(fa.plan_flow_logs([vpc], "s3://flow-logs-bucket"), boto3_session=session)
@@ -141,6 +150,7 @@ def test_partial_unsuccessful_reports_the_flow_logs_created(monkeypatch):
             ],
         },
     )
+    stub.add_client_error("describe_flow_logs", "RequestLimitExceeded", "Request limit exceeded.")
     monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: ec2)
     with stub, pytest.raises(ApplyError, match=f"{b}: AccessDenied Access Denied for LogDestination") as info:
         fa.apply(fa.plan_flow_logs([a, b], "s3://flow-logs-bucket"), boto3_session=session)
@@ -189,3 +199,27 @@ def test_an_existing_flow_log_made_elsewhere_with_other_spacing_is_recognised(aw
     plan = fa.plan_flow_logs([vpc], "s3://flow-logs-bucket", log_format="${srcaddr} ${dstaddr} ${dstport}")
     result = fa.apply(plan, boto3_session=session)
     assert result.created == [] and [e["resource_id"] for e in result.existing] == [vpc]
+
+
+def test_connection_failure_part_way_still_reports_what_was_made(aws, monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+
+    session, vpc, _ = aws
+    plan = fa.plan_cloudwatch_flow_logs([vpc], "/flowkit/conn", boto3_session=session)
+    real = _clients.client
+
+    def client(service, boto3_session=None):
+        made = real(service, boto3_session)
+        if service == "ec2":
+
+            def fail(**kwargs):
+                raise EndpointConnectionError(endpoint_url="https://ec2.us-east-1.amazonaws.com/")
+
+            made.describe_flow_logs = fail
+            made.get_paginator = lambda name: type("P", (), {"paginate": lambda self, **kw: fail()})()
+        return made
+
+    monkeypatch.setattr(_clients, "client", client)
+    with pytest.raises(ApplyError, match="Could not connect to the endpoint URL") as info:
+        fa.apply(plan, boto3_session=session)
+    assert [c["kind"] for c in info.value.created] == ["log-group", "iam-role"]

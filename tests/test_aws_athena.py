@@ -51,7 +51,7 @@ def _execution(sb, query_id):
 def test_glue_table_matches_the_ddl(sb):
     info = athena.create_table_from_ddl(DOC_DDL, database="flowkit", boto3_session=sb.session)
     assert info["method"] == "glue"  # auto: moto's Athena does not register DDL tables in Glue
-    table = sb.session.client("glue").get_table(DatabaseName="flowkit", Name="vpc_flow_logs")["Table"]
+    table = fa.get_table("flowkit", boto3_session=sb.session)
     columns = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
     assert columns[:3] == [("version", "int"), ("account_id", "string"), ("interface_id", "string")]
     assert ("protocol", "bigint") in columns and ("end", "bigint") in columns and len(columns) == 14
@@ -67,6 +67,19 @@ def test_glue_table_matches_the_ddl(sb):
     assert table["StorageDescriptor"]["SerdeInfo"]["Parameters"]["field.delim"] == " "
     # idempotent: creating it again overwrites, no error
     athena.create_table_from_ddl(DOC_DDL, database="flowkit", boto3_session=sb.session)
+
+
+def test_missing_table_is_an_aws_error(sb):
+    with pytest.raises(AWSError, match="EntityNotFoundException"):
+        fa.get_table("flowkit", "nope", boto3_session=sb.session)
+    with pytest.raises(AWSError, match=r"cannot read table flowkit\.nope"):
+        fa.run_query(
+            "SELECT * FROM nope",
+            database="flowkit",
+            table="nope",
+            start="2024-05-01",
+            boto3_session=sb.session,
+        )
 
 
 def test_ddl_through_athena_is_run_as_a_query(sb):

@@ -108,6 +108,8 @@ def test_bad_format_and_options_are_refused():
         plan_flow_logs([VPC], "s3://my-flow-logs/", traffic_type="all")
     with pytest.raises(PlanError, match="file_format"):
         plan_flow_logs([VPC], "s3://my-flow-logs/", file_format="csv")
+    with pytest.raises(PlanError, match="per_hour must be True or False"):
+        plan_flow_logs([VPC], "s3://my-flow-logs/", per_hour="yes")
 
 
 def test_plan_prints_and_round_trips_as_json():

@@ -212,3 +212,17 @@ def test_deliver_refuses_files_that_are_not_deliveries_and_other_buckets(tmp_pat
         other = fa.plan_flow_logs([sb.vpc_id], "s3://some-other-bucket/", boto3_session=sb.session)
         with pytest.raises(PlanError, match="deliver"):
             sb.deliver(other, [bad])
+
+
+def test_enable_apply_without_credentials_is_one_clear_line(monkeypatch, tmp_path, capsys):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    assert main(["enable", "--vpc", "vpc-0abc1234", "--s3", "s3://my-bucket/", "--apply"]) == 2
+    err = capsys.readouterr().err
+    assert "could not identify the AWS account (NoCredentialsError" in err
+    assert "aws sso login" in err and err.count("\n") == 1

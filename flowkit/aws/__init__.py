@@ -10,7 +10,8 @@ Names (``import flowkit.aws`` needs neither boto3 nor the network; the AWS modul
   boto3_session=None)`` -> DataFrame (flowkit.aws.apply).
 - ``log_format(*sets_or_fields, version=None)``, ``fields_up_to(version)``, ``NAMED_SETS``
   (flowkit.aws.formats).
-- ``create_database``, ``create_table``, ``table_for_plan`` (flowkit.aws.glue, also in flowkit.aws.athena);
+- ``create_database``, ``create_table``, ``table_for_plan``, ``get_table`` (flowkit.aws.glue, also in
+  flowkit.aws.athena);
   ``run_query``, ``time_bounds`` (flowkit.aws.athena).
 - ``run_insights(query, log_groups, *, start=None, end=None, ...)`` (flowkit.aws.logs).
 - ``sandbox()`` (flowkit.aws.sandbox): moto in-process with a fake VPC, subnets, ENIs, bucket and log
@@ -32,6 +33,7 @@ The notebook flow::
         flowkit.aws.create_database("flowkit", boto3_session=sb.session)
         table = flowkit.aws.table_for_plan(plan, database="flowkit", boto3_session=sb.session)
         print(table["ddl"])
+        flowkit.aws.get_table("flowkit", boto3_session=sb.session)     # the Glue table as stored
 
 With a real account, pass a real ``boto3.Session()`` instead of ``sb.session``: the same calls act on it.
 """
@@ -52,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "create_database": "flowkit.aws.glue",
     "create_table": "flowkit.aws.glue",
     "table_for_plan": "flowkit.aws.glue",
+    "get_table": "flowkit.aws.glue",
     "run_query": "flowkit.aws.athena",
     "time_bounds": "flowkit.aws.athena",
     "run_insights": "flowkit.aws.logs",

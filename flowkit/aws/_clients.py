@@ -93,6 +93,13 @@ def aws_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def is_aws_error(exc: BaseException) -> bool:
+    """Whether an exception comes from botocore (a refused call, or no credentials / no connection)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(exc, ClientError | BotoCoreError)
+
+
 def strip_metadata(response: dict) -> dict:
     """An API response without ``ResponseMetadata`` (for printing and JSON)."""
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}

@@ -153,7 +153,7 @@ def apply(plan: FlowLogPlan, *, boto3_session: Any = None) -> ApplyResult:
         except AWSError:
             raise
         except Exception as exc:
-            if not hasattr(exc, "response"):  # not a botocore ClientError: a bug, let it show
+            if not _clients.is_aws_error(exc):  # a bug in flowkit: let it show
                 raise
             raise ApplyError(
                 f"{call.service}.{call.operation} failed: {_clients.aws_reason(exc)}.", created=result.created
@@ -200,11 +200,13 @@ def _create_flow_logs(ec2: Any, call: AwsCall, result: ApplyResult) -> None:
         return
     params["ResourceIds"] = missing
     response = _call(ec2, AwsCall(call.service, call.operation, params, call.purpose), result)
-    # FlowLogIds come in the order of the resources that succeeded
-    failed = {item.get("ResourceId") for item in response.get("Unsuccessful", [])}
-    succeeded = [rid for rid in missing if rid not in failed]
-    for rid, fl_id in zip(succeeded, response.get("FlowLogIds", []), strict=False):
-        result.created.append({"kind": "flow-log", "id": fl_id, "resource_id": rid})
+    new_ids = list(response.get("FlowLogIds", []))
+    owners = _owners(ec2, new_ids)
+    if len(owners) != len(new_ids):  # not described (yet): FlowLogIds follow the successful resources
+        failed = {item.get("ResourceId") for item in response.get("Unsuccessful", [])}
+        owners = dict(zip(new_ids, [rid for rid in missing if rid not in failed], strict=False))
+    for fl_id in new_ids:
+        result.created.append({"kind": "flow-log", "id": fl_id, "resource_id": owners.get(fl_id)})
     if response.get("Unsuccessful"):
         failures = [
             {
@@ -218,6 +220,19 @@ def _create_flow_logs(ec2: Any, call: AwsCall, result: ApplyResult) -> None:
         raise ApplyError(
             f"create_flow_logs was unsuccessful for {detail}", created=result.created, failures=failures
         )
+
+
+def _owners(ec2: Any, flow_log_ids: list[str]) -> dict[str, str]:
+    """Flow log ID -> resource ID, as ``describe_flow_logs`` reports them (empty if it cannot)."""
+    if not flow_log_ids:
+        return {}
+    try:
+        found = ec2.describe_flow_logs(FlowLogIds=flow_log_ids).get("FlowLogs", [])
+    except Exception as exc:  # the IDs are still reported; only their resources are inferred
+        if not _clients.is_aws_error(exc):
+            raise
+        return {}
+    return {fl["FlowLogId"]: fl["ResourceId"] for fl in found}
 
 
 def _existing_flow_logs(ec2: Any, resource_ids: Sequence[str]) -> list[dict]:
@@ -309,7 +324,7 @@ def describe_flow_logs(
             for fl in page["FlowLogs"]
         ]
     except Exception as exc:
-        if not hasattr(exc, "response"):
+        if not _clients.is_aws_error(exc):
             raise
         raise AWSError(f"describe_flow_logs failed: {_clients.aws_reason(exc)}") from exc
     rows = []

@@ -38,6 +38,7 @@ from flowkit.aws.glue import (
     create_database,
     create_table,
     create_table_from_ddl,
+    get_table,
     projection_settings,
     table_for_plan,
     table_from_ddl,
@@ -49,6 +50,7 @@ __all__ = [
     "create_database",
     "create_table",
     "create_table_from_ddl",
+    "get_table",
     "projection_settings",
     "results",
     "run_query",
@@ -261,9 +263,5 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _partition_keys(database: str, table: str, session: Any) -> list[str]:
-    glue = _clients.client("glue", session)
-    try:
-        found = glue.get_table(DatabaseName=database, Name=table)["Table"]
-    except Exception as exc:
-        raise AWSError(f"cannot read table {database}.{table} from Glue: {_clients.aws_reason(exc)}") from exc
+    found = get_table(database, table, boto3_session=session)
     return [key["Name"] for key in found.get("PartitionKeys", [])]

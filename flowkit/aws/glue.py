@@ -37,6 +37,7 @@ __all__ = [
     "create_database",
     "create_table",
     "create_table_from_ddl",
+    "get_table",
     "projection_settings",
     "table_for_plan",
     "table_from_ddl",
@@ -333,3 +334,18 @@ def create_table_from_ddl(
     except Exception as exc:
         raise AWSError(f"could not create Glue table {database}.{table}: {_clients.aws_reason(exc)}") from exc
     return info
+
+
+def get_table(database: str, table: str = "vpc_flow_logs", *, boto3_session: Any = None) -> dict[str, Any]:
+    """The table as Glue stores it (``glue.get_table(...)["Table"]``): columns, partition keys, properties.
+
+    Raises:
+        AWSError: when the table cannot be read (with AWS's reason).
+    """
+    glue = _clients.client("glue", boto3_session)
+    try:
+        return glue.get_table(DatabaseName=database, Name=table)["Table"]
+    except Exception as exc:
+        if not _clients.is_aws_error(exc):
+            raise
+        raise AWSError(f"cannot read table {database}.{table} from Glue: {_clients.aws_reason(exc)}") from exc

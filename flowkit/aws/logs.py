@@ -104,7 +104,7 @@ def run_insights(
     try:
         query_id = logs.start_query(**request)["queryId"]
     except Exception as exc:
-        if not hasattr(exc, "response"):
+        if not _clients.is_aws_error(exc):
             raise
         raise AWSError(f"Logs Insights refused the query: {_clients.aws_reason(exc)}") from exc
     response = _wait(logs, query_id, timeout, poll_interval)

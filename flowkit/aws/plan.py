@@ -212,6 +212,9 @@ def plan_flow_logs(
     if file_format not in _FILE_FORMATS:
         raise PlanError(f"file_format must be 'plain-text' or 'parquet', not {file_format!r}.")
     file_format = _FILE_FORMATS[file_format]
+    for name, value in (("hive_compatible", hive_compatible), ("per_hour", per_hour)):
+        if not isinstance(value, bool):
+            raise PlanError(f"{name} must be True or False, not {value!r}.")
     partition, bucket, prefix = parse_s3_destination(destination)
     fmt, custom, version = _format(log_format)
     account_id, region = _resolve(account_id, region, boto3_session)

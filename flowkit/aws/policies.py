@@ -10,7 +10,10 @@ Delivery policies (built per plan, from the VPC User Guide):
 
 User policies shipped in ``flowkit/policies/*.json`` (``load_policy(name, ...)`` fills them in):
 
-- ``query-readonly``: run the notebooks' questions with Athena and Logs Insights, read-only.
+- ``query-readonly``: run the notebooks' questions with Athena and Logs Insights, read-only (its
+  only write is Athena's results, into ``athena_results_bucket``; pass ``s3_output=`` or use a
+  workgroup with an output location, since it does not allow awswrangler to create its default
+  results bucket).
 - ``enable-flow-logs``: create flow logs (S3 or CloudWatch Logs), the delivery role, and the Glue
   database and table for Athena.
 
