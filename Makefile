@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	# strip notebook outputs on commit (.gitattributes names the filter; this defines it in .git/config)
+	-git rev-parse --git-dir >/dev/null 2>&1 && $(BIN)/nbstripout --install
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

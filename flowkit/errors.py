@@ -89,3 +89,11 @@ class ApplyError(AWSError):
 
 class IpRangesError(FlowkitError):
     """An AWS ``ip-ranges.json`` document does not parse or does not have the published shape."""
+
+
+class NotebookError(FlowkitError):
+    """A notebook could not be read or run (missing file, kernel not installed)."""
+
+
+class ExerciseError(FlowkitError):
+    """An exercise id is unknown, or its data is missing."""

@@ -1,0 +1,217 @@
+"""The workshop's exercises, one section per notebook; each solver computes its answer from the data.
+
+To add an exercise: decorate a function of a :class:`~flowkit.exercises.Workbench` with
+:func:`~flowkit.exercises.exercise`, give it the next id of its notebook, ask the question exactly as the
+notebook does, and add its worked solution to ``notebooks/solutions/``. Solvers use pandas on the reader's
+frame (not the query engines), so they are an independent check of what the notebooks compute.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pandas as pd
+
+from flowkit.errors import ExerciseError
+from flowkit.exercises import Workbench, exercise
+from flowkit.schema import FIELDS
+
+
+def _column(flows: pd.DataFrame, column: str) -> pd.Series:
+    if column not in flows:
+        raise ExerciseError(f"this exercise needs the `{column}` field, which this data does not have.")
+    return flows[column]
+
+
+# --- 00 Start here ---------------------------------------------------------------------------------------
+
+
+@exercise(
+    "00.1",
+    "How many flow-log records are in the data?",
+    "count",
+    "every row of the frame `read_flow_logs` returns is one record; `len()` counts rows.",
+)
+def _records(wb: Workbench) -> int:
+    return len(wb.flows)
+
+
+@exercise(
+    "00.2",
+    "How many distinct network interfaces (ENIs) do the records come from?",
+    "count",
+    "the ENI is in the `interface_id` column; `.nunique()` counts distinct values.",
+)
+def _interfaces(wb: Workbench) -> int:
+    return int(_column(wb.flows, "interface_id").nunique())
+
+
+@exercise(
+    "00.3",
+    "How many log files does the data folder hold?",
+    "count",
+    "`flowkit.read.list_files(DATA)` lists the flow-log files the reader finds.",
+)
+def _files(wb: Workbench) -> int:
+    from flowkit.read import list_files
+
+    return len(list_files(wb.data))
+
+
+# --- 02 Anatomy of a flow record -------------------------------------------------------------------------
+
+
+@exercise(
+    "02.1",
+    "How many records carry no traffic data at all (log status NODATA or SKIPDATA)?",
+    "count",
+    "look at the `log_status` column; `.isin([...])` selects several values.",
+)
+def _no_data(wb: Workbench) -> int:
+    return int(_column(wb.flows, "log_status").isin(["NODATA", "SKIPDATA"]).sum())
+
+
+@exercise(
+    "02.2",
+    "In which flow-log version did the `tcp-flags` field appear?",
+    "count",
+    "`flowkit.schema.field_table()` has a `version` column for every field.",
+)
+def _tcp_flags_version(wb: Workbench) -> int:
+    return FIELDS["tcp-flags"].version
+
+
+@exercise(
+    "02.3",
+    "Which network interfaces recorded traffic whose original source (`pkt_srcaddr`) is not the "
+    "interface's own source address (`srcaddr`)?",
+    "set",
+    "compare the two columns row by row (`!=`), keep the rows where they differ, and take the distinct "
+    "`interface_id` values; think about which kind of interface forwards other hosts' packets.",
+)
+def _forwarding_interfaces(wb: Workbench) -> list[str]:
+    flows = wb.flows
+    differ = _column(flows, "pkt_srcaddr").ne(_column(flows, "srcaddr")).fillna(False)
+    return sorted(flows.loc[differ, "interface_id"].dropna().unique())
+
+
+@exercise(
+    "02.4",
+    "How many records are TCP connections that were only opened (`tcp_flags` is exactly SYN, value 2)?",
+    "count",
+    "TCP is protocol 6; SYN alone is the flag value 2; combine the two conditions with `&`.",
+)
+def _syn_only(wb: Workbench) -> int:
+    flows = wb.flows
+    mask = _column(flows, "protocol").eq(6) & _column(flows, "tcp_flags").eq(2)
+    return int(mask.fillna(False).sum())
+
+
+# --- 03 Athena queries -----------------------------------------------------------------------------------
+
+SAMPLE_VPC_CIDR = "10.32.0.0/16"
+SAMPLE_BASTION_ENI = "eni-1234567890000000"
+SAMPLE_BASTION_ADDRESS = "10.32.0.10"
+
+
+def _in_cidr(addresses: pd.Series, cidr: str) -> pd.Series:
+    """Whether each address is inside ``cidr`` (``False`` for missing or unparsable values)."""
+    network = ipaddress.ip_network(cidr)
+    inside = {}
+    for value in addresses.dropna().unique():
+        try:
+            inside[value] = ipaddress.ip_address(value) in network
+        except ValueError:
+            inside[value] = False
+    return addresses.map(inside).fillna(False).astype(bool)
+
+
+@exercise(
+    "03.1",
+    "How many rejected records have a source address inside the VPC (10.32.0.0/16)?",
+    "count",
+    "the guide's third query is close, but `like '10.32%'` matches text; the catalogue's `rejected_outbound` "
+    "matches the CIDR (mind its `limit`), or count with `contains(...)` in your own SQL.",
+)
+def _rejected_outbound(wb: Workbench) -> int:
+    flows = wb.flows
+    return int((_in_cidr(_column(flows, "srcaddr"), SAMPLE_VPC_CIDR) & flows["action"].eq("REJECT")).sum())
+
+
+@exercise(
+    "03.2",
+    "To which destination ports below 1024 does the bastion's interface (eni-1234567890000000) send traffic "
+    "from the bastion's own address (10.32.0.10)?",
+    "set",
+    "`engine.query('outbound_admin_traffic', eni=..., srcaddr=...)` returns the records (mind its `limit`); "
+    "or write the SQL with `SELECT DISTINCT dstport`.",
+)
+def _bastion_admin_ports(wb: Workbench) -> list[int]:
+    flows = wb.flows
+    mask = (
+        _column(flows, "interface_id").eq(SAMPLE_BASTION_ENI)
+        & flows["srcaddr"].eq(SAMPLE_BASTION_ADDRESS)
+        & flows["dstport"].lt(1024)
+    )
+    return sorted(int(p) for p in flows.loc[mask.fillna(False), "dstport"].unique())
+
+
+@exercise(
+    "03.3",
+    "Which address outside the VPC receives the most records from the bastion's interface?",
+    "text",
+    "the guide's second query counts by port *and* address; count by `dstaddr` alone, outside 10.32.0.0/16.",
+)
+def _bastion_top_destination(wb: Workbench) -> str:
+    flows = wb.flows
+    mine = flows[_column(flows, "interface_id").eq(SAMPLE_BASTION_ENI).fillna(False)]
+    outside = mine[~_in_cidr(mine["dstaddr"], SAMPLE_VPC_CIDR) & mine["dstaddr"].notna()]
+    counts = outside.groupby("dstaddr").size()
+    if counts.empty:
+        raise ExerciseError("no records leave the VPC from the bastion's interface in this data.")
+    return str(counts.sort_index().idxmax())
+
+
+# --- 04 Logs Insights queries ----------------------------------------------------------------------------
+
+SAMPLE_WEB_ENI = "eni-0123456789000000"
+
+
+@exercise(
+    "04.1",
+    "How many rejected records are there on the legacy web server's interface (eni-0123456789000000)?",
+    "count",
+    "name the log stream as CloudWatch does (`<interface-id>-all`), or filter on `interfaceId`; then "
+    "`stats count(*)`.",
+)
+def _web_rejected(wb: Workbench) -> int:
+    flows = wb.flows
+    return int((_column(flows, "interface_id").eq(SAMPLE_WEB_ENI) & flows["action"].eq("REJECT")).sum())
+
+
+@exercise(
+    "04.2",
+    "In which hour of the day (UTC, 0 to 23) were the most records rejected?",
+    "count",
+    "`filter action = 'REJECT' | stats count(*) by bin(1h)`, then read the hour of the top row.",
+)
+def _busiest_reject_hour(wb: Workbench) -> int:
+    flows = wb.flows
+    rejected = flows.loc[_column(flows, "action").eq("REJECT").fillna(False), "start"].dropna()
+    if rejected.empty:
+        raise ExerciseError("this data has no rejected records.")
+    hours = pd.to_datetime(rejected.astype("int64"), unit="s", utc=True).dt.hour
+    counts = hours.value_counts().sort_index()
+    return int(counts.idxmax())
+
+
+@exercise(
+    "04.3",
+    "How many bytes in total did the bastion's interface (eni-1234567890000000) record going to 11.22.33.44?",
+    "count",
+    "`filter interfaceId = ... and dstAddr = ... | stats sum(bytes)`.",
+)
+def _bastion_bytes_to_monitoring(wb: Workbench) -> int:
+    flows = wb.flows
+    mask = _column(flows, "interface_id").eq(SAMPLE_BASTION_ENI) & flows["dstaddr"].eq("11.22.33.44")
+    return int(flows.loc[mask.fillna(False), "bytes"].sum())

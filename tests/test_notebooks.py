@@ -1,0 +1,247 @@
+"""The guided notebooks: their conventions (checked statically) and a headless run of each on a fresh kernel.
+
+The executed tests are marked ``notebooks`` (``pytest -m "not notebooks"`` skips them); ``make test`` runs
+them. A run fails on any error output and on any warning (stderr text or a ``...Warning:`` line).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from flowkit import exercises
+from flowkit.notebooks import (
+    check_kernel,
+    execute,
+    findings,
+    list_notebooks,
+    load_notebook,
+    problems,
+    run_notebooks,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+GUIDED = list_notebooks(NOTEBOOKS) if NOTEBOOKS.is_dir() else []
+SOLUTIONS = list_notebooks(NOTEBOOKS / "solutions") if (NOTEBOOKS / "solutions").is_dir() else []
+ALL = GUIDED + SOLUTIONS
+MAX_CODE_LINES = 12
+SECRETS = [
+    (re.compile(r"(?<![\d.])\d{12}(?![\d.])"), "a 12-digit account ID"),
+    (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "an access key ID"),
+    (re.compile(r"aws_secret_access_key|aws_session_token", re.I), "a secret key setting"),
+    (re.compile(r"s3://[a-z0-9][a-z0-9.-]{2,}", re.I), "a bucket name"),
+    (re.compile(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d{12}"), "an ARN with an account ID"),
+]
+
+
+def _ids(paths):
+    return [str(p.relative_to(NOTEBOOKS)) for p in paths]
+
+
+def _committed(path: Path) -> nbformat.NotebookNode:
+    """The notebook as git stores it (the index, after the nbstripout filter), else the file on disk."""
+    relative = path.relative_to(ROOT)
+    blob = subprocess.run(
+        ["git", "-C", str(ROOT), "cat-file", "blob", f":{relative}"], capture_output=True, check=False
+    )
+    if blob.returncode == 0:
+        return nbformat.reads(blob.stdout.decode(), as_version=4)
+    return nbformat.read(path, as_version=4)
+
+
+def _code(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_the_curriculum_is_numbered_00_to_07():
+    numbers = [int(p.name[:2]) for p in GUIDED]
+    assert numbers == list(range(8)), [p.name for p in GUIDED]
+    assert (NOTEBOOKS / "README.md").is_file()
+    index = (NOTEBOOKS / "README.md").read_text()
+    assert all(p.name in index for p in GUIDED), "notebooks/README.md must link every notebook"
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_committed_notebook_has_no_outputs(path):
+    nb = _committed(path)
+    dirty = [i for i, c in enumerate(_code(nb), 1) if c.get("outputs") or c.get("execution_count")]
+    assert not dirty, f"{path.name}: code cells {dirty} have outputs; run `nbstripout {path}`"
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_parameters_cell_is_the_second_code_cell_with_literal_offline_defaults(path):
+    code = _code(nbformat.read(path, as_version=4))
+    tagged = [i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])]
+    assert tagged == [1], f"{path.name}: the second code cell (only) must be tagged `parameters`"
+    values = {}
+    for node in ast.parse(code[1].source).body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, ast.unparse(node)
+        values[node.targets[0].id] = ast.literal_eval(node.value)  # only literals
+    assert values.get("BACKEND") == "local"
+    # relative to the notebook's folder: the bundled sample
+    assert (path.parent / values["DATA"]).resolve() == (ROOT / "data" / "sample").resolve()
+    assert all(values.get(k) is None for k in ("AWS_PROFILE", "ATHENA_DATABASE", "LOG_GROUP") if k in values)
+
+
+@pytest.mark.parametrize("path", GUIDED, ids=_ids(GUIDED))
+def test_notebook_follows_the_teaching_conventions(path):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown"
+    for heading in ("Goal", "You will learn", "Prerequisites"):
+        assert heading in first.source, f"{path.name}: the first cell needs '{heading}'"
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any(re.search(r"^#+ .*Recap", m, re.M) for m in markdown), f"{path.name}: no Recap section"
+    assert any(re.search(r"^#+ .*Exercises", m, re.M) for m in markdown), f"{path.name}: no Exercises"
+    assert any(re.search(r"\bNotice\b", m) for m in markdown), f"{path.name}: no 'Notice that...' cell"
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert i > 0 and nb.cells[i - 1].cell_type == "markdown", (
+                f"{path.name}: code cell {i} needs a markdown cell before it saying what and why"
+            )
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_code_cells_are_short_call_flowkit_and_define_nothing(path):
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(_code(nb), 1):
+        lines = [line for line in cell.source.splitlines() if line.strip()]
+        assert len(lines) <= MAX_CODE_LINES, f"{path.name}: code cell {i} has {len(lines)} lines"
+        for node in ast.walk(ast.parse(cell.source)):
+            assert not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda), (
+                f"{path.name}: code cell {i} defines a function or class; put it in flowkit"
+            )
+    assert "kernelspec" not in nb.metadata or nb.metadata.kernelspec.name == "python3"
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_no_credentials_account_ids_or_bucket_names(path):
+    text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    for pattern, what in SECRETS:
+        found = pattern.search(text)
+        assert not found, f"{path.name}: {what} ({found.group(0)!r}); use a parameter or a profile"
+
+
+def test_every_exercise_is_asked_in_its_notebook_and_solved_in_solutions():
+    asked = _checked_ids(GUIDED)
+    solved = _checked_ids(SOLUTIONS)
+    listed = set(exercises.list_exercises()["id"])
+    assert asked <= listed, f"notebooks check unknown exercises: {sorted(asked - listed)}"
+    assert listed <= asked, f"exercises no notebook asks: {sorted(listed - asked)}"
+    assert solved == asked, f"exercises without a worked solution: {sorted(asked - solved)}"
+
+
+def _checked_ids(paths):
+    ids = set()
+    for path in paths:
+        for cell in _code(nbformat.read(path, as_version=4)):
+            ids |= set(re.findall(r"""check\(\s*["'](\d\d\.\d+)["']""", cell.source))
+    return ids
+
+
+# --- the runner --------------------------------------------------------------------------------------------
+
+
+def _tiny(tmp_path, *sources, tags=None):
+    cells = [nbformat.v4.new_markdown_cell("# tiny")]
+    for i, source in enumerate(sources):
+        cells.append(nbformat.v4.new_code_cell(source, metadata={"tags": (tags or {}).get(i, [])}))
+    path = tmp_path / "00-tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+@pytest.mark.notebooks
+def test_the_kernel_is_this_environment_s_python(tmp_path):
+    assert Path(check_kernel()).resolve() == Path(sys.executable).resolve()
+    nb = nbformat.read(_tiny(tmp_path, "import sys, flowkit\nprint(sys.prefix, flowkit.__file__)"), 4)
+    execute(nb, tmp_path)
+    prefix, package = nb.cells[1].outputs[0].text.split()
+    assert prefix == sys.prefix
+    assert Path(package).resolve() == (ROOT / "flowkit" / "__init__.py").resolve()
+
+
+@pytest.mark.notebooks
+def test_the_runner_reports_errors_warnings_findings_and_writes_html(tmp_path):
+    path = _tiny(
+        tmp_path,
+        "import os\nN = 1",
+        "N = 2",
+        "import warnings\nwarnings.warn('deprecated thing')",
+        "print(os.getcwd())\nN * 21",
+        "int('x')",
+        "1 / 0",
+        tags={1: ["parameters"], 3: ["finding"], 4: ["raises-exception"]},
+    )
+    [run] = run_notebooks([path], tmp_path / "build", parameters={"N": 2})
+    assert run.error == "cell 7: ZeroDivisionError: division by zero"  # the injected cell counts
+    assert len(run.warnings) == 1 and "UserWarning: deprecated thing" in run.warnings[0]
+    assert run.findings == [f"{tmp_path}\n42"]  # ran in the notebook's folder, with N injected
+    assert not run.ok
+    html = (tmp_path / "build" / "html" / "00-tiny.html").read_text()
+    assert "ZeroDivisionError" in html and "deprecated thing" in html
+    assert problems(nbformat.read(run.executed, 4)) == (run.error, run.warnings)
+
+
+@pytest.mark.notebooks
+def test_demo_command_runs_notebooks_and_says_where_the_outputs_are(tmp_path):
+    good = _tiny(
+        tmp_path, "import pandas as pd", "X = 3", "int(pd.Series([1, 2, 3]).sum() * 2)", tags={2: ["finding"]}
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "flowkit.cli", "demo", str(good), "--out", str(tmp_path / "b")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"{tmp_path / 'b' / 'html'}/" in out.stdout and "[00-tiny.ipynb]" in out.stdout
+    assert "  12" in out.stdout  # the finding
+    summary = (tmp_path / "b" / "summary.md").read_text()
+    assert "| 00-tiny.ipynb | ok |" in summary
+    assert not out.stderr
+
+
+def test_demo_command_rejects_missing_notebooks_and_data(tmp_path):
+    for args in (["demo", str(tmp_path / "99-nope.ipynb")], ["demo", "--data", str(tmp_path / "none")]):
+        out = subprocess.run([sys.executable, "-m", "flowkit.cli", *args], capture_output=True, text=True)
+        assert out.returncode == 2 and "error:" in out.stderr and "Traceback" not in out.stderr
+
+
+# --- every notebook, headless, on a fresh kernel -------------------------------------------------------------
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_notebook_runs_top_to_bottom_without_errors_or_warnings(path):
+    nb = execute(load_notebook(path), path.parent)
+    error, warnings = problems(nb)
+    assert error is None, f"{path.name}: {error}"
+    assert not warnings, f"{path.name} wrote warnings:\n" + "\n".join(warnings)
+    if path in SOLUTIONS:
+        outputs = [json.dumps(o.get("data", {})) for c in _code(nb) for o in c.outputs]
+        assert not [o for o in outputs if "not yet" in o], f"{path.name}: a worked solution is not right"
+        assert sum("right" in o for o in outputs) >= len(_checked_ids([path]))
+
+
+def test_findings_reads_the_cells_tagged_finding():
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("x", metadata={"tags": ["finding"]}),
+            nbformat.v4.new_code_cell("y"),
+        ]
+    )
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("execute_result", {"text/plain": "\n".join(map(str, range(20)))})
+    ]
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="not a finding")]
+    [text] = findings(nb)
+    assert text.splitlines()[:2] == ["0", "1"] and text.endswith("...") and "not a finding" not in text
