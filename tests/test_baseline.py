@@ -274,3 +274,56 @@ def test_proposal_learns_known_noise_as_reject_rules(baseline):
     assert "known noise" in noise[0].why and "aggregated" in noise[0].review
     learnt_without = propose_allowlist(baseline, vpc_cidrs=VPC, include_rejected=False)
     assert all(r.action == "any" for r in learnt_without.rules)
+
+
+# --- scored on the simulator's ground truth ---------------------------------------------------------------
+
+
+def _untuned_seed() -> int:
+    """A seed these tests are not tuned to: FLOWKIT_TEST_SEED, else one derived from today's date."""
+    import datetime
+    import os
+
+    override = os.environ.get("FLOWKIT_TEST_SEED")
+    return int(override) if override else 1000 + datetime.datetime.now(datetime.UTC).toordinal() % 9000
+
+
+def _score(scenario: str, baseline_seed: int, seed: int) -> dict:
+    from flowkit.simulate import label_flows, load_scenario, simulate
+
+    vpc = list(load_scenario(scenario).vpc_cidrs)
+    baseline = simulate(scenario, seed=baseline_seed, anomalies=False).flows
+    later = simulate(scenario, seed=seed)
+    allowlist = propose_allowlist(baseline, vpc_cidrs=vpc)
+    flagged = explain(later.flows, allowlist)["pattern"].notna()
+    labels = label_flows(later.flows, later.labels).fillna("")
+    anomalous = labels.str.startswith("anomaly:")
+    names = sorted(set(labels[anomalous]))
+    return {
+        "recall": (flagged & anomalous).sum() / anomalous.sum(),
+        "precision": (flagged & anomalous).sum() / flagged.sum(),
+        "found": {name: bool((flagged & (labels == name)).any()) for name in names},
+        "patterns": find_unexpected(later.flows, allowlist),
+        "where": f"{scenario}, baseline seed {baseline_seed}, seed {seed}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("scenario", "baseline_seed", "seed"),
+    [("workshop", 6, 7), ("containers", None, None)],
+    ids=["workshop-sample-seed", "containers-untuned-seed"],
+)
+def test_ground_truth_recall_and_precision(scenario, baseline_seed, seed):
+    pytest.importorskip("flowkit.simulate")
+    if seed is None:
+        seed = _untuned_seed()
+        baseline_seed = seed + 1
+    score = _score(scenario, baseline_seed, seed)
+    print(f"\n{score['where']}: recall {score['recall']:.4f}, precision {score['precision']:.4f}")
+    assert len(score["found"]) >= 4, score["where"]
+    assert all(score["found"].values()), (score["where"], score["found"])
+    assert score["recall"] == 1.0, score["where"]
+    assert score["precision"] >= 0.9, score["where"]
+    # the accepted traffic to unknown hosts outranks the internet's rejected noise
+    top = score["patterns"].head(len(score["found"]) + 2)
+    assert (top["accepted"] > 0).sum() >= 2, top
