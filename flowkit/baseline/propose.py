@@ -194,7 +194,7 @@ def propose_allowlist(
                 review=note,
             )
         )
-    return Allowlist(rules, list(vpc_cidrs or []), {}, "<proposed>")
+    return Allowlist(rules, [str(c) for c in vpc_cidrs or []], {}, "<proposed>")
 
 
 def _shared_services(
