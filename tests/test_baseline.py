@@ -249,6 +249,15 @@ def test_unexpected_command(tmp_path, capsys, later):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("pattern,kind,source,destination,ports")
     assert len(lines) == 6 and "45.77.12.34" in "".join(lines)
+    baseline = tmp_path / "baseline.parquet"
+    make_flows(seed=1).to_parquet(baseline)
+    learnt = tmp_path / "learnt.yaml"
+    args = ["unexpected", "--data", str(data), "--allowlist", str(learnt), "--propose-from", str(baseline)]
+    assert main([*args, "--vpc-cidr", "10.0.0.0/16", "--output", "json"]) == 0
+    captured = capsys.readouterr()
+    assert "proposed rules" in captured.err and len(captured.out.splitlines()) == 5
+    assert load_allowlist(learnt).vpc_cidrs == ["10.0.0.0/16"]
+    assert main(args) == 2 and "exists already" in capsys.readouterr().err
     bad = _write(tmp_path, "rules:\n  - {name: r, ports: ['9-1']}\n")
     assert main(["unexpected", "--data", str(data), "--allowlist", str(bad)]) == 2
     assert "wrong way round" in capsys.readouterr().err
