@@ -336,3 +336,62 @@ def test_ground_truth_recall_and_precision(scenario, baseline_seed, seed):
     # the accepted traffic to unknown hosts outranks the internet's rejected noise
     top = score["patterns"].head(len(score["found"]) + 2)
     assert (top["accepted"] > 0).sum() >= 2, top
+
+
+def test_ipv6_conversations_rules_and_proposals():
+    rows = []
+    for i, (src, dst) in enumerate(
+        [("2600:1f18:aa::10", "2600:1fa0:8001::5"), ("2600:1f18:aa::10", "2a01:4f8::1")]
+    ):
+        for k in range(3):
+            rows.append(
+                {
+                    "interface_id": "eni-6",
+                    "srcaddr": src,
+                    "dstaddr": dst,
+                    "srcport": 40000 + k,
+                    "dstport": 443,
+                    "protocol": 6,
+                    "action": "ACCEPT",
+                    "start": 1_795_000_000 + i,
+                    "end": 1_795_000_060,
+                    "bytes": 100,
+                    "packets": 1,
+                }
+            )
+            rows.append(
+                {
+                    "interface_id": "eni-6",
+                    "srcaddr": dst,
+                    "dstaddr": src,
+                    "srcport": 443,
+                    "dstport": 40000 + k,
+                    "protocol": 6,
+                    "action": "ACCEPT",
+                    "start": 1_795_000_000 + i,
+                    "end": 1_795_000_060,
+                    "bytes": 300,
+                    "packets": 1,
+                }
+            )
+    flows = pd.DataFrame(rows)
+    vpc = ["2600:1f18:aa::/56"]
+    proposal = propose_allowlist(flows.iloc[:6], vpc_cidrs=vpc)
+    assert [(r.direction, r.destination.aws_service, r.destination.region) for r in proposal.rules] == [
+        ("outbound", ("S3",), ("us-east-1",))
+    ]
+    patterns = find_unexpected(flows, proposal)
+    assert patterns[["source", "destination", "ports", "direction", "flows"]].values.tolist() == [
+        ["2600:1f18:aa::10", "2a01:4f8::1", "443", "outbound", 6]
+    ]
+    by_cidr = find_unexpected(
+        flows,
+        {
+            "vpc_cidrs": vpc,
+            "rules": [
+                {"name": "v6", "destination": {"cidr": "2a01:4f8::/32"}, "ports": [443]},
+                {"name": "s3", "destination": {"aws_service": "S3"}, "ports": [443]},
+            ],
+        },
+    )
+    assert by_cidr.empty
