@@ -245,7 +245,7 @@ def _rank(patterns: pd.DataFrame) -> pd.DataFrame:
     """Score patterns (see :func:`find_unexpected`) and sort, highest first."""
     if patterns.empty:
         return patterns.drop(columns=["_sensitive"]).assign(score=pd.Series(dtype=float))
-    accepted = patterns["accepted"] > 0
+    accepted = patterns["accepted"] >= patterns["rejected"]
     direction = patterns["direction"]
     crossing = direction.isin(["outbound", "inbound"])
     base = np.select(
@@ -253,11 +253,14 @@ def _rank(patterns: pd.DataFrame) -> pd.DataFrame:
         [4.0, 3.5, 3.0, 1.5],
         default=1.0,
     )
+    some_accepted = (~accepted & (patterns["accepted"] > 0)).to_numpy()
+    peers = np.maximum(patterns["sources"], patterns["destinations"]).to_numpy(dtype=float)
     score = (
         base
+        + 0.5 * some_accepted
         + np.log10(1 + patterns["bytes"].to_numpy(dtype=float)) / 2
-        + np.log2(patterns["port_count"].to_numpy(dtype=float))
-        + np.log2(np.maximum(patterns["sources"], patterns["destinations"]).to_numpy(dtype=float)) / 2
+        + np.minimum(np.log2(patterns["port_count"].to_numpy(dtype=float)), 3)
+        + np.minimum(np.log2(peers) / 2, 2)
         + 1.0 * patterns["_sensitive"].to_numpy(dtype=bool)
     )
     out = patterns.drop(columns=["_sensitive"]).assign(score=np.round(score, 2))
@@ -317,13 +320,15 @@ def find_unexpected(
 
     Ranking: the score adds up what makes a pattern urgent, so an investigator reads from the top.
 
-    - **Did it get through, and which way?** Accepted outbound traffic (data may have left the VPC: 4)
-      outranks accepted inbound (something outside reached in: 3.5), accepted internal traffic (lateral
-      movement: 3), rejected traffic crossing the VPC boundary (blocked probing: 1.5) and rejected
-      internal traffic (1): what the controls already stopped matters less than what they let through.
+    - **Did it get through, and which way?** Mostly accepted outbound traffic (data may have left the
+      VPC: 4) outranks mostly accepted inbound (something outside reached in: 3.5), accepted internal
+      traffic (lateral movement: 3), mostly rejected traffic crossing the VPC boundary (blocked probing:
+      1.5, plus 0.5 when some of it got through) and rejected internal traffic (1): what the controls
+      already stopped matters less than what they let through.
     - **How much?** Half the log10 of the bytes: exfiltration shows up as volume.
-    - **How wide?** log2 of the number of ports, plus half the log2 of the sources or destinations:
-      scans and sweeps touch many.
+    - **How wide?** log2 of the number of ports (at most 3), plus half the log2 of the sources or
+      destinations (at most 2): scans and sweeps touch many, but breadth alone does not beat a large
+      accepted transfer.
     - **Where to?** One more point for remote-administration, database, cache and known miner/backdoor
       ports (:data:`SENSITIVE_PORTS`).
 
