@@ -295,7 +295,7 @@ def plot_allowlist_residual(
     ax = _axes(ax)
     result = analyse(flows, allowlist, **kwargs)
     table = result.conv.table
-    explained = int(table.loc[result.matched >= 0, metric].sum())
+    explained = int(table.loc[(result.matched >= 0) & (result.pattern < 0), metric].sum())
     patterns = result.patterns
     labels = [f"#{p.pattern} {p.kind}: {p.source} → {p.destination}:{p.ports}" for p in patterns.itertuples()]
     unexpected = top_n(pd.Series(patterns[metric].to_numpy(), index=labels, dtype="int64"), n)
