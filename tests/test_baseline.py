@@ -194,6 +194,11 @@ def test_compare_periods_lists_new_destinations_ports_and_talkers(baseline, late
         ("- {name: r1, destination: {prefix_list: pl-1}}", "prefix list 'pl-1' is not defined"),
         ("- {name: r1, ports: [2]}\n- {name: r1, ports: [1]}", "duplicate rule name 'r1'"),
         ("- {ports: [1]}", "every rule needs a 'name'"),
+        ("- just-a-string", "a rule must be a mapping"),
+        ("- {name: r1, ports: {low: 1}}", "is not a number or 'low-high' range"),
+        ("- {name: r1, ports: ['1-2-3']}", "is not a number or 'low-high' range"),
+        ("- {name: r1, source: [10.0.0.0/8]}", "expected a mapping such as"),
+        ("- {name: r1, source: {tag: Role}}", "tag must be 'Key=Value'"),
         ("- {name: r1, ports: [1], action: drop}", "action 'drop' is not one of any, accept, reject"),
     ],
 )
@@ -222,6 +227,10 @@ def test_unreadable_or_invalid_yaml(tmp_path):
         load_allowlist(path)
     with pytest.raises(AllowlistError, match="unknown key 'rule'"):
         load_allowlist(_write(tmp_path, "rule: []\n"))
+    with pytest.raises(AllowlistError, match="'rules' must be a list"):
+        load_allowlist(_write(tmp_path, "rules: nope\n"))
+    with pytest.raises(AllowlistError, match="expected a mapping with 'rules'"):
+        load_allowlist(_write(tmp_path, "just text\n"))
 
 
 def test_tag_rules_need_tags_and_unknown_services_are_refused(later):
