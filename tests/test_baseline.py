@@ -404,3 +404,9 @@ def test_ipv6_conversations_rules_and_proposals():
         },
     )
     assert by_cidr.empty
+
+
+def test_subnet_rules_on_records_without_subnet_ids(later):
+    v2 = later.drop(columns=["subnet_id", "instance_id", "vpc_id"])
+    with pytest.raises(AllowlistError, match=r"rule 'web'.*no subnet_id in the records.*version 3\+"):
+        find_unexpected(v2, {"rules": [{"name": "web", "source": {"subnet": WEB[2]}}]})
