@@ -410,3 +410,16 @@ def test_subnet_rules_on_records_without_subnet_ids(later):
     v2 = later.drop(columns=["subnet_id", "instance_id", "vpc_id"])
     with pytest.raises(AllowlistError, match=r"rule 'web'.*no subnet_id in the records.*version 3\+"):
         find_unexpected(v2, {"rules": [{"name": "web", "source": {"subnet": WEB[2]}}]})
+
+
+def test_allowlist_as_a_table(tmp_path):
+    table = load_allowlist(_write(tmp_path, HAND_WRITTEN)).to_frame()
+    assert list(table["name"])[:2] == ["internet-to-web", "web-to-app"]
+    row = table.set_index("name").loc["app-to-dynamodb"]
+    assert (row["source"], row["destination"], row["protocol"], row["ports"]) == (
+        "tag=Role=app",
+        "aws_service=DYNAMODB; region=us-east-1",
+        "tcp",
+        "443",
+    )
+    assert table.set_index("name").loc["internet-noise", "action"] == "reject"
