@@ -7,6 +7,7 @@ import warnings
 
 import pandas as pd
 import pytest
+import yaml
 from decide_fixtures import APP, DB, WEB, is_anomaly, make_flows
 
 from flowkit.baseline import (
@@ -423,3 +424,13 @@ def test_allowlist_as_a_table(tmp_path):
         "443",
     )
     assert table.set_index("name").loc["internet-noise", "action"] == "reject"
+
+
+def test_the_documented_example_is_a_valid_allowlist():
+    import flowkit.baseline.allowlist as module
+
+    doc = module.__doc__
+    block = doc.split("::\n\n", 1)[1].split("\n\n", 1)[0]
+    allowlist = load_allowlist(yaml.safe_load(textwrap.dedent(block)))
+    assert [r.name for r in allowlist.rules] == ["app-to-s3", "internet-noise"]
+    assert allowlist.rule("internet-noise").action == "reject"
