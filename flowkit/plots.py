@@ -222,20 +222,31 @@ def plot_flow_graph(
     n: int = 25,
     metric: Metric = "bytes",
     vpc_cidrs: Sequence[str] | None = None,
+    ip_ranges: IpRanges | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """A graph of network interfaces (left) to the servers they reach (right), the top ``n`` edges.
 
-    Edge width grows with the metric; interfaces are blue, inside servers green, outside ones orange.
+    Outside servers in AWS's published ranges are drawn as one node per service and region ("S3
+    us-east-1"), so a bucket behind hundreds of addresses is one destination. Edge width grows with the
+    metric; interfaces are blue, inside servers green, outside ones orange.
     """
     ax = _axes(ax, (10, 6))
     conv = build_conversations(flows, vpc_cidrs=list(vpc_cidrs) if vpc_cidrs else None)
     ok = conv.row >= 0
+    table = conv.table
+    services = lookup_aws_service(list(conv.addresses), ip_ranges)
+    names = np.where(
+        services["service"].notna() & ~conv.inside,
+        services["service"].astype(str) + " " + services["region"].astype(str),
+        conv.addresses.astype(str),
+    )
+    server_code = table["server_code"].to_numpy()[conv.row[ok]]
     edges = pd.DataFrame(
         {
             "eni": flows["interface_id"].astype(object).to_numpy()[ok],
-            "server": conv.table["server"].to_numpy()[conv.row[ok]],
-            "inside": conv.inside[conv.table["server_code"].to_numpy()[conv.row[ok]]],
+            "server": names[server_code],
+            "inside": conv.inside[server_code],
             "value": _values(flows, metric).to_numpy()[ok],
         }
     )
@@ -248,19 +259,20 @@ def plot_flow_graph(
     enis = [v for v, d in graph.nodes(data=True) if d["side"] == 0]
     pos = nx.bipartite_layout(graph, enis) if enis else {}
     colors = {"eni": "tab:blue", "inside": "tab:green", "outside": "tab:orange"}
-    weights = (
-        np.array([d["weight"] for *_, d in graph.edges(data=True)])
-        if graph.number_of_edges()
-        else np.array([])
-    )
-    widths = 0.5 + 4 * np.sqrt(weights / weights.max()) if len(weights) else []
+    weights = np.array([d["weight"] for *_, d in graph.edges(data=True)]) if graph.number_of_edges() else []
+    widths = 0.5 + 4 * np.sqrt(np.asarray(weights) / max(weights)) if len(weights) else []
     nx.draw_networkx_nodes(
         graph, pos, ax=ax, node_size=120, node_color=[colors[d["kind"]] for _, d in graph.nodes(data=True)]
     )
     nx.draw_networkx_edges(graph, pos, ax=ax, width=widths, alpha=0.6, arrows=True, arrowsize=8)
-    nx.draw_networkx_labels(graph, pos, ax=ax, font_size=7)
+    for node, (x, y) in pos.items():
+        left = graph.nodes[node]["side"] == 0
+        ax.text(
+            x - 0.03 if left else x + 0.03, y, node, fontsize=7, va="center", ha="right" if left else "left"
+        )
+    ax.margins(x=0.35)
     ax.set_title(f"Interfaces to destinations (top {n} edges by {_UNITS[metric]})")
-    ax.set_xlabel("network interface  →  server (blue: ENI, green: inside VPC, orange: outside)")
+    ax.set_xlabel("network interface (ENI)  →  server (blue: ENI, green: inside VPC, orange: outside)")
     if not graph.number_of_nodes():
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
     return ax
@@ -283,7 +295,7 @@ def plot_allowlist_residual(
     ax = _axes(ax)
     result = analyse(flows, allowlist, **kwargs)
     table = result.conv.table
-    explained = int(table.loc[result.matched >= 0, metric].sum())
+    explained = int(table.loc[(result.matched >= 0) & (result.pattern < 0), metric].sum())
     patterns = result.patterns
     labels = [f"#{p.pattern} {p.kind}: {p.source} → {p.destination}:{p.ports}" for p in patterns.itertuples()]
     unexpected = top_n(pd.Series(patterns[metric].to_numpy(), index=labels, dtype="int64"), n)

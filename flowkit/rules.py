@@ -234,6 +234,14 @@ def network_acl_entries(
                 else:
                     add(not outward, cidr, proto, -1, -1)
     for egress in (True, False):
+        count = sum(1 for e in entries if e["Egress"] == egress)
+        if count > 20:
+            _logger.warning(
+                "%d %s NACL entries: above the default quota of 20 rules per direction (40 at most); "
+                "aggregate CIDRs or use security groups and Network Firewall instead",
+                count,
+                "egress" if egress else "ingress",
+            )
         if numbers[egress] > 32766:
             raise AllowlistError(
                 f"{numbers[egress]} is past the last NACL rule number 32766: use fewer CIDRs"

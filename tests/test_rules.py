@@ -150,3 +150,39 @@ def test_reject_rules_never_become_permissions(allowlist, inventory):
     assert not any(e.get("CidrBlock") == "185.220.0.0/16" for e in entries)
     perms = security_group_egress(allowlist, inventory=inventory)
     assert not any(r["CidrIp"] == "185.220.0.0/16" for p in perms for r in p.get("IpRanges", []))
+
+
+def test_rules_for_the_workshop_scenario():
+    simulate = pytest.importorskip("flowkit.simulate")
+    vpc = [str(c) for c in simulate.load_scenario("workshop").vpc_cidrs]
+    baseline = simulate.simulate("workshop", seed=6, anomalies=False).flows
+    later = simulate.simulate("workshop", seed=7)
+    allowlist = propose_allowlist(baseline, vpc_cidrs=vpc)
+    inventory = interface_addresses(baseline)
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        vpc_id = ec2.create_vpc(CidrBlock=vpc[0])["Vpc"]["VpcId"]
+        groups = 0
+        for eni in sorted(inventory["interface_id"].unique()):
+            perms = security_group_egress(allowlist, source=eni, inventory=inventory)
+            if not perms:
+                continue
+            group = ec2.create_security_group(GroupName=eni, Description="flowkit", VpcId=vpc_id)["GroupId"]
+            ec2.authorize_security_group_egress(GroupId=group, IpPermissions=perms)
+            groups += 1
+        acl = ec2.create_network_acl(VpcId=vpc_id)["NetworkAcl"]["NetworkAclId"]
+        entries = network_acl_entries(allowlist, inventory=inventory)
+        for entry in entries:
+            ec2.create_network_acl_entry(NetworkAclId=acl, **entry)
+    assert groups >= 4 and len(entries) > 10
+    lines = [x for x in network_firewall_rules(allowlist, inventory=inventory).splitlines() if x[:1] != "#"]
+    assert all(idstools.rule.parse(line) is not None for line in lines)
+    # what would break: exactly the accepted anomalies, none of the expected traffic
+    broken = what_would_break(allowlist, later.flows)
+    labels = simulate.label_flows(broken, later.labels).fillna("unlabelled")
+    assert set(labels) == {
+        "anomaly:large-upload",
+        "anomaly:mining-pool",
+        "anomaly:public-dns",
+        "anomaly:unexpected-ssh",
+    }, labels.value_counts()

@@ -1,7 +1,8 @@
 """Expected traffic and unexpected traffic: the guide's method as functions.
 
 - :mod:`~flowkit.baseline.allowlist`: the allowlist file format (YAML), load and check it;
-- :mod:`~flowkit.baseline.unexpected`: :func:`find_unexpected`, :func:`explain`, :func:`compare_periods`;
+- :mod:`~flowkit.baseline.unexpected`: :func:`find_unexpected`, :func:`explain`;
+- :mod:`~flowkit.baseline.compare`: :func:`compare_periods`;
 - :mod:`~flowkit.baseline.propose`: :func:`propose_allowlist` learns one from a baseline period;
 - :mod:`~flowkit.baseline.conversations`: records folded into conversations, rules evaluated over them.
 
@@ -18,9 +19,10 @@ from flowkit.baseline.allowlist import (
     load_allowlist,
     parse_allowlist,
 )
+from flowkit.baseline.compare import compare_periods
 from flowkit.baseline.conversations import build_conversations, interface_addresses
 from flowkit.baseline.propose import propose_allowlist
-from flowkit.baseline.unexpected import SENSITIVE_PORTS, compare_periods, explain, find_unexpected
+from flowkit.baseline.unexpected import SENSITIVE_PORTS, explain, find_unexpected
 
 __all__ = [
     "SENSITIVE_PORTS",

@@ -43,6 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from flowkit.enrich.protocols import protocol_name, protocol_number
@@ -173,6 +174,40 @@ class Allowlist:
         out["rules"] = [rule.to_dict() for rule in self.rules]
         return out
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rule, for reading in a notebook: name, direction, source, destination, protocol,
+        ports, action, why, review."""
+        rows = []
+        for rule in self.rules:
+            data = rule.to_dict()
+            rows.append(
+                {
+                    "name": rule.name,
+                    "direction": rule.direction,
+                    "source": _endpoint_text(rule.source),
+                    "destination": _endpoint_text(rule.destination),
+                    "protocol": data.get("protocol", "any"),
+                    "ports": ",".join(str(p) for p in data.get("ports", [])) or "any",
+                    "action": rule.action,
+                    "why": rule.why,
+                    "review": rule.review,
+                }
+            )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "name",
+                "direction",
+                "source",
+                "destination",
+                "protocol",
+                "ports",
+                "action",
+                "why",
+                "review",
+            ],
+        )
+
     def to_yaml(self) -> str:
         """The allowlist as YAML text, in the documented file format."""
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None, width=110)
@@ -189,6 +224,12 @@ class Allowlist:
             if rule.name == name:
                 return rule
         raise AllowlistError(f"{self.source}: no rule named {name!r}")
+
+
+def _endpoint_text(endpoint: Endpoint) -> str:
+    if endpoint.is_any() and not endpoint.cidr:
+        return "any"
+    return "; ".join(f"{k}={','.join(v)}" for k in ENDPOINT_KEYS if (v := getattr(endpoint, k)))
 
 
 def _listify(value: Any) -> list[Any]:

@@ -202,7 +202,7 @@ class Resolver:
         self.inventory = inventory.assign(code=codes)
         self._owned: dict[str, dict[str, np.ndarray]] = {}
         for column in ("interface_id", "subnet_id", "instance_id"):
-            if column in inventory:
+            if column in inventory and inventory[column].notna().any():
                 rows = self.inventory[(self.inventory["code"] >= 0) & self.inventory[column].notna()]
                 self._owned[column] = {
                     str(key): group.to_numpy() for key, group in rows.groupby(column)["code"]
@@ -216,9 +216,14 @@ class Resolver:
         self._server = table["server_code"].to_numpy()
         self._cache: dict[Endpoint, np.ndarray | None] = {}
 
-    def _by(self, column: str, values: tuple[str, ...]) -> np.ndarray:
+    def _by(self, column: str, values: tuple[str, ...], where: str = "rule") -> np.ndarray:
+        if column not in self._owned:
+            raise AllowlistError(
+                f"{where}: no {column} in the records or inventory to resolve {', '.join(values)} (it is a "
+                "format version 3+ field); log it, or pass inventory= with that column"
+            )
         mask = np.zeros(len(self.conv.addresses), dtype=bool)
-        owned = self._owned.get(column, {})
+        owned = self._owned[column]
         for value in values:
             if value in owned:
                 mask[owned[value]] = True
@@ -230,7 +235,11 @@ class Resolver:
                 f"{where}: a 'tag' source needs tags: pass tags={{eni-or-instance-id: {{Key: Value}}}}"
             )
         ids = [key for key, tags in self.tags.items() if any(f"{k}={v}" in wanted for k, v in tags.items())]
-        return self._by("interface_id", tuple(ids)) | self._by("instance_id", tuple(ids))
+        columns = [c for c in ("interface_id", "instance_id") if c in self._owned]
+        mask = np.zeros(len(self.conv.addresses), dtype=bool)
+        for column in columns:
+            mask |= self._by(column, tuple(ids), where)
+        return mask
 
     def _prefixes(self, networks: list[str]) -> np.ndarray:
         return (
@@ -260,11 +269,11 @@ class Resolver:
             return self._cache[endpoint]
         mask = np.ones(len(self.conv.addresses), dtype=bool)
         if endpoint.eni:
-            mask &= self._by("interface_id", endpoint.eni)
+            mask &= self._by("interface_id", endpoint.eni, where)
         if endpoint.subnet:
-            mask &= self._by("subnet_id", endpoint.subnet)
+            mask &= self._by("subnet_id", endpoint.subnet, where)
         if endpoint.instance:
-            mask &= self._by("instance_id", endpoint.instance)
+            mask &= self._by("instance_id", endpoint.instance, where)
         if endpoint.tag:
             mask &= self._tagged(endpoint.tag, where)
         if endpoint.cidr:

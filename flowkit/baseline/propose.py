@@ -139,17 +139,36 @@ def propose_allowlist(
         if len(group["peers"]) >= population:
             pools.setdefault((direction, action), set()).update(group["peers"])
     shared = {key: _aggregate(peers, max_networks) for key, peers in pools.items()}
+    services = _shared_services(groups, population)
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for (direction, client, server, protocol, port, action), group in groups.items():
+        populated = len(group["peers"]) >= population
         cidrs, note = (), ""
-        if len(group["peers"]) >= population:
+        if populated:
             cidrs, note = shared[(direction, action)]
         elif group["peers"]:
-            cidrs, note = _aggregate(group["peers"], len(group["peers"]))
-        key = (direction, _endpoint(client, cidrs), _endpoint(server, cidrs), protocol, action, note)
-        entry = merged.setdefault(key, _empty())
+            peers = set().union(*(services[(direction, protocol, port, action, p)] for p in group["peers"]))
+            cidrs, note = _aggregate(peers, len(peers))
+        source, destination = _endpoint(client, cidrs), _endpoint(server, cidrs)
+        if populated and action == "reject":
+            # known noise: one rule per population and protocol, over every inside endpoint and port probed
+            inside = "destination" if client == ("peer",) else "source"
+            key = (
+                direction,
+                source if inside == "destination" else ("*",),
+                destination if inside == "source" else ("*",),
+                protocol,
+                action,
+                note,
+            )
+            entry = merged.setdefault(key, _empty())
+            entry.setdefault("inside", set()).add(server if inside == "destination" else client)
+        else:
+            key = (direction, source, destination, protocol, action, note)
+            entry = merged.setdefault(key, _empty())
         entry["ports"].add(port)
         _add(entry, group["flows"], group["bytes"], group["first"], group["last"])
+    merged = _expand_noise(merged)
     rules = []
     names: set[str] = set()
     for (direction, client, server, protocol, action, note), entry in sorted(
@@ -175,7 +194,61 @@ def propose_allowlist(
                 review=note,
             )
         )
-    return Allowlist(rules, list(vpc_cidrs or []), {}, "<proposed>")
+    return Allowlist(rules, [str(c) for c in vpc_cidrs or []], {}, "<proposed>")
+
+
+def _shared_services(
+    groups: dict[tuple[Any, ...], dict[str, Any]], population: int
+) -> dict[tuple[Any, ...], set[str]]:
+    """Outside addresses that stand for one service: those one inside endpoint used on the same port.
+
+    If a task pulled images from address x and another task from x and y, x and y are one service, and
+    a rule for either task lists both. Returned per (direction, protocol, port, action, address).
+    """
+    parent: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+    def find(item: tuple[Any, ...]) -> tuple[Any, ...]:
+        while parent.setdefault(item, item) != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    for (direction, _, _, protocol, port, action), group in groups.items():
+        if not group["peers"] or len(group["peers"]) >= population:
+            continue
+        first, *rest = [(direction, protocol, port, action, p) for p in sorted(group["peers"])]
+        find(first)
+        for other in rest:
+            parent[find(other)] = find(first)
+    members: dict[tuple[Any, ...], set[str]] = {}
+    for item in list(parent):
+        members.setdefault(find(item), set()).add(item[-1])
+    return {item: members[find(item)] for item in parent}
+
+
+def _expand_noise(merged: dict[tuple[Any, ...], dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Turn the ``("*",)`` placeholders of known-noise rules into the inside endpoints collected."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for key, entry in merged.items():
+        direction, source, destination, protocol, action, note = key
+        if "inside" not in entry:
+            out[key] = entry
+            continue
+        kinds: dict[str, list[str]] = {}
+        for side in entry["inside"]:
+            kinds.setdefault(side[0], []).append(side[1])
+        for kind, values in kinds.items():
+            inside = Endpoint(**{kind: tuple(sorted(values))})
+            new_key = (
+                direction,
+                inside if source == ("*",) else source,
+                inside if destination == ("*",) else destination,
+                protocol,
+                action,
+                note,
+            )
+            out[new_key] = {k: v for k, v in entry.items() if k != "inside"}
+    return out
 
 
 def _empty() -> dict[str, Any]:

@@ -245,7 +245,7 @@ def _rank(patterns: pd.DataFrame) -> pd.DataFrame:
     """Score patterns (see :func:`find_unexpected`) and sort, highest first."""
     if patterns.empty:
         return patterns.drop(columns=["_sensitive"]).assign(score=pd.Series(dtype=float))
-    accepted = patterns["accepted"] > 0
+    accepted = patterns["accepted"] >= patterns["rejected"]
     direction = patterns["direction"]
     crossing = direction.isin(["outbound", "inbound"])
     base = np.select(
@@ -253,11 +253,14 @@ def _rank(patterns: pd.DataFrame) -> pd.DataFrame:
         [4.0, 3.5, 3.0, 1.5],
         default=1.0,
     )
+    some_accepted = (~accepted & (patterns["accepted"] > 0)).to_numpy()
+    peers = np.maximum(patterns["sources"], patterns["destinations"]).to_numpy(dtype=float)
     score = (
         base
+        + 0.5 * some_accepted
         + np.log10(1 + patterns["bytes"].to_numpy(dtype=float)) / 2
-        + np.log2(patterns["port_count"].to_numpy(dtype=float))
-        + np.log2(np.maximum(patterns["sources"], patterns["destinations"]).to_numpy(dtype=float)) / 2
+        + np.minimum(np.log2(patterns["port_count"].to_numpy(dtype=float)), 3)
+        + np.minimum(np.log2(peers) / 2, 2)
         + 1.0 * patterns["_sensitive"].to_numpy(dtype=bool)
     )
     out = patterns.drop(columns=["_sensitive"]).assign(score=np.round(score, 2))
@@ -317,13 +320,15 @@ def find_unexpected(
 
     Ranking: the score adds up what makes a pattern urgent, so an investigator reads from the top.
 
-    - **Did it get through, and which way?** Accepted outbound traffic (data may have left the VPC: 4)
-      outranks accepted inbound (something outside reached in: 3.5), accepted internal traffic (lateral
-      movement: 3), rejected traffic crossing the VPC boundary (blocked probing: 1.5) and rejected
-      internal traffic (1): what the controls already stopped matters less than what they let through.
+    - **Did it get through, and which way?** Mostly accepted outbound traffic (data may have left the
+      VPC: 4) outranks mostly accepted inbound (something outside reached in: 3.5), accepted internal
+      traffic (lateral movement: 3), mostly rejected traffic crossing the VPC boundary (blocked probing:
+      1.5, plus 0.5 when some of it got through) and rejected internal traffic (1): what the controls
+      already stopped matters less than what they let through.
     - **How much?** Half the log10 of the bytes: exfiltration shows up as volume.
-    - **How wide?** log2 of the number of ports, plus half the log2 of the sources or destinations:
-      scans and sweeps touch many.
+    - **How wide?** log2 of the number of ports (at most 3), plus half the log2 of the sources or
+      destinations (at most 2): scans and sweeps touch many, but breadth alone does not beat a large
+      accepted transfer.
     - **Where to?** One more point for remote-administration, database, cache and known miner/backdoor
       ports (:data:`SENSITIVE_PORTS`).
 
@@ -365,53 +370,3 @@ def explain(flows: pd.DataFrame, allowlist: AllowlistLike, **kwargs: Any) -> pd.
     out["pattern"] = pd.array(np.where(pattern >= 0, pattern, 0), dtype="Int64")
     out.loc[pattern < 0, "pattern"] = pd.NA
     return out
-
-
-def compare_periods(
-    baseline: pd.DataFrame, later: pd.DataFrame, *, vpc_cidrs: list[str] | None = None
-) -> pd.DataFrame:
-    """List what appears in ``later`` but never in ``baseline``: new destinations, ports and talkers.
-
-    Destinations are servers (who was connected to), talkers are clients (who opened connections) and
-    ports are server ports with their protocol, so response records do not count as new talkers.
-
-    Returns:
-        One row per new item: ``kind`` (``destination``, ``port``, ``talker``), ``value``, ``flows``,
-        ``bytes``, ``first_seen``, ``last_seen``, ``example``; most bytes first within each kind.
-    """
-    before = build_conversations(baseline, vpc_cidrs=vpc_cidrs).table
-    after = build_conversations(later, vpc_cidrs=vpc_cidrs).table
-    after = after.assign(
-        port=after["protocol"].map(lambda p: (protocol_name(p) or str(p)).lower())
-        + "/"
-        + after["service_port"].astype(str)
-    )
-    before = before.assign(
-        port=before["protocol"].map(lambda p: (protocol_name(p) or str(p)).lower())
-        + "/"
-        + before["service_port"].astype(str)
-    )
-    frames = []
-    for kind, column in (("destination", "server"), ("port", "port"), ("talker", "client")):
-        new = after[~after[column].isin(set(before[column]))]
-        if new.empty:
-            continue
-        grouped = new.groupby(column).agg(
-            flows=("flows", "sum"),
-            bytes=("bytes", "sum"),
-            first=("first_start", "min"),
-            last=("last_end", "max"),
-        )
-        top = new.sort_values("bytes", ascending=False).drop_duplicates(column)
-        text = top["client"] + " -> " + top["server"] + ":" + top["service_port"].astype(str)
-        grouped["example"] = pd.Series(text.to_numpy(), index=top[column].to_numpy()).reindex(grouped.index)
-        frames.append(
-            grouped.reset_index(names="value").assign(kind=kind).sort_values("bytes", ascending=False)
-        )
-    columns = ["kind", "value", "flows", "bytes", "first_seen", "last_seen", "example"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    out = pd.concat(frames, ignore_index=True)
-    out["first_seen"] = pd.to_datetime(out.pop("first"), unit="s", utc=True)
-    out["last_seen"] = pd.to_datetime(out.pop("last"), unit="s", utc=True)
-    return out[columns]

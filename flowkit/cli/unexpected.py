@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from flowkit.cli._output import add_output_argument, print_frame
 
@@ -19,6 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--data", required=True, help="flow logs: a file, a directory (S3 layout) or s3:// prefix"
     )
     parser.add_argument("--allowlist", required=True, help="the allowlist YAML file")
+    parser.add_argument(
+        "--propose-from",
+        metavar="BASELINE",
+        help="first learn an allowlist from these baseline flow logs and write it to --allowlist (which must "
+        "not exist yet); review it before relying on it",
+    )
+    parser.add_argument("--vpc-cidr", action="append", default=None, help="a VPC CIDR (repeatable)")
     parser.add_argument("--ip-ranges", help="AWS ip-ranges.json (path or URL); default the shipped extract")
     parser.add_argument("--limit", type=int, default=50, help="most patterns to print (default: 50)")
     add_output_argument(parser)
@@ -27,12 +35,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the unexpected patterns."""
-    from flowkit.baseline import find_unexpected, load_allowlist
+    import os
+
+    from flowkit.baseline import find_unexpected, load_allowlist, propose_allowlist
     from flowkit.enrich import load_ip_ranges
+    from flowkit.errors import FlowkitError
     from flowkit.read import read_flow_logs
 
-    allowlist = load_allowlist(args.allowlist)
     ranges = load_ip_ranges(args.ip_ranges) if args.ip_ranges else None
+    if args.propose_from:
+        if os.path.exists(args.allowlist):
+            raise FlowkitError(f"{args.allowlist} exists already: remove it or drop --propose-from to use it")
+        proposed = propose_allowlist(
+            read_flow_logs(args.propose_from), vpc_cidrs=args.vpc_cidr, ip_ranges=ranges
+        )
+        proposed.save(args.allowlist)
+        print(f"wrote {len(proposed.rules)} proposed rules to {args.allowlist}: review them", file=sys.stderr)
+    allowlist = load_allowlist(args.allowlist)
     flows = read_flow_logs(args.data)
     patterns = find_unexpected(flows, allowlist, ip_ranges=ranges).head(args.limit)
     if args.output == "table":
