@@ -33,12 +33,15 @@ GUIDED = list_notebooks(NOTEBOOKS) if NOTEBOOKS.is_dir() else []
 SOLUTIONS = list_notebooks(NOTEBOOKS / "solutions") if (NOTEBOOKS / "solutions").is_dir() else []
 ALL = GUIDED + SOLUTIONS
 MAX_CODE_LINES = 12
+# AWS's documented example values are fine in a notebook; anything else that looks like an account, a key or a
+# bucket is not
+EXAMPLE_ACCOUNTS = "(?!111122223333|123456789012|444455556666)"
 SECRETS = [
-    (re.compile(r"(?<![\d.])\d{12}(?![\d.])"), "a 12-digit account ID"),
+    (re.compile(rf"(?<![\d.]){EXAMPLE_ACCOUNTS}\d{{12}}(?![\d.])"), "a 12-digit account ID"),
     (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "an access key ID"),
     (re.compile(r"aws_secret_access_key|aws_session_token", re.I), "a secret key setting"),
-    (re.compile(r"s3://[a-z0-9][a-z0-9.-]{2,}", re.I), "a bucket name"),
-    (re.compile(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d{12}"), "an ARN with an account ID"),
+    (re.compile(r"s3://(?!amzn-s3-demo-bucket)[a-z0-9][a-z0-9.-]{2,}", re.I), "a bucket name"),
+    (re.compile(rf"arn:aws:[a-z0-9-]+:[a-z0-9-]*:{EXAMPLE_ACCOUNTS}\d{{12}}"), "an ARN with an account ID"),
 ]
 
 

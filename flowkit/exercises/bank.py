@@ -215,3 +215,50 @@ def _bastion_bytes_to_monitoring(wb: Workbench) -> int:
     flows = wb.flows
     mask = _column(flows, "interface_id").eq(SAMPLE_BASTION_ENI) & flows["dstaddr"].eq("11.22.33.44")
     return int(flows.loc[mask.fillna(False), "bytes"].sum())
+
+
+# --- 01 Enabling flow logs -------------------------------------------------------------------------------
+
+
+@exercise(
+    "01.1",
+    "How many fields does the `security` named format hold?",
+    "count",
+    "`flowkit.aws.NAMED_SETS` maps each set's name to its fields.",
+)
+def _security_fields(wb: Workbench) -> int:
+    from flowkit.aws import NAMED_SETS
+
+    return len(NAMED_SETS["security"])
+
+
+@exercise(
+    "01.2",
+    "How many of the bundled sample's fields are not in the default (version 2) format?",
+    "count",
+    "the sample's columns are fields; `flowkit.schema.BY_COLUMN[column].version` gives each one's version.",
+)
+def _fields_after_v2(wb: Workbench) -> int:
+    from flowkit.schema import BY_COLUMN
+
+    return sum(1 for column in wb.flows.columns if column in BY_COLUMN and BY_COLUMN[column].version > 2)
+
+
+@exercise(
+    "01.3",
+    "Which partition columns does the Athena table with partition projection have for Parquet files in the "
+    "plain S3 layout, delivered daily?",
+    "set",
+    "write the table with `athena_ddl(..., file_format='parquet')` and read its `PARTITIONED BY` line.",
+)
+def _parquet_partitions(wb: Workbench) -> list[str]:
+    from flowkit.ddl import athena_ddl
+
+    ddl = athena_ddl(
+        location="s3://amzn-s3-demo-bucket/flowlogs/",
+        file_format="parquet",
+        account_id="111122223333",
+        regions=["us-east-1"],
+    )
+    line = next(line for line in ddl.splitlines() if line.startswith("PARTITIONED BY"))
+    return [part.split()[0].strip("`") for part in line[line.index("(") + 1 : line.rindex(")")].split(",")]
