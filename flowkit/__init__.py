@@ -27,9 +27,19 @@ _EXPORTS: dict[str, str] = {
     "simulate": "flowkit.simulate",
     "connect": "flowkit.engines",
     "athena_ddl": "flowkit.ddl",
+    "list_queries": "flowkit.queries",
+    "get_query": "flowkit.queries",
+    "render": "flowkit.queries",
     "find_unexpected": "flowkit.baseline",
     "propose_allowlist": "flowkit.baseline",
     "compare_periods": "flowkit.baseline",
+    "explain": "flowkit.baseline",
+    "load_allowlist": "flowkit.baseline",
+    "load_ip_ranges": "flowkit.enrich",
+    "security_group_egress": "flowkit.rules",
+    "network_acl_entries": "flowkit.rules",
+    "network_firewall_rules": "flowkit.rules",
+    "what_would_break": "flowkit.rules",
 }
 _SUBMODULES = (
     "schema",
@@ -41,6 +51,7 @@ _SUBMODULES = (
     "aws",
     "enrich",
     "baseline",
+    "rules",
     "plots",
 )
 

@@ -10,9 +10,14 @@ Names (``import flowkit.aws`` needs neither boto3 nor the network; the AWS modul
   boto3_session=None)`` -> DataFrame (flowkit.aws.apply).
 - ``log_format(*sets_or_fields, version=None)``, ``fields_up_to(version)``, ``NAMED_SETS``
   (flowkit.aws.formats).
-- ``create_database``, ``create_table``, ``run_query``, ``time_bounds`` (flowkit.aws.athena).
+- ``create_database``, ``create_table``, ``table_for_plan`` (flowkit.aws.glue, also in flowkit.aws.athena);
+  ``run_query``, ``time_bounds`` (flowkit.aws.athena).
 - ``run_insights(query, log_groups, *, start=None, end=None, ...)`` (flowkit.aws.logs).
-- ``sandbox()`` (flowkit.aws.sandbox): moto in-process with a fake VPC, bucket and log group.
+- ``sandbox()`` (flowkit.aws.sandbox): moto in-process with a fake VPC, subnets, ENIs, bucket and log
+  group; ``sb.deliver(plan, files)`` puts flow-log files where the flow log would write them and
+  ``sb.queue_athena_result(frame)`` sets what the next Athena query returns (moto runs no SQL).
+- ``flowkit.connect(athena="db[.table]", logs="group", boto3_session=...)`` (flowkit.engines.aws): the
+  AWS engine with the local engine's ``.sql()``, ``.query()`` and ``.insights()``.
 - ``load_policy(name, ...)`` (flowkit.aws.policies): the least-privilege IAM policies in flowkit/policies/.
 
 The notebook flow::
@@ -23,6 +28,12 @@ The notebook flow::
                                           boto3_session=sb.session)
         result = flowkit.aws.apply(plan, boto3_session=sb.session)
         flowkit.aws.describe_flow_logs([sb.vpc_id], boto3_session=sb.session)
+        # the Athena table for what this flow log delivers (Glue table in the sandbox)
+        flowkit.aws.create_database("flowkit", boto3_session=sb.session)
+        table = flowkit.aws.table_for_plan(plan, database="flowkit", boto3_session=sb.session)
+        print(table["ddl"])
+
+With a real account, pass a real ``boto3.Session()`` instead of ``sb.session``: the same calls act on it.
 """
 
 from __future__ import annotations
@@ -30,21 +41,20 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# Eager (these modules import neither boto3 nor awswrangler). ``apply`` must be bound here: the
-# function shares its name with its module, and a lazy look-up would find the module instead.
+# Eager (these modules import neither boto3 nor awswrangler at import time). ``apply`` and ``sandbox``
+# must be bound here: each shares its name with its module, which would otherwise shadow it.
 from flowkit.aws.apply import ApplyResult, apply, describe_flow_logs
 from flowkit.aws.formats import NAMED_SETS, fields_up_to, log_format
 from flowkit.aws.plan import AwsCall, FlowLogPlan, plan_cloudwatch_flow_logs, plan_flow_logs
+from flowkit.aws.sandbox import Sandbox, is_sandbox, sandbox
 
 _EXPORTS: dict[str, str] = {
-    "create_database": "flowkit.aws.athena",
-    "create_table": "flowkit.aws.athena",
+    "create_database": "flowkit.aws.glue",
+    "create_table": "flowkit.aws.glue",
+    "table_for_plan": "flowkit.aws.glue",
     "run_query": "flowkit.aws.athena",
     "time_bounds": "flowkit.aws.athena",
     "run_insights": "flowkit.aws.logs",
-    "Sandbox": "flowkit.aws.sandbox",
-    "sandbox": "flowkit.aws.sandbox",
-    "is_sandbox": "flowkit.aws.sandbox",
     "load_policy": "flowkit.aws.policies",
 }
 
@@ -59,11 +69,16 @@ __all__ = [
     "log_format",
     "plan_cloudwatch_flow_logs",
     "plan_flow_logs",
+    "Sandbox",
+    "is_sandbox",
+    "sandbox",
     *_EXPORTS,
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'flowkit.aws' has no attribute {name!r}")

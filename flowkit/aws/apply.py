@@ -31,7 +31,7 @@ import pandas as pd
 from flowkit import schema
 from flowkit.aws import _clients
 from flowkit.aws.plan import AwsCall, FlowLogPlan
-from flowkit.errors import ApplyError, AWSError
+from flowkit.errors import ApplyError, AWSError, FormatError
 
 __all__ = ["ApplyResult", "apply", "describe_flow_logs"]
 
@@ -239,13 +239,22 @@ def _matches(flow_log: dict, params: dict) -> bool:
         return False
     if "TrafficType" in params and flow_log.get("TrafficType") != params["TrafficType"]:
         return False
-    if (flow_log.get("LogFormat") or schema.DEFAULT_FORMAT) != params.get("LogFormat", schema.DEFAULT_FORMAT):
+    if _fields(flow_log.get("LogFormat")) != _fields(params.get("LogFormat")):
         return False
     if flow_log.get("MaxAggregationInterval", 600) != params["MaxAggregationInterval"]:
         return False
     wanted = params.get("DestinationOptions")
     have = flow_log.get("DestinationOptions")
     return not (wanted and have and any(have.get(k) != v for k, v in wanted.items()))
+
+
+def _fields(log_format: str | None) -> list[str]:
+    """The field names of a format, however it is spaced (``None``: the default format)."""
+    text = log_format or schema.DEFAULT_FORMAT
+    try:
+        return [f.name for f in schema.parse_log_format(text, unknown="keep")]
+    except FormatError:
+        return [text]
 
 
 _DESCRIBE_COLUMNS = {

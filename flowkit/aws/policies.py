@@ -91,14 +91,15 @@ def delivery_role_policy(account_id: str, region: str, log_group: str) -> dict:
         "Statement": [
             {
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Action": [
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
                 "Resource": [group_arn, f"{group_arn}:*"],
             },
-            {
-                "Effect": "Allow",
-                "Action": ["logs:DescribeLogGroups", "logs:DescribeLogStreams"],
-                "Resource": "*",
-            },
+            {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
         ],
     }
 
@@ -108,11 +109,12 @@ def load_policy(
     *,
     bucket: str = "BUCKET",
     account_id: str = "111122223333",
-    region: str = "*",
+    region: str = "us-east-1",
     athena_results_bucket: str | None = None,
     database: str = "flowkit",
     log_group: str = "*",
     role_name: str = "flowkit-flow-logs-delivery",
+    workgroup: str = "primary",
 ) -> dict[str, Any]:
     """One of the shipped least-privilege user policies, with its placeholders filled in.
 
@@ -120,12 +122,13 @@ def load_policy(
         name: ``"query-readonly"`` or ``"enable-flow-logs"``.
         bucket: the flow-log bucket.
         account_id: your account ID.
-        region: the Region (``*`` for any).
+        region: the Region.
         athena_results_bucket: where Athena writes results (defaults to awswrangler's
             ``aws-athena-query-results-<account>-<region>``).
         database: the Glue database holding the flow-log table.
         log_group: the CloudWatch Logs group (``*`` for any).
         role_name: the delivery role's name (CloudWatch Logs destination).
+        workgroup: the Athena workgroup.
 
     Raises:
         FlowkitError: on an unknown policy name.
@@ -142,6 +145,7 @@ def load_policy(
         "DATABASE": database,
         "LOG_GROUP": log_group,
         "ROLE_NAME": role_name,
+        "WORKGROUP": workgroup,
     }
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", value)

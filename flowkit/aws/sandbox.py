@@ -13,6 +13,8 @@ moto gaps worked around here, and only here (the real path never sees these patc
   ``YYYY-MM-DD HH:MM:SS.mmm`` (UTC). Inside the sandbox results are given in the real format.
 - moto never runs SQL: Athena results must be queued with :meth:`Sandbox.queue_athena_result`
   (the sandbox says so; compute the frame with the local engine).
+- moto delivers no flow-log records: :meth:`Sandbox.deliver` puts files (e.g. the simulator's)
+  where the plan's flow log would write them, so reading ``s3://`` works end to end.
 
 Example (notebook 01)::
 
@@ -28,14 +30,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from flowkit.errors import AWSError
+from flowkit.errors import AWSError, PlanError, RecordParseError
+
+if TYPE_CHECKING:
+    from flowkit.aws.plan_types import FlowLogPlan
 
 __all__ = ["Sandbox", "is_sandbox", "sandbox"]
 
@@ -100,6 +107,59 @@ class Sandbox:
         table = f"| resource | id |\n|---|---|\n{rows}"
         return f"**{BANNER}**\n\n{table}\n\nmoto gaps patched in the sandbox only:\n\n{notes}\n"
 
+    def deliver(
+        self, plan: FlowLogPlan, files: str | Path | Iterable[str | Path], *, flow_log_id: str | None = None
+    ) -> list[str]:
+        """Put flow-log files where the plan's flow log would deliver them (moto itself makes no data).
+
+        Each file keeps its bytes; its key follows the plan's layout (prefix, plain or Hive,
+        daily or hourly) with the sandbox's account and Region and the time in the file's name.
+
+        Args:
+            plan: an S3 plan to this sandbox's bucket (applied or not).
+            files: delivery files (``<account>_vpcflowlogs_<region>_<fl-id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz``
+                or ``.log.parquet``), or a directory searched recursively for them (e.g. simulator output).
+            flow_log_id: the ID to write in the new names (default: the plan's flow log in the sandbox,
+                else the one in each file's name).
+
+        Returns:
+            The ``s3://`` URLs written.
+
+        Raises:
+            PlanError: if the plan does not deliver to this sandbox's bucket.
+            RecordParseError: if a file's name is not a delivery file name.
+        """
+        options = plan.options
+        if plan.destination_type != "s3" or options.get("bucket") != self.bucket:
+            raise PlanError(f"deliver() needs a plan to s3://{self.bucket}/, not {plan.destination}.")
+        paths = _delivery_files(files)
+        if flow_log_id is None:
+            from flowkit.aws.apply import describe_flow_logs
+
+            found = describe_flow_logs(list(plan.resource_ids), boto3_session=self.session)
+            mine = found[found["destination"].str.rstrip("/") == plan.destination.rstrip("/")]
+            flow_log_id = mine["flow_log_id"].iloc[0] if len(mine) else None
+        s3 = self.session.client("s3")
+        urls = []
+        for path in paths:
+            match = _DELIVERY_NAME.match(path.name)
+            if not match:
+                raise RecordParseError(
+                    "not a flow-log delivery file name (<account>_vpcflowlogs_<region>_<fl-id>_"
+                    "<YYYYMMDDTHHmmZ>_<hash>.log.gz)",
+                    path=str(path),
+                    reason="file-name",
+                )
+            when = datetime.strptime(match["ts"], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+            key = options["prefix"] + _delivery_folder(self.account_id, self.region, when, options)
+            key += (
+                f"{self.account_id}_vpcflowlogs_{self.region}_{flow_log_id or match['fl']}_{match['ts']}_"
+                f"{match['hash']}{match['ext']}"
+            )
+            s3.put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
+            urls.append(f"s3://{self.bucket}/{key}")
+        return urls
+
     def queue_athena_result(self, frame: pd.DataFrame) -> None:
         """Queue the result the next Athena query in the sandbox will return.
 
@@ -111,6 +171,35 @@ class Sandbox:
         athena_backends[self.account_id][self.region].query_results_queue.append(
             QueryResults(*athena_result_rows(frame))
         )
+
+
+_DELIVERY_NAME = re.compile(
+    r"^(?P<acct>[^_]+)_vpcflowlogs_(?P<region>[a-z0-9-]+)_(?P<fl>fl-[0-9a-zA-Z]+)_(?P<ts>\d{8}T\d{4}Z)_"
+    r"(?P<hash>[0-9a-zA-Z]+)(?P<ext>\.log\.gz|\.log\.parquet|\.log)$"
+)
+
+
+def _delivery_files(files: str | Path | Iterable[str | Path]) -> list[Path]:
+    items = [files] if isinstance(files, str | Path) else list(files)
+    paths: list[Path] = []
+    for item in map(Path, items):
+        if item.is_dir():
+            paths += sorted(p for p in item.rglob("*vpcflowlogs*") if p.is_file())
+        elif item.is_file():
+            paths.append(item)
+        else:
+            raise RecordParseError("no such file or directory", path=str(item), reason="missing")
+    return paths
+
+
+def _delivery_folder(account: str, region: str, when: datetime, options: dict[str, Any]) -> str:
+    """The folders AWS writes a file into, for the plan's layout options."""
+    if options.get("hive_compatible"):
+        folder = f"AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
+        folder += f"year={when:%Y}/month={when:%m}/day={when:%d}/"
+        return folder + (f"hour={when:%H}/" if options.get("per_hour") else "")
+    folder = f"AWSLogs/{account}/vpcflowlogs/{region}/{when:%Y/%m/%d}/"
+    return folder + (f"{when:%H}/" if options.get("per_hour") else "")
 
 
 def athena_result_rows(frame: pd.DataFrame) -> tuple[list[dict], list[dict]]:
@@ -185,6 +274,7 @@ def sandbox(
     region: str = "us-east-1",
     bucket: str | None = None,
     log_group: str = "/flowkit/sandbox/vpc-flow-logs",
+    seed: int | None = 7,
 ) -> Iterator[Sandbox]:
     """Run AWS calls against moto in-process, with a fake account and network, until the block ends.
 
@@ -192,6 +282,8 @@ def sandbox(
         region: the fake Region.
         bucket: the flow-log bucket name (default ``flowkit-sandbox-<account>``).
         log_group: the CloudWatch Logs group created in the sandbox.
+        seed: seeds moto's ID generator so the fake IDs (VPC, flow logs, ...) are the same on every
+            run; ``None`` leaves them random.
 
     Yields:
         The sandbox: pass ``sb.session`` as ``boto3_session`` to flowkit's AWS functions.
@@ -211,6 +303,10 @@ def sandbox(
     patches, notes = _patches()
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock_aws())
+        if seed is not None:
+            from moto.moto_api._internal import mock_random
+
+            mock_random.seed(seed)
         for patch in patches:
             stack.enter_context(patch)
         session = boto3.Session(

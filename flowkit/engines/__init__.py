@@ -65,5 +65,7 @@ def connect(
     if source is None:
         source = default_data()
         if source is None:
-            raise FlowkitError("no data given and no bundled sample (data/sample) found: pass a file or directory.")
+            raise FlowkitError(
+                "no data given and no bundled sample (data/sample) found: pass a file or directory."
+            )
     return LocalEngine(source, memory_limit=memory_limit, log_format=log_format)

@@ -40,34 +40,25 @@ from flowkit.schema import BY_COLUMN, Field, get_field
 logger = logging.getLogger(__name__)
 
 _PARQUET_SUFFIXES = (".parquet", ".parq")
-_TEXT_SUFFIXES = (".log", ".log.gz", ".txt", ".gz")
 _PLAIN_KEY = r"/vpcflowlogs/([^/]+)/(\d{4})/(\d{2})/(\d{2})/(?:(\d{2})/)?"
 _HIVE_KEY = r"aws-region=([^/]+)/year=(\d{4})/month=(\d{2})/day=(\d{2})/(?:hour=(\d{2})/)?"
+
+_KEY = re.compile(f"{_PLAIN_KEY}|{_HIVE_KEY}")
 
 Source = str | Path | pd.DataFrame | pa.Table | Iterable[str | Path]
 
 
 def _files(source: str | Path | Iterable[str | Path]) -> list[Path]:
+    from flowkit.read import list_files
+
     items = [source] if isinstance(source, str | Path) else list(source)
-    found: list[Path] = []
     for item in items:
-        path = Path(item)
         if str(item).startswith("s3://"):
             raise FlowkitError(
                 f"{item}: the local engine reads local files; for S3 use flowkit.connect(athena=...) "
-                "or download the files first."
+                "or download the files first (flowkit.read_flow_logs reads s3:// too)."
             )
-        if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.name.endswith(_PARQUET_SUFFIXES + _TEXT_SUFFIXES)
-            )
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise FlowkitError(f"{path}: no such file or directory. Give a flow-log file, a directory or a DataFrame.")
-    if not found:
-        raise FlowkitError(f"{source}: no flow-log files (.log, .log.gz, .parquet) found there.")
-    return found
+    return list_files(items)
 
 
 def _column_name(name: str) -> str:
@@ -98,7 +89,9 @@ class LocalEngine:
         partitions: the partition columns the view adds.
     """
 
-    def __init__(self, source: Source, *, memory_limit: str | None = None, log_format: str | None = None) -> None:
+    def __init__(
+        self, source: Source, *, memory_limit: str | None = None, log_format: str | None = None
+    ) -> None:
         self.source = source
         self.con = duckdb.connect()
         self.con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'flowkit-duckdb'}'")
@@ -114,7 +107,9 @@ class LocalEngine:
 
     def _build(self, source: Source) -> None:
         if isinstance(source, pd.DataFrame):
-            self._from_arrow(pa.Table.from_pandas(source, preserve_index=False))
+            frame = source.copy(deep=False)
+            frame.attrs = {}  # e.g. the reader's ReadReport, which Arrow metadata cannot hold
+            self._from_arrow(pa.Table.from_pandas(frame, preserve_index=False))
             return
         if isinstance(source, pa.Table):
             self._from_arrow(source)
@@ -131,18 +126,19 @@ class LocalEngine:
         else:
             self._from_text(text)
 
-    def _from_arrow(self, table: pa.Table, *, path_partitions: bool = False) -> None:
+    def _from_arrow(self, table: pa.Table, files: list[str] | None = None) -> None:
         self.con.register("fk_records", table)
-        self._create_view("fk_records", table.schema.names, path_partitions=path_partitions)
+        self._create_view("fk_records", table.schema.names, files)
 
     def _from_parquet(self, files: list[Path]) -> None:
-        paths = [str(f) for f in files]
+        # a view cannot take prepared parameters: the paths go in as escaped string literals
+        paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         self.con.execute(
-            "CREATE VIEW fk_records AS SELECT * FROM read_parquet(?, union_by_name = true, filename = 'fk_file')",
-            [paths],
+            f"CREATE VIEW fk_records AS SELECT * FROM read_parquet([{paths}], union_by_name = true, "
+            "filename = 'fk_file', hive_partitioning = false)"
         )
         names = [row[0] for row in self.con.execute("DESCRIBE fk_records").fetchall()]
-        self._create_view("fk_records", names, path_partitions=True)
+        self._create_view("fk_records", names, [str(f) for f in files])
 
     def _from_text(self, files: list[Path]) -> None:
         from flowkit.read import read_arrow
@@ -150,10 +146,10 @@ class LocalEngine:
         tables = []
         for path in files:
             table = read_arrow(path, log_format=self._log_format)
-            tables.append(table.append_column("fk_file", pa.array([path.as_posix()] * table.num_rows, pa.string())))
-        self._from_arrow(pa.concat_tables(tables, promote_options="default"), path_partitions=True)
+            tables.append(table.append_column("fk_file", pa.array([str(path)] * table.num_rows, pa.string())))
+        self._from_arrow(pa.concat_tables(tables, promote_options="default"), [str(f) for f in files])
 
-    def _create_view(self, relation: str, names: list[str], *, path_partitions: bool) -> None:
+    def _create_view(self, relation: str, names: list[str], files: list[str] | None) -> None:
         select: list[str] = []
         columns: list[str] = []
         for name in names:
@@ -161,43 +157,40 @@ class LocalEngine:
                 continue
             column = _column_name(name)
             if column in columns:
-                raise FlowkitError(f"the data has two columns that both mean {column!r} ({name!r} and another).")
+                raise FlowkitError(
+                    f"the data has two columns that both mean {column!r} ({name!r} and another)."
+                )
             columns.append(column)
             select.append(f"{_quote(name)} AS {_quote(column)}" if column != name else _quote(name))
         self.fields = [BY_COLUMN[c] for c in columns if c in BY_COLUMN]
-        has_file = path_partitions and "fk_file" in names
+        # partition values come from the S3 keys when the files sit in a delivery layout; the
+        # regexes only go into the view then (they cost per row), else the day is the start's
+        keys = [m for f in files or [] if (m := _KEY.search(f.replace("\\", "/")))]
 
         def from_key(group: int) -> str:
-            if not has_file:
-                return "NULL::VARCHAR"
             return (
                 f"COALESCE(NULLIF(regexp_extract(fk_file, '{_PLAIN_KEY}', {group}), ''), "
                 f"NULLIF(regexp_extract(fk_file, '{_HIVE_KEY}', {group}), ''))"
             )
 
-        key_day = (
-            f"{from_key(2)} || '/' || {from_key(3)} || '/' || {from_key(4)}" if has_file else "NULL::VARCHAR"
-        )
-        start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if "start" in columns else "NULL::VARCHAR"
-        day = f"COALESCE({key_day}, {start_day})"
-        extra = {}
-        if "region" not in columns:
+        has_start = "start" in columns
+        start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if has_start else "NULL::VARCHAR"
+        extra: dict[str, str] = {}
+        if keys:
+            day = f"COALESCE({from_key(2)} || '/' || {from_key(3)} || '/' || {from_key(4)}, {start_day})"
             extra["region"] = from_key(1)
-        extra["day"] = day
-        if has_file and self._has_hours(relation):
-            extra["hour"] = from_key(5)
-        extra["date"] = f"CAST(strptime({day}, '%Y/%m/%d') AS DATE)"
+            extra["day"] = day
+            if any(m.group(5) or m.group(10) for m in keys):
+                extra["hour"] = from_key(5)
+            extra["date"] = f"CAST(strptime({day}, '%Y/%m/%d') AS DATE)"
+        else:
+            extra["region"] = "NULL::VARCHAR"
+            extra["day"] = start_day
+            extra["date"] = 'CAST(to_timestamp("start") AS DATE)' if has_start else "NULL::DATE"
         extra = {k: v for k, v in extra.items() if k not in columns}
         self.partitions = list(extra)
         select += [f"{expr} AS {_quote(name)}" for name, expr in extra.items()]
         self.con.execute(f"CREATE VIEW {VIEW} AS SELECT {', '.join(select)} FROM {relation}")
-
-    def _has_hours(self, relation: str) -> bool:
-        row = self.con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT fk_file FROM {relation}) "
-            f"WHERE regexp_extract(fk_file, '{_PLAIN_KEY}', 5) <> '' OR regexp_extract(fk_file, '{_HIVE_KEY}', 5) <> ''"
-        ).fetchone()
-        return bool(row and row[0])
 
     # -- querying ----------------------------------------------------------------------------------
 
@@ -207,12 +200,14 @@ class LocalEngine:
         return [row[0] for row in self.con.execute(f"DESCRIBE {VIEW}").fetchall()]
 
     def _relations(self) -> list[str]:
-        return [row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        return [
+            row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        ]
 
     def translate(self, query: str, **params: Any) -> str:
         """The DuckDB SQL that :meth:`sql` would run (parameters bound)."""
         kinds = params.pop("_kinds", None)
-        return to_duckdb(query, params=params, kinds=kinds, known_tables=self._relations())
+        return to_duckdb(query, params=params, kinds=kinds, known_tables=self._relations)
 
     def sql(self, query: str, **params: Any) -> pd.DataFrame:
         """Run an Athena (Trino) SQL query and return the result as a DataFrame.
@@ -247,7 +242,7 @@ class LocalEngine:
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise QueryError(f"the query failed in DuckDB: {first}\n    DuckDB SQL: {duck}") from None
-        return table.to_pandas(types_mapper=_pandas_type)
+        return _integral_decimals(table).to_pandas(types_mapper=_pandas_type)
 
     def _binder_message(self, message: str, query: str) -> str:
         match = re.search(r'Referenced column "([^"]+)" not found', message)
@@ -264,7 +259,7 @@ class LocalEngine:
         return f"unknown column {name!r}{hint}."
 
     def insights(self, query: str, start: Any = None, end: Any = None) -> pd.DataFrame:
-        """Run a CloudWatch Logs Insights query over the same records (see :mod:`flowkit.engines.insights`)."""
+        """Run a CloudWatch Logs Insights query over the same records (:mod:`flowkit.engines.insights`)."""
         from flowkit.engines.insights import run_insights
 
         return run_insights(self.con, query, start=start, end=end, fields=self.fields)
@@ -288,13 +283,29 @@ class LocalEngine:
         return f"LocalEngine({src!r}, fields={len(self.fields)}, partitions={self.partitions})"
 
 
+def _integral_decimals(table: pa.Table) -> pa.Table:
+    """DuckDB sums integers into HUGEINT (Arrow decimal(38, 0)); Trino returns bigint: cast back when it fits."""
+    for i, column in enumerate(table.schema):
+        if pa.types.is_decimal(column.type) and column.type.scale == 0:
+            try:
+                table = table.set_column(i, column.name, table.column(i).cast(pa.int64()))
+            except (pa.ArrowInvalid, OverflowError):
+                logger.debug("column %s does not fit in bigint; kept as decimal", column.name)
+    return table
+
+
 def _pandas_type(dtype: pa.DataType) -> Any:
     """Arrow -> pandas types for results: nullable integers and Arrow strings, as the reader uses."""
     if pa.types.is_integer(dtype):
         return {
-            pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
-            pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
-            pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(),
+            pa.int8(): pd.Int8Dtype(),
+            pa.int16(): pd.Int16Dtype(),
+            pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype(),
+            pa.uint8(): pd.UInt8Dtype(),
+            pa.uint16(): pd.UInt16Dtype(),
+            pa.uint32(): pd.UInt32Dtype(),
+            pa.uint64(): pd.UInt64Dtype(),
         }.get(dtype)
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         return pd.StringDtype("pyarrow")

@@ -28,19 +28,26 @@ from sqlglot import exp
 _MACROS = (
     # a.b.c.d -> integer (NULL when not four dotted numbers)
     """CREATE OR REPLACE MACRO fk_ipv4_int(a) AS CASE WHEN split_part(a, '.', 5) = '' THEN
-        (TRY_CAST(split_part(a, '.', 1) AS UBIGINT) << 24) + (TRY_CAST(split_part(a, '.', 2) AS UBIGINT) << 16)
-        + (TRY_CAST(split_part(a, '.', 3) AS UBIGINT) << 8) + TRY_CAST(split_part(a, '.', 4) AS UBIGINT) END""",
+        (TRY_CAST(split_part(a, '.', 1) AS UBIGINT) << 24)
+        + (TRY_CAST(split_part(a, '.', 2) AS UBIGINT) << 16)
+        + (TRY_CAST(split_part(a, '.', 3) AS UBIGINT) << 8)
+        + TRY_CAST(split_part(a, '.', 4) AS UBIGINT) END""",
     # IPv6 text -> its 8 groups, with '::' expanded
     """CREATE OR REPLACE MACRO fk_ipv6_groups(a) AS CASE WHEN NOT contains(a, '::') THEN string_split(a, ':')
         ELSE list_concat(
-          CASE WHEN split_part(a, '::', 1) = '' THEN []::VARCHAR[] ELSE string_split(split_part(a, '::', 1), ':') END,
+          CASE WHEN split_part(a, '::', 1) = '' THEN []::VARCHAR[]
+               ELSE string_split(split_part(a, '::', 1), ':') END,
           list_transform(range(9 - len(string_split(a, ':'))
-            + CASE WHEN starts_with(a, '::') THEN 1 ELSE 0 END + CASE WHEN ends_with(a, '::') THEN 1 ELSE 0 END),
+            + CASE WHEN starts_with(a, '::') THEN 1 ELSE 0 END
+            + CASE WHEN ends_with(a, '::') THEN 1 ELSE 0 END),
             lambda x: '0'),
-          CASE WHEN split_part(a, '::', 2) = '' THEN []::VARCHAR[] ELSE string_split(split_part(a, '::', 2), ':') END)
+          CASE WHEN split_part(a, '::', 2) = '' THEN []::VARCHAR[]
+               ELSE string_split(split_part(a, '::', 2), ':') END)
         END""",
     # IPv6 text -> 32 lowercase hex digits (NULL when not an IPv6 address)
-    """CREATE OR REPLACE MACRO fk_ipv6_hex(a) AS CASE WHEN contains(a, ':') AND len(fk_ipv6_groups(lower(a))) = 8
+    """CREATE OR REPLACE MACRO fk_ipv6_hex(a) AS
+        CASE WHEN contains(a, ':') AND regexp_full_match(a, '([0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}')
+             AND len(fk_ipv6_groups(lower(a))) = 8
         THEN array_to_string(list_transform(fk_ipv6_groups(lower(a)), lambda g: lpad(g, 4, '0')), '') END""",
     """CREATE OR REPLACE MACRO to_iso8601(x) AS CASE
         WHEN typeof(x) = 'DATE' THEN strftime(CAST(x AS DATE), '%Y-%m-%d')
@@ -76,7 +83,10 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
 
 def _as_text(node: exp.Expression) -> exp.Expression:
     """Strip a ``CAST(x AS IPADDRESS/IPPREFIX)``: flowkit keeps addresses as text."""
-    if isinstance(node, exp.Cast) and node.to.this in (exp.DataType.Type.IPADDRESS, exp.DataType.Type.IPPREFIX):
+    if isinstance(node, exp.Cast) and node.to.this in (
+        exp.DataType.Type.IPADDRESS,
+        exp.DataType.Type.IPPREFIX,
+    ):
         return node.this
     return node
 
@@ -100,22 +110,43 @@ def cidr_test(network: exp.Expression, address: exp.Expression) -> exp.Expressio
         addr = address.copy()
         if net.version == 4:
             value = exp.func("fk_ipv4_int", addr)
-            low, high = exp.Literal.number(int(net.network_address)), exp.Literal.number(int(net.broadcast_address))
+            low, high = (
+                exp.Literal.number(int(net.network_address)),
+                exp.Literal.number(int(net.broadcast_address)),
+            )
         else:
             value = exp.func("fk_ipv6_hex", addr)
             low = exp.Literal.string(net.network_address.exploded.replace(":", ""))
             high = exp.Literal.string(net.broadcast_address.exploded.replace(":", ""))
         # an address of the other family is not inside (FALSE), a NULL address stays NULL
         inside = exp.Between(this=value, low=low, high=high)
-        other = exp.If(this=exp.Not(this=exp.Is(this=address.copy(), expression=exp.Null())), true=exp.false())
+        other = exp.If(
+            this=exp.Not(this=exp.Is(this=address.copy(), expression=exp.Null())), true=exp.false()
+        )
         return exp.func("coalesce", inside, exp.Case(ifs=[other]))
     return exp.func("fk_cidr_contains", network.copy(), address.copy())
 
 
 _JODA = [
-    ("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"),
-    ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("SSS", "%g"), ("EEEE", "%A"), ("EEE", "%a"), ("a", "%p"),
-    ("ZZ", "%z"), ("Z", "%z"), ("M", "%-m"), ("d", "%-d"), ("H", "%-H"),
+    ("yyyy", "%Y"),
+    ("yy", "%y"),
+    ("MMMM", "%B"),
+    ("MMM", "%b"),
+    ("MM", "%m"),
+    ("dd", "%d"),
+    ("HH", "%H"),
+    ("hh", "%I"),
+    ("mm", "%M"),
+    ("ss", "%S"),
+    ("SSS", "%g"),
+    ("EEEE", "%A"),
+    ("EEE", "%a"),
+    ("a", "%p"),
+    ("ZZ", "%z"),
+    ("Z", "%z"),
+    ("M", "%-m"),
+    ("d", "%-d"),
+    ("H", "%-H"),
 ]
 _JODA_TOKEN = re.compile("|".join(re.escape(joda) for joda, _ in _JODA) + "|'[^']*'")
 

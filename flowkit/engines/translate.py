@@ -14,7 +14,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import sqlglot
@@ -26,6 +26,8 @@ from flowkit.errors import ParameterError, QueryError
 from flowkit.queries.params import validate
 
 VIEW = "vpc_flow_logs"
+#: The table placeholder of the AWS guide's queries.
+PLACEHOLDER = "<vpc_flow_logs_table_name>"
 
 
 def caret_message(query: str, line: int, col: int, what: str) -> str:
@@ -112,7 +114,8 @@ def bind(
         have = ", ".join(f":{n}" for n in wanted) or "no placeholders"
         raise ParameterError(f"unknown parameter(s) {', '.join(extra)}: the query has {have}.")
     values = {
-        name: validate(kinds.get(name) or _infer_kind(params[name]), params[name], name=name) for name in wanted
+        name: validate(kinds.get(name) or _infer_kind(params[name]), params[name], name=name)
+        for name in wanted
     }
 
     def swap(node: exp.Expression) -> exp.Expression:
@@ -123,14 +126,29 @@ def bind(
     return expression.transform(swap)
 
 
-def resolve_tables(expression: exp.Expression, known: Iterable[str] = ()) -> exp.Expression:
-    """Point every table that is not a CTE or a ``known`` relation at the ``vpc_flow_logs`` view."""
-    keep = {name.lower() for name in known}
-    keep |= {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
+def resolve_tables(
+    expression: exp.Expression, known: Iterable[str] | Callable[[], Iterable[str]] = ()
+) -> exp.Expression:
+    """Point every table that is not a CTE or a ``known`` relation at the ``vpc_flow_logs`` view.
+
+    ``known`` may be a callable, asked only when a table name other than the view's (or the
+    guide's placeholder) appears, so the usual query costs no catalogue lookup.
+    """
+    ctes = {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
+    keep: set[str] | None = None
     for table in list(expression.find_all(exp.Table)):
         if not isinstance(table.this, exp.Identifier):
             continue  # a table function such as range(10) or read_parquet(...)
-        if table.name.lower() in keep and not table.args.get("db"):
+        name = table.name.lower()
+        plain = not table.args.get("db")
+        if plain and name in ctes:
+            continue
+        if plain and name not in (VIEW, PLACEHOLDER):
+            if keep is None:
+                keep = {n.lower() for n in (known() if callable(known) else known)}
+            if name in keep:
+                continue
+        elif plain and name == VIEW:
             continue
         alias = table.args.get("alias")
         table.replace(exp.Table(this=exp.to_identifier(VIEW), alias=alias.copy() if alias else None))
@@ -142,7 +160,7 @@ def to_duckdb(
     *,
     params: Mapping[str, Any] | None = None,
     kinds: Mapping[str, str] | None = None,
-    known_tables: Iterable[str] = (),
+    known_tables: Iterable[str] | Callable[[], Iterable[str]] = (),
 ) -> str:
     """Translate an Athena query to DuckDB SQL over the ``vpc_flow_logs`` view, with parameters bound.
 

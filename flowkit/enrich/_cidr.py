@@ -63,6 +63,32 @@ def parse_addresses(values: Iterable[object]) -> ParsedAddresses:
     return ParsedAddresses(version, v4, v6)
 
 
+def parse_network(text: str) -> tuple[int, int, int]:
+    """``(version, network address as int, prefix length)`` of a CIDR string, strictly.
+
+    Raises:
+        ValueError: not an address, a bad prefix length, or host bits set.
+
+    Examples:
+        >>> parse_network("10.1.0.0/16")
+        (4, 167837696, 16)
+    """
+    address, slash, length = text.strip().partition("/")
+    version, bits, family = (6, 128, socket.AF_INET6) if ":" in address else (4, 32, socket.AF_INET)
+    try:
+        value = int.from_bytes(socket.inet_pton(family, address), "big")
+    except OSError:
+        raise ValueError(f"{address!r} is not an IPv{version} address") from None
+    if slash and not length.isdigit():
+        raise ValueError(f"prefix length {length!r} is not a number")
+    prefixlen = int(length) if slash else bits
+    if prefixlen > bits:
+        raise ValueError(f"prefix length {prefixlen} is longer than {bits}")
+    if value & ((1 << (bits - prefixlen)) - 1):
+        raise ValueError(f"{text!r} has host bits set")
+    return version, value, prefixlen
+
+
 def factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes (-1 for missing) and the unique values as an object array."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
@@ -96,47 +122,44 @@ class PrefixIndex:
     """
 
     def __init__(self, networks: Sequence[str | Network]) -> None:
-        nets = [
-            n if isinstance(n, ipaddress._BaseNetwork) else ipaddress.ip_network(n, strict=False)
-            for n in networks
+        self.networks = list(networks)
+        parsed = [
+            parse_network(n) if isinstance(n, str) else (n.version, int(n.network_address), n.prefixlen)
+            for n in self.networks
         ]
-        self.networks: list[Network] = nets
-        idx4 = [i for i, n in enumerate(nets) if n.version == 4]
-        idx6 = [i for i, n in enumerate(nets) if n.version == 6]
-        self._b4, self._p4 = self._build_v4(nets, idx4)
-        self._b6, self._p6 = self._build_v6(nets, idx6)
+        self._b4, self._p4 = self._build_v4([(i, p) for i, p in enumerate(parsed) if p[0] == 4])
+        self._b6, self._p6 = self._build_v6([(i, p) for i, p in enumerate(parsed) if p[0] == 6])
 
     def __len__(self) -> int:
         return len(self.networks)
 
     @staticmethod
-    def _build_v4(nets: list[Network], idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        if not idx:
+    def _build_v4(items: list[tuple[int, tuple[int, int, int]]]) -> tuple[np.ndarray, np.ndarray]:
+        if not items:
             return np.zeros(1, dtype=np.uint64), np.full(1, -1, dtype=np.int32)
-        starts = np.array([int(nets[i].network_address) for i in idx], dtype=np.uint64)
-        ends = starts + np.array([nets[i].num_addresses for i in idx], dtype=np.uint64)
-        lens = np.array([nets[i].prefixlen for i in idx])
+        starts = np.array([p[1] for _, p in items], dtype=np.uint64)
+        lens = np.array([p[2] for _, p in items])
+        ends = starts + (np.uint64(1) << (32 - lens).astype(np.uint64))
         bounds = np.unique(np.concatenate([starts, ends, np.zeros(1, dtype=np.uint64)]))
         first = np.searchsorted(bounds, starts)
         last = np.searchsorted(bounds, ends)
         paint = np.full(len(bounds), -1, dtype=np.int32)
-        ids = np.asarray(idx, dtype=np.int32)
-        for j in np.lexsort((np.arange(len(idx)), lens)):
+        ids = np.array([i for i, _ in items], dtype=np.int32)
+        for j in np.lexsort((np.arange(len(items)), lens)):
             paint[first[j] : last[j]] = ids[j]
         return bounds, paint
 
     @staticmethod
-    def _build_v6(nets: list[Network], idx: list[int]) -> tuple[list[int], list[int]]:
-        if not idx:
+    def _build_v6(items: list[tuple[int, tuple[int, int, int]]]) -> tuple[list[int], list[int]]:
+        if not items:
             return [0], [-1]
-        starts = [int(nets[i].network_address) for i in idx]
-        ends = [s + nets[i].num_addresses for s, i in zip(starts, idx, strict=True)]
+        starts = [p[1] for _, p in items]
+        ends = [p[1] + (1 << (128 - p[2])) for _, p in items]
         bounds = sorted({0, *starts, *ends})
         paint = [-1] * len(bounds)
-        order = sorted(range(len(idx)), key=lambda j: (nets[idx[j]].prefixlen, j))
-        for j in order:
+        for j in sorted(range(len(items)), key=lambda j: (items[j][1][2], j)):
             a, b = bisect.bisect_left(bounds, starts[j]), bisect.bisect_left(bounds, ends[j])
-            paint[a:b] = [idx[j]] * (b - a)
+            paint[a:b] = [items[j][0]] * (b - a)
         return bounds, paint
 
     def lookup_parsed(self, parsed: ParsedAddresses) -> np.ndarray:
@@ -168,3 +191,15 @@ def rows_in(series: pd.Series, index: PrefixIndex) -> np.ndarray:
         return np.zeros(len(series), dtype=bool)
     hit = index.contains(uniques)
     return np.where(codes < 0, False, hit[np.maximum(codes, 0)])
+
+
+def require_columns(flows: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """Raise a clear error when ``flows`` lacks columns a function needs."""
+    missing = [c for c in columns if c not in flows.columns]
+    if missing:
+        from flowkit.errors import FlowkitError
+
+        raise FlowkitError(
+            f"{what} needs the flow-log column(s) {', '.join(missing)}, which the data does not have "
+            f"(it has: {', '.join(map(str, flows.columns[:20]))}); read the logs with flowkit.read_flow_logs"
+        )

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich._cidr import PrefixIndex, factorize, parse_addresses, take
+from flowkit.enrich._cidr import PrefixIndex, factorize, parse_addresses, require_columns, take
 from flowkit.errors import FlowkitError
 
 _logger = logging.getLogger(__name__)
@@ -134,7 +134,8 @@ def add_address_scope(
         >>> out[["srcaddr_scope", "dstaddr_scope", "dstaddr_name"]].values.tolist()
         [['private', 'private', 'vpc-dns-resolver'], ['cgnat', 'link-local', 'instance-metadata']]
     """
-    out = flows.copy()
+    require_columns(flows, list(columns), "add_address_scope")
+    out = flows.copy(deep=False)
     for column in columns:
         codes, uniques = factorize(flows[column])
         scope, name = address_scopes(uniques, vpc_cidrs=vpc_cidrs)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich._cidr import PrefixIndex, factorize, take
+from flowkit.enrich._cidr import PrefixIndex, factorize, parse_network, require_columns, take
 from flowkit.enrich._tables import data_path
 from flowkit.errors import IpRangesError
 
@@ -103,17 +103,16 @@ def parse_ip_ranges(document: str | bytes | dict[str, Any], *, source: str = "<i
             if missing:
                 raise _refuse(source, f"{key}[{i}] has no {', '.join(missing)}")
             try:
-                network = PrefixIndex([entry[address_key]]).networks[0]
-                if str(network) != entry[address_key].strip():
-                    raise ValueError("host bits set")
+                parse_network(entry[address_key])
             except ValueError as exc:
                 raise _refuse(
                     source, f"{key}[{i}] {address_key} {entry[address_key]!r} is not a CIDR: {exc}"
                 ) from None
+            network = entry[address_key].strip()
             rows.append(
                 (
-                    str(network),
-                    network.version,
+                    network,
+                    6 if ":" in network else 4,
                     entry["service"].upper(),
                     entry["region"],
                     entry.get("network_border_group", entry["region"]),
@@ -212,7 +211,8 @@ def add_aws_service(
         columns: address columns to look up.
     """
     ranges = ip_ranges or default_ip_ranges()
-    out = flows.copy()
+    require_columns(flows, list(columns), "add_aws_service")
+    out = flows.copy(deep=False)
     for column in columns:
         codes, uniques = factorize(flows[column])
         found = lookup_aws_service(uniques, ranges)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich._cidr import rows_in, take
+from flowkit.enrich._cidr import require_columns, rows_in, take
 from flowkit.enrich.addresses import inside_index
 from flowkit.enrich.ports import service_port_score
 
@@ -72,6 +72,7 @@ def add_direction(flows: pd.DataFrame, *, vpc_cidrs: Sequence[str] | None = None
         >>> out[["direction", "src_role", "connection_direction", "service_port"]].values.tolist()
         [['inbound', 'server', 'outbound', 443]]
     """
+    require_columns(flows, ("srcaddr", "dstaddr", "srcport", "dstport"), "add_direction")
     inside = inside_index(vpc_cidrs)
     flags = {column: rows_in(flows[column], inside) for column in ("srcaddr", "dstaddr")}
     srcport, dstport = _ints(flows, "srcport"), _ints(flows, "dstport")
@@ -80,7 +81,7 @@ def add_direction(flows: pd.DataFrame, *, vpc_cidrs: Sequence[str] | None = None
     client_inside = np.where(role == 0, flags["dstaddr"], flags["srcaddr"])
     server_inside = np.where(role == 0, flags["srcaddr"], flags["dstaddr"])
     connection = direction_codes(client_inside, server_inside)
-    out = flows.copy()
+    out = flows.copy(deep=False)
     out["direction"] = pd.Categorical.from_codes(record, categories=list(DIRECTIONS))
     out["src_role"] = take(["server", "client", "unknown"], np.where(role < 0, 2, role).astype(np.int64))
     out["connection_direction"] = pd.Categorical.from_codes(connection, categories=list(DIRECTIONS))

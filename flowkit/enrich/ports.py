@@ -7,7 +7,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich._cidr import take
+from flowkit.enrich._cidr import require_columns, take
 from flowkit.enrich._tables import service_table
 
 _PROTOCOLS = {"tcp": 6, "udp": 17, "sctp": 132}
@@ -88,7 +88,8 @@ def add_service_names(
         [[nan, 'https'], ['https', nan]]
     """
     _, names = _lookup()
-    out = flows.copy()
+    require_columns(flows, [*columns, protocol_column], "add_service_names")
+    out = flows.copy(deep=False)
     protocols = pd.array(flows[protocol_column], dtype="Int64").to_numpy(dtype=np.int64, na_value=-1)
     for column in columns:
         ports = pd.array(flows[column], dtype="Int64").to_numpy(dtype=np.int64, na_value=-1)

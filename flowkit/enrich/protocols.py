@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich._cidr import take
+from flowkit.enrich._cidr import require_columns, take
 from flowkit.enrich._tables import protocol_table
 from flowkit.errors import FlowkitError
 
@@ -83,7 +83,8 @@ def add_protocol_names(
         >>> add_protocol_names(frame)["protocol_name"].tolist()
         ['TCP', 'UDP', 'ICMP', nan]
     """
-    out = flows.copy()
+    require_columns(flows, [column], "add_protocol_names")
+    out = flows.copy(deep=False)
     numbers = pd.array(flows[column], dtype="Int64").to_numpy(dtype=np.int64, na_value=-1)
     codes = np.where((numbers >= 0) & (numbers <= 255), numbers, -1)
     out[name_column] = take(_names(), codes)
@@ -111,7 +112,8 @@ def add_tcp_flag_names(
     Flow logs OR the flags of all packets in the aggregation interval, so one record can show a whole
     short connection. Returns a new DataFrame; <NA> where the value is missing.
     """
-    out = flows.copy()
+    require_columns(flows, [column], "add_tcp_flag_names")
+    out = flows.copy(deep=False)
     values = pd.array(flows[column], dtype="Int64").to_numpy(dtype=np.int64, na_value=-1)
     codes = np.where((values >= 0) & (values <= 255), values, -1)
     out[name_column] = take([tcp_flag_names(v) for v in range(256)], codes)

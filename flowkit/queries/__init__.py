@@ -82,7 +82,9 @@ class Query:
         unknown = sorted(set(values) - set(known))
         if unknown:
             have = ", ".join(known) or "none"
-            raise ParameterError(f"query {self.name!r} has no parameter(s) {', '.join(unknown)}; it takes: {have}.")
+            raise ParameterError(
+                f"query {self.name!r} has no parameter(s) {', '.join(unknown)}; it takes: {have}."
+            )
         bound: dict[str, Any] = {}
         for p in self.params:
             if p.name in values and values[p.name] is not None:
@@ -174,12 +176,14 @@ def get_query(name: str) -> Query:
 
 
 def list_queries() -> pd.DataFrame:
-    """The catalogue as a DataFrame: name, question, params (as written), and whether an Insights twin exists."""
+    """The catalogue as a DataFrame: name, question, params, and whether an Insights twin exists."""
     rows = [
         {
             "name": q.name,
             "question": q.question,
-            "params": ", ".join(f"{p.name}: {p.kind}" + (f" = {p.default}" if p.default else "") for p in q.params),
+            "params": ", ".join(
+                f"{p.name}: {p.kind}" + (f" = {p.default}" if p.default else "") for p in q.params
+            ),
             "insights": q.insights is not None,
         }
         for q in _catalogue().values()
@@ -212,12 +216,16 @@ def render(name: str, dialect: Literal["athena", "duckdb", "insights"] = "athena
     query = get_query(name)
     values = query.bind_values(params)
     if dialect == "athena":
-        return bind(parse_athena(_strip_header(query.sql)), values, query.kinds).sql(dialect="athena", pretty=True)
+        return bind(parse_athena(_strip_header(query.sql)), values, query.kinds).sql(
+            dialect="athena", pretty=True
+        )
     if dialect == "duckdb":
         return to_duckdb(_strip_header(query.sql), params=values, kinds=query.kinds)
     if dialect == "insights":
         if query.insights is None:
-            raise QueryError(f"query {name!r} has no Logs Insights version ({query.path.with_suffix('.cwli')}).")
+            raise QueryError(
+                f"query {name!r} has no Logs Insights version ({query.path.with_suffix('.cwli')})."
+            )
         return bind_insights(_strip_header(query.insights), values)
     raise QueryError(f"unknown dialect {dialect!r}: use athena, duckdb or insights.")
 

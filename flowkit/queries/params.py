@@ -46,7 +46,9 @@ def eni_id(value: Any) -> str:
     """A network interface ID, ``eni-`` and 8 to 17 lowercase hex digits."""
     text = _text(value, "an ENI id")
     if not _ENI.fullmatch(text):
-        raise ParameterError(f"{value!r} is not a network interface id: write it like 'eni-0a1b2c3d4e5f67890'.")
+        raise ParameterError(
+            f"{value!r} is not a network interface id: write it like 'eni-0a1b2c3d4e5f67890'."
+        )
     return text
 
 
@@ -76,7 +78,7 @@ def ip(value: Any) -> str:
 
 
 def cidr(value: Any) -> str:
-    """An IPv4 or IPv6 network in CIDR notation; host bits are cleared (``10.32.1.0/16`` -> ``10.32.0.0/16``)."""
+    """An IPv4/IPv6 network in CIDR notation; host bits cleared (``10.32.1.0/16`` -> ``10.32.0.0/16``)."""
     text = _text(value, "a CIDR block")
     try:
         return str(ipaddress.ip_network(text, strict=False))
@@ -88,7 +90,9 @@ def address_prefix(value: Any) -> str:
     """The leading part of an address, for the guide's ``LIKE '10.32%'`` filters (digits, dots, colons)."""
     text = _text(value, "an address prefix")
     if not _ADDRESS_PREFIX.fullmatch(text):
-        raise ParameterError(f"{value!r} is not an address prefix: use digits, dots and colons, e.g. '10.32'.")
+        raise ParameterError(
+            f"{value!r} is not an address prefix: use digits, dots and colons, e.g. '10.32'."
+        )
     return text
 
 
@@ -180,7 +184,8 @@ def string(value: Any) -> str:
     text = _text(value, "text")
     if not _SAFE_STRING.fullmatch(text):
         raise ParameterError(
-            f"{value!r} is not allowed as a text parameter: use letters, digits and _ . : / @ + = , % * - only "
+            f"{value!r} is not allowed as a text parameter: use letters, digits and "
+            "_ . : / @ + = , % * - only "
             "(no quotes, spaces or semicolons)."
         )
     return text

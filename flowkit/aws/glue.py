@@ -1,0 +1,335 @@
+"""The flow-log database and table: from flowkit's DDL, created by Athena or registered in Glue.
+
+- :func:`create_database` makes the Glue database.
+- :func:`create_table` writes the table's DDL with :func:`flowkit.ddl.athena_ddl` (partition
+  projection by default) and creates it; :func:`table_for_plan` does so for a flow-log plan
+  (location, format, Parquet, Hive, per-hour, account and Region taken from the plan).
+- :func:`create_table_from_ddl` runs a DDL in Athena (``method="athena"``) or registers the same
+  table in Glue through ``wr.catalog.create_csv_table`` / ``create_parquet_table``
+  (``method="glue"``), keeping columns, partition keys, SerDe and every table property exactly as
+  the DDL has them. ``"auto"`` uses Glue in the sandbox (moto's Athena does not register DDL
+  tables in Glue) and Athena otherwise.
+
+These are re-exported by :mod:`flowkit.aws.athena` and :mod:`flowkit.aws`.
+
+Example (notebook 01, in the sandbox)::
+
+    with flowkit.aws.sandbox() as sb:
+        plan = flowkit.aws.plan_flow_logs([sb.vpc_id], f"s3://{sb.bucket}/flowlogs/", boto3_session=sb.session)
+        flowkit.aws.apply(plan, boto3_session=sb.session)
+        flowkit.aws.create_database("flowkit", boto3_session=sb.session)
+        table = flowkit.aws.table_for_plan(plan, database="flowkit", boto3_session=sb.session)
+        print(table["ddl"])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from flowkit.aws import _clients
+from flowkit.errors import AWSError, PlanError, QueryError
+
+if TYPE_CHECKING:
+    from flowkit.aws.plan_types import FlowLogPlan
+
+__all__ = [
+    "create_database",
+    "create_table",
+    "create_table_from_ddl",
+    "projection_settings",
+    "table_for_plan",
+    "table_from_ddl",
+]
+
+
+def table_from_ddl(ddl: str) -> dict[str, Any]:
+    """Read a ``CREATE EXTERNAL TABLE`` statement into what Glue needs.
+
+    Returns:
+        ``{"database", "table", "columns": {name: type}, "partitions": {name: type}, "location",
+        "file_format": "text"|"parquet", "sep", "parameters": {TBLPROPERTIES}}``.
+
+    Raises:
+        QueryError: if the text is not a CREATE TABLE statement with columns.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(ddl, read="athena")
+    except sqlglot.errors.ParseError as exc:
+        raise QueryError(f"the table DDL does not parse: {exc}") from None
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
+        raise QueryError("the table DDL is not a CREATE TABLE statement with a column list.")
+    table = tree.this.this
+    columns = {c.name: c.args["kind"].sql(dialect="hive").lower() for c in tree.this.expressions}
+    info: dict[str, Any] = {
+        "database": table.db or None,
+        "table": table.name,
+        "columns": columns,
+        "partitions": {},
+        "location": None,
+        "file_format": "text",
+        "sep": None,
+        "parameters": {},
+    }
+    for prop in tree.args["properties"].expressions if tree.args.get("properties") else []:
+        if isinstance(prop, exp.PartitionedByProperty):
+            info["partitions"] = {
+                c.name: c.args["kind"].sql(dialect="hive").lower() for c in prop.this.expressions
+            }
+        elif isinstance(prop, exp.LocationProperty):
+            info["location"] = prop.this.name
+        elif isinstance(prop, exp.RowFormatDelimitedProperty) and prop.args.get("fields"):
+            info["sep"] = prop.args["fields"].name
+        elif isinstance(prop, exp.FileFormatProperty) and "PARQUET" in prop.sql().upper():
+            info["file_format"] = "parquet"
+        elif type(prop) is exp.Property:
+            info["parameters"][prop.this.name] = prop.args["value"].name
+    return info
+
+
+_PROJECTION_KEYS = {
+    "type": "projection_types",
+    "range": "projection_ranges",
+    "values": "projection_values",
+    "interval": "projection_intervals",
+    "digits": "projection_digits",
+    "format": "projection_formats",
+}
+
+
+def projection_settings(parameters: dict[str, str]) -> dict[str, Any]:
+    """awswrangler's ``athena_partition_projection_settings`` from ``projection.*`` table properties.
+
+    Examples:
+        >>> projection_settings({"projection.enabled": "true", "projection.day.type": "date"})
+        {'projection_types': {'day': 'date'}}
+    """
+    if parameters.get("projection.enabled", "false").lower() != "true":
+        return {}
+    settings: dict[str, Any] = {}
+    for key, value in parameters.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "projection" and parts[2] in _PROJECTION_KEYS:
+            settings.setdefault(_PROJECTION_KEYS[parts[2]], {})[parts[1]] = value
+    if "storage.location.template" in parameters:
+        settings["projection_storage_location_template"] = parameters["storage.location.template"]
+    return settings
+
+
+def _reconcile_parameters(database: str, table: str, wanted: dict[str, str], session: Any) -> None:
+    """Make the Glue table's projection properties exactly the DDL's.
+
+    awswrangler rewrites some (it adds sanitised copies of ``projection.<key>.*`` for keys such as
+    ``aws-account-id``, and its own date formats); only the DDL's own are kept.
+    """
+    glue = _clients.client("glue", session)
+    current = glue.get_table(DatabaseName=database, Name=table)["Table"]
+    have = dict(current.get("Parameters", {}))
+    ours = ("projection.", "storage.location.template")
+    params = {k: v for k, v in have.items() if not k.startswith(ours) or k in wanted} | wanted
+    if params == have:
+        return
+    keep = ("Name", "Description", "Owner", "Retention", "StorageDescriptor", "PartitionKeys", "TableType")
+    table_input = {k: current[k] for k in keep if k in current} | {"Parameters": params}
+    glue.update_table(DatabaseName=database, TableInput=table_input)
+
+
+def create_database(
+    database: str,
+    *,
+    description: str = "VPC flow logs (flowkit)",
+    exist_ok: bool = True,
+    boto3_session: Any = None,
+) -> None:
+    """Create the Glue database (kept as is when it exists and ``exist_ok``)."""
+    wr = _clients.wrangler()
+    try:
+        wr.catalog.create_database(
+            database, description=description, exist_ok=exist_ok, boto3_session=boto3_session
+        )
+    except Exception as exc:
+        raise AWSError(f"could not create Glue database {database!r}: {_clients.aws_reason(exc)}") from exc
+
+
+def create_table(
+    location: str,
+    *,
+    database: str,
+    table: str = "vpc_flow_logs",
+    log_format: str | None = None,
+    file_format: str = "text",
+    partitioning: str = "projection",
+    layout: str = "plain",
+    per_hour: bool = False,
+    account_id: str | None = None,
+    regions: Sequence[str] | None = None,
+    method: str = "auto",
+    ddl_options: dict[str, Any] | None = None,
+    workgroup: str = "primary",
+    s3_output: str | None = None,
+    timeout: float = 300.0,
+    boto3_session: Any = None,
+) -> dict[str, Any]:
+    """Create the flow-log table from flowkit's DDL (:func:`flowkit.ddl.athena_ddl`).
+
+    Args:
+        location: the S3 prefix the flow log delivers to (``s3://bucket/prefix/``).
+        database: the Glue database (see :func:`create_database`).
+        table: the table name.
+        log_format: the flow log's format (``None``: AWS's default); columns follow its order.
+        file_format: ``"text"`` or ``"parquet"``.
+        partitioning: ``"projection"`` (default), ``"hive"`` or ``"none"``.
+        layout: ``"plain"`` or ``"hive"`` (Hive-compatible S3 prefixes).
+        per_hour: whether the flow log writes per-hour prefixes.
+        account_id: the account in the S3 path; looked up with STS when ``None``.
+        regions: the Regions to project; default the session's Region.
+        method: ``"athena"`` runs the DDL; ``"glue"`` registers the same definition through
+            awswrangler's catalog functions; ``"auto"`` picks Glue in the sandbox, Athena otherwise.
+        ddl_options: further keyword arguments for :func:`flowkit.ddl.athena_ddl` (e.g. ``start_day``).
+        workgroup: Athena workgroup (``method="athena"``).
+        s3_output: Athena results location (``method="athena"``).
+        timeout: seconds to wait for the DDL query.
+        boto3_session: the session (default: the boto3 credential chain).
+
+    Returns:
+        The definition (:func:`table_from_ddl`: columns, partitions, location, properties) plus
+        ``"ddl"``, ``"method"`` and, with Athena, ``"query"`` (the query statistics).
+
+    Raises:
+        AWSError: when AWS refuses or the DDL query fails (with Athena's reason).
+    """
+    from flowkit.ddl import athena_ddl
+
+    session = _clients.session(boto3_session)
+    if account_id is None and partitioning != "none":
+        account_id, _ = _clients.account_and_region(session)
+    if regions is None and session.region_name:
+        regions = [session.region_name]
+    ddl = athena_ddl(
+        log_format=log_format,
+        location=location,
+        file_format=file_format,
+        partitioning=partitioning,
+        table=table,
+        database=database,
+        account_id=account_id,
+        regions=regions,
+        layout=layout,
+        per_hour=per_hour,
+        **(ddl_options or {}),
+    )
+    return create_table_from_ddl(
+        ddl,
+        database=database,
+        method=method,
+        workgroup=workgroup,
+        s3_output=s3_output,
+        timeout=timeout,
+        boto3_session=session,
+    )
+
+
+def table_for_plan(
+    plan: FlowLogPlan,
+    *,
+    database: str,
+    table: str = "vpc_flow_logs",
+    partitioning: str = "projection",
+    method: str = "auto",
+    workgroup: str = "primary",
+    s3_output: str | None = None,
+    boto3_session: Any = None,
+) -> dict[str, Any]:
+    """Create the table that reads what an S3 flow-log plan delivers (same format, file type and layout).
+
+    Raises:
+        PlanError: if the plan is not for an S3 destination.
+        AWSError: as :func:`create_table`.
+    """
+    if plan.destination_type != "s3":
+        raise PlanError("an Athena table reads S3 deliveries: this plan sends flow logs to CloudWatch Logs.")
+    options = plan.options
+    return create_table(
+        f"s3://{options['bucket']}/{options['prefix']}",
+        database=database,
+        table=table,
+        log_format=plan.log_format if plan.custom_format else None,
+        file_format="parquet" if options["file_format"] == "parquet" else "text",
+        partitioning=partitioning,
+        layout="hive" if options["hive_compatible"] else "plain",
+        per_hour=options["per_hour"],
+        account_id=plan.account_id,
+        regions=[plan.region] if plan.region else None,
+        method=method,
+        workgroup=workgroup,
+        s3_output=s3_output,
+        boto3_session=boto3_session,
+    )
+
+
+def create_table_from_ddl(
+    ddl: str,
+    *,
+    database: str,
+    method: str = "auto",
+    workgroup: str = "primary",
+    s3_output: str | None = None,
+    timeout: float = 300.0,
+    boto3_session: Any = None,
+) -> dict[str, Any]:
+    """Create a table from a ``CREATE EXTERNAL TABLE`` statement, in Athena or straight in Glue.
+
+    See :func:`create_table` for the arguments and the result.
+    """
+    from flowkit.aws.sandbox import is_sandbox
+
+    if method not in ("auto", "athena", "glue"):
+        raise QueryError(f"method must be 'auto', 'athena' or 'glue', not {method!r}.")
+    session = _clients.session(boto3_session)
+    if method == "auto":
+        method = "glue" if is_sandbox(session) else "athena"
+    info = table_from_ddl(ddl) | {"ddl": ddl, "method": method}
+    table = info["table"]
+    location = info["location"]
+    if method == "athena":
+        from flowkit.aws.athena import _execute
+
+        stats = _execute(ddl.strip().rstrip(";"), [], database, workgroup, s3_output, timeout, session)
+        info["query"] = stats
+        return info
+    wr = _clients.wrangler()
+    params = dict(info["parameters"])
+    skip = params.pop("skip.header.line.count", None)
+    projection = projection_settings(params)
+    common = {
+        "database": database,
+        "table": info["table"],
+        "path": location,
+        "columns_types": info["columns"],
+        "partitions_types": info["partitions"],
+        "parameters": {
+            k: v for k, v in params.items() if not k.startswith(("projection.", "storage.location"))
+        },
+        "athena_partition_projection_settings": projection or None,
+        "mode": "overwrite",
+        "boto3_session": session,
+    }
+    if not location:
+        raise QueryError("the table DDL has no LOCATION.")
+    try:
+        if info["file_format"] == "parquet":
+            wr.catalog.create_parquet_table(**common)
+        else:
+            wr.catalog.create_csv_table(
+                **common,
+                sep=info["sep"] or " ",
+                compression="gzip",
+                skip_header_line_count=int(skip) if skip else None,
+            )
+        _reconcile_parameters(database, table, info["parameters"], session)
+    except Exception as exc:
+        raise AWSError(f"could not create Glue table {database}.{table}: {_clients.aws_reason(exc)}") from exc
+    return info

@@ -1,0 +1,41 @@
+"""``flowkit unexpected``: traffic the allowlist does not explain, ranked."""
+
+from __future__ import annotations
+
+import argparse
+
+from flowkit.cli._output import add_output_argument, print_frame
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``unexpected`` subcommand."""
+    parser = subparsers.add_parser(
+        "unexpected",
+        help="list traffic that no allowlist rule explains, most worth a look first",
+        description="Match flow logs against an allowlist (YAML) and print what is left, grouped into "
+        "patterns (port scans, sweeps, single conversations) and ranked.",
+    )
+    parser.add_argument(
+        "--data", required=True, help="flow logs: a file, a directory (S3 layout) or s3:// prefix"
+    )
+    parser.add_argument("--allowlist", required=True, help="the allowlist YAML file")
+    parser.add_argument("--ip-ranges", help="AWS ip-ranges.json (path or URL); default the shipped extract")
+    parser.add_argument("--limit", type=int, default=50, help="most patterns to print (default: 50)")
+    add_output_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the unexpected patterns."""
+    from flowkit.baseline import find_unexpected, load_allowlist
+    from flowkit.enrich import load_ip_ranges
+    from flowkit.read import read_flow_logs
+
+    allowlist = load_allowlist(args.allowlist)
+    ranges = load_ip_ranges(args.ip_ranges) if args.ip_ranges else None
+    flows = read_flow_logs(args.data)
+    patterns = find_unexpected(flows, allowlist, ip_ranges=ranges).head(args.limit)
+    if args.output == "table":
+        patterns = patterns.drop(columns=["samples"])
+    print_frame(patterns, args.output)
+    return 0

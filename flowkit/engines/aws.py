@@ -1,0 +1,237 @@
+"""The AWS engine: the same ``.sql()`` / ``.query()`` / ``.insights()`` as the local engine, on Athena and CloudWatch.
+
+:func:`connect_aws` (also reached through ``flowkit.connect(athena=..., logs=...)``) returns an
+:class:`AwsEngine`. A notebook switches between local data and AWS by changing that one call;
+the query text stays the same:
+
+- ``.sql(query, **params)`` runs Athena SQL. Every table name that is not a CTE (the guide's
+  ``"<vpc_flow_logs_table_name>"``, ``vpc_flow_logs``, ...) means the configured Athena table, as
+  locally. ``:name`` parameters are validated with the same validators as the local engine
+  (:mod:`flowkit.queries.params`) and bound as Athena execution parameters (qmark), never
+  formatted into the text. ``start=`` / ``end=`` (keyword-only, reserved) bound the query by time
+  so partitions are pruned.
+- ``.query(name, **params)`` runs a catalogue question by name.
+- ``.insights(query, start=None, end=None)`` runs Logs Insights over the configured log groups
+  (on AWS the range defaults to the last day: the service bills the data scanned).
+
+Each result's ``attrs["query"]`` holds the query ID and the data scanned and its cost; the
+engine's :attr:`AwsEngine.last_query` keeps the latest.
+
+Example::
+
+    engine = flowkit.connect(athena="flowkit.vpc_flow_logs", logs="/vpc/flow-logs", boto3_session=session)
+    engine.sql('SELECT dstport, count(*) AS n FROM vpc_flow_logs WHERE action = :a GROUP BY 1', a="REJECT",
+               start="2024-05-01T00:00:00Z", end="2024-05-02T00:00:00Z")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from flowkit.errors import FlowkitError, QueryError
+
+__all__ = ["AthenaTarget", "AwsEngine", "connect_aws"]
+
+
+@dataclass(frozen=True)
+class AthenaTarget:
+    """Where Athena questions go: database, table, workgroup and results location."""
+
+    database: str
+    table: str = "vpc_flow_logs"
+    workgroup: str = "primary"
+    s3_output: str | None = None
+
+
+def _athena_target(athena: Any, workgroup: str, s3_output: str | None) -> AthenaTarget | None:
+    if athena is None or isinstance(athena, AthenaTarget):
+        return athena
+    if isinstance(athena, str):
+        database, _, table = athena.partition(".")
+        if not database:
+            raise FlowkitError(f"athena={athena!r}: give 'database' or 'database.table'.")
+        return AthenaTarget(database, table or "vpc_flow_logs", workgroup, s3_output)
+    if isinstance(athena, dict):
+        unknown = set(athena) - {"database", "table", "workgroup", "s3_output"}
+        if unknown or "database" not in athena:
+            raise FlowkitError(
+                f"athena settings take database (required), table, workgroup, s3_output; got {sorted(athena)}."
+            )
+        return AthenaTarget(**({"workgroup": workgroup, "s3_output": s3_output} | athena))
+    raise FlowkitError(f"athena= takes 'database[.table]' or a dict, not {type(athena).__name__}.")
+
+
+class AwsEngine:
+    """Questions on AWS: Athena SQL and CloudWatch Logs Insights, like :class:`~flowkit.engines.local.LocalEngine`.
+
+    Attributes:
+        athena: the Athena target, or ``None``.
+        log_groups: the Logs Insights log groups, or ``None``.
+        session: the boto3 session used.
+        timeout: seconds a query may run before it is stopped.
+        last_query: statistics of the last query run (``attrs["query"]`` of its result).
+    """
+
+    def __init__(
+        self, athena: AthenaTarget | None, log_groups: list[str] | None, session: Any, timeout: float = 300.0
+    ) -> None:
+        self.athena = athena
+        self.log_groups = log_groups
+        self.session = session
+        self.timeout = timeout
+        self.last_query: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        from flowkit.aws.sandbox import is_sandbox
+
+        where = "SANDBOX (moto)" if is_sandbox(self.session) else f"region {self.session.region_name}"
+        target = f"{self.athena.database}.{self.athena.table}" if self.athena else None
+        return f"AwsEngine(athena={target!r}, logs={self.log_groups!r}, {where})"
+
+    def translate(self, query: str, **params: Any) -> tuple[str, list[str]]:
+        """The Athena SQL (``?`` placeholders) and execution parameters :meth:`sql` would send."""
+        start, end = params.pop("start", None), params.pop("end", None)
+        return self._prepare(query, params, start, end, params.pop("_kinds", None))
+
+    def _target(self) -> AthenaTarget:
+        if self.athena is None:
+            raise QueryError("this engine has no Athena table: connect with athena='database[.table]'.")
+        return self.athena
+
+    def _prepare(
+        self, query: str, params: dict[str, Any], start: Any, end: Any, kinds: dict[str, str] | None
+    ) -> tuple[str, list[str]]:
+        from sqlglot import exp
+
+        from flowkit.aws import _sql
+        from flowkit.engines.translate import parse_athena, placeholders
+        from flowkit.queries.params import validate
+
+        target = self._target()
+        expression = parse_athena(query)
+        if any(node.this is None for node in expression.find_all(exp.Placeholder)):
+            raise QueryError("write parameters as :name placeholders, not '?'.")
+        wanted = placeholders(expression)
+        kinds = kinds or {}
+        values = {
+            name: validate(kinds.get(name) or ("int" if isinstance(v, int) else "string"), v, name=name)
+            for name, v in params.items()
+            if name in wanted
+        }
+        values |= {name: v for name, v in params.items() if name not in wanted}  # reported as unknown below
+        ctes = {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
+        for table in list(expression.find_all(exp.Table)):
+            if not isinstance(table.this, exp.Identifier):
+                continue
+            if table.name.lower() in ctes and not table.args.get("db"):
+                continue
+            alias = table.args.get("alias")
+            table.replace(
+                exp.Table(
+                    this=exp.to_identifier(target.table),
+                    db=exp.to_identifier(target.database),
+                    alias=alias.copy() if alias else None,
+                )
+            )
+        sql = expression.sql(dialect="athena")
+        if start is not None or end is not None:
+            sql, extra = _sql.bound_by_time(sql, target.table, self._partitions(), start, end)
+            values |= extra
+        return _sql.to_qmark(sql, values)
+
+    def _partitions(self) -> list[str]:
+        if not hasattr(self, "_partition_keys"):
+            from flowkit.aws.athena import _partition_keys
+
+            target = self._target()
+            self._partition_keys = _partition_keys(target.database, target.table, self.session)
+        return self._partition_keys
+
+    def sql(
+        self,
+        query: str,
+        *,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        **params: Any,
+    ) -> pd.DataFrame:
+        """Run an Athena (Trino) SQL query and return the result as a typed DataFrame.
+
+        Args:
+            query: Athena SQL with ``:name`` placeholders; any table name means the configured table.
+            start: keep records starting at or after this (UTC datetime or ISO text); prunes partitions.
+            end: ... and before this.
+            **params: values for the placeholders, validated and bound (never formatted in).
+
+        Raises:
+            ParameterError: on a missing, unknown or invalid parameter or time bound.
+            AWSError: when the query fails, is cancelled or times out (with Athena's reason).
+        """
+        from flowkit.aws import athena
+
+        kinds = params.pop("_kinds", None)
+        text, values = self._prepare(query, params, start, end, kinds)
+        target = self._target()
+        stats = athena._execute(
+            text, values, target.database, target.workgroup, target.s3_output, self.timeout, self.session
+        )
+        frame = athena.results(stats, self.session)
+        frame.attrs["query"] = {**stats.__dict__, "sql": text, "parameters": values}
+        self.last_query = frame.attrs["query"]
+        return frame
+
+    def query(self, name: str, *, start: Any = None, end: Any = None, **params: Any) -> pd.DataFrame:
+        """Run a catalogue question by name (see :func:`flowkit.queries.list_queries`)."""
+        from flowkit.queries import _strip_header, get_query
+
+        q = get_query(name)
+        values = q.bind_values(params)
+        return self.sql(_strip_header(q.sql), start=start, end=end, _kinds=q.kinds, **values)
+
+    def insights(self, query: str, start: Any = None, end: Any = None) -> pd.DataFrame:
+        """Run a Logs Insights query over the engine's log groups (default range: the last day)."""
+        from flowkit.aws.logs import run_insights
+
+        if not self.log_groups:
+            raise QueryError("this engine has no log groups: connect with logs='/your/flow-log-group'.")
+        frame = run_insights(
+            query, self.log_groups, start=start, end=end, timeout=self.timeout, boto3_session=self.session
+        )
+        self.last_query = frame.attrs["query"]
+        return frame
+
+
+def connect_aws(
+    *,
+    athena: Any = None,
+    logs: Any = None,
+    workgroup: str = "primary",
+    s3_output: str | None = None,
+    timeout: float = 300.0,
+    boto3_session: Any = None,
+) -> AwsEngine:
+    """Open the AWS engine.
+
+    Args:
+        athena: ``"database"`` or ``"database.table"`` (table default ``vpc_flow_logs``), or a dict
+            with ``database``, ``table``, ``workgroup``, ``s3_output``.
+        logs: a log group name or ARN, or a list of them, for Logs Insights.
+        workgroup: Athena workgroup (unless given in ``athena``).
+        s3_output: Athena results location (unless given in ``athena``).
+        timeout: seconds a query may run before it is stopped and AWSError raised.
+        boto3_session: the session (default: the boto3 credential chain).
+
+    Raises:
+        FlowkitError: when neither Athena nor log groups are given, or the settings are malformed.
+    """
+    from flowkit.aws import _clients
+
+    target = _athena_target(athena, workgroup, s3_output)
+    groups = [logs] if isinstance(logs, str) else (list(logs) if logs is not None else None)
+    if target is None and not groups:
+        raise FlowkitError("connect_aws needs athena='database[.table]' and/or logs='log-group'.")
+    return AwsEngine(target, groups, _clients.session(boto3_session), timeout)

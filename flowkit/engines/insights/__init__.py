@@ -1,0 +1,63 @@
+"""A local CloudWatch Logs Insights engine: the query language, run offline with AWS semantics.
+
+A query is parsed into a syntax tree (:func:`parse_insights`), compiled into one DuckDB SQL
+statement over the ``vpc_flow_logs`` view (:func:`compile_insights`), and run
+(:func:`run_insights`), returning what CloudWatch would: the same columns, the same row order
+rules and limits. Where CloudWatch would behave differently from what the query seems to ask (a
+bare ENI id compared with ``@logStream``, the undocumented ``order by``), the result carries a
+note in ``df.attrs["notes"]``. The behaviour chosen where the language is undocumented is listed
+in docs/insights-semantics.md.
+
+Examples:
+    >>> sql = compile_insights("filter dstPort < 1024 | stats count(*) by srcAddr")
+    >>> "GROUP BY" in sql
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flowkit.engines.insights.ast import Query
+from flowkit.engines.insights.compiler import DEFAULT_SORT_DESCENDING, MAX_ROWS
+from flowkit.engines.insights.errors import InsightsQueryError, InsightsSyntaxError, UnsupportedError
+from flowkit.engines.insights.parser import parse_insights
+from flowkit.engines.insights.run import TimeLike, compile_query, run_insights
+from flowkit.schema import DEFAULT_FIELDS, FIELDS, Field
+
+
+def compile_insights(
+    query: str,
+    fields: Sequence[Field] | None = None,
+    *,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    table: str = "vpc_flow_logs",
+) -> str:
+    """Compile a Logs Insights query to DuckDB SQL over ``table``.
+
+    Args:
+        query: the Logs Insights query.
+        fields: the flow-log fields of the source in format order (default: the default format).
+        start, end: the inclusive time range (datetime, ISO 8601 string or epoch seconds).
+        table: the table or view the SQL reads.
+
+    Returns:
+        One SQL statement (DuckDB dialect).
+    """
+    if fields is None:
+        fields = [FIELDS[name] for name in DEFAULT_FIELDS]
+    return compile_query(query, fields, start=start, end=end, table=table).sql
+
+
+__all__ = [
+    "DEFAULT_SORT_DESCENDING",
+    "MAX_ROWS",
+    "InsightsQueryError",
+    "InsightsSyntaxError",
+    "Query",
+    "UnsupportedError",
+    "compile_insights",
+    "parse_insights",
+    "run_insights",
+]

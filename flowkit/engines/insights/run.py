@@ -1,0 +1,193 @@
+"""Run a Logs Insights query on a DuckDB connection and return a typed DataFrame."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from flowkit.engines.insights.compiler import Compiled, Compiler
+from flowkit.engines.insights.errors import InsightsQueryError
+from flowkit.engines.insights.functions import ip_check, ip_in
+from flowkit.engines.insights.parser import parse_insights
+from flowkit.engines.insights.values import TS
+from flowkit.schema import BY_COLUMN, Field
+
+logger = logging.getLogger(__name__)
+
+TimeLike = datetime | pd.Timestamp | str | int | float
+
+
+def to_epoch_ms(value: TimeLike | None, name: str = "time") -> int | None:
+    """A time bound as epoch milliseconds: a datetime (naive means UTC), an ISO 8601 string, or
+    epoch seconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InsightsQueryError(
+            f"{name} must be a datetime, an ISO 8601 string or epoch seconds, not {value!r}"
+        )
+    if isinstance(value, int | float):
+        return round(value * 1000)
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise InsightsQueryError(
+            f"{name} {value!r} is not a time: use ISO 8601, e.g. 2026-05-24T10:00:00Z ({exc})"
+        ) from None
+    if stamp is pd.NaT:
+        raise InsightsQueryError(f"{name} {value!r} is not a time: use ISO 8601, e.g. 2026-05-24T10:00:00Z")
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize(UTC)
+    return int(stamp.value // 1_000_000)
+
+
+def table_fields(con: duckdb.DuckDBPyConnection, table: str) -> list[Field]:
+    """The flow-log fields a table or view has, in its column order."""
+    Compiler("", [], table=table)  # validates the table name
+    try:
+        names = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+    except duckdb.Error as exc:
+        raise InsightsQueryError(f"cannot read the columns of {table!r}: {exc}") from None
+    return [BY_COLUMN[name] for name in names if name in BY_COLUMN]
+
+
+def compile_query(
+    query: str,
+    fields: Sequence[Field],
+    *,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    table: str = "vpc_flow_logs",
+) -> Compiled:
+    """Parse and compile a query (see :func:`flowkit.engines.insights.compile_insights`)."""
+    tree = parse_insights(query)
+    start_ms, end_ms = to_epoch_ms(start, "start"), to_epoch_ms(end, "end")
+    if start_ms is not None and end_ms is not None and start_ms > end_ms:
+        raise InsightsQueryError(f"the time range is empty: start {start!r} is after end {end!r}")
+    try:
+        return Compiler(query, fields, table=table, start_ms=start_ms, end_ms=end_ms).compile(tree)
+    except RecursionError:
+        raise InsightsQueryError("the query is too deeply nested to compile; split long conditions") from None
+
+
+def register_udfs(con: duckdb.DuckDBPyConnection, names: set[str]) -> None:
+    """Create the Python UDFs a compiled query needs on this connection (once)."""
+    udfs = {
+        "flowkit_ip_check": (ip_check, [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")]),
+        "flowkit_ip_in": (ip_in, [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")]),
+    }
+    for name in sorted(names):
+        function, params = udfs[name]
+        try:
+            con.create_function(
+                name, function, params, duckdb.sqltype("BOOLEAN"), null_handling="special", side_effects=False
+            )
+        except duckdb.Error as exc:  # already registered on this connection
+            if "already" not in str(exc):
+                raise
+
+
+def check_regexes(con: duckdb.DuckDBPyConnection, patterns: list[str]) -> None:
+    """Compile each regex of the query with DuckDB's RE2 first, to name the one that is not valid."""
+    for pattern in dict.fromkeys(patterns):
+        try:
+            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as exc:
+            reason = str(exc).split("\n")[0].split("Error: ")[-1]
+            raise InsightsQueryError(
+                f"the regex /{pattern}/ is not valid for RE2, the linear-time engine flowkit runs regexes with "
+                f"(it has no look-around and no back-references, like CloudWatch's engines): {reason}"
+            ) from None
+
+
+def run_insights(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    *,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    fields: Sequence[Field] | None = None,
+    table: str = "vpc_flow_logs",
+) -> pd.DataFrame:
+    """Run a Logs Insights query over the flow-log view, with CloudWatch's semantics.
+
+    Args:
+        con: a DuckDB connection with the view ``table`` (Athena column names).
+        query: the Logs Insights query.
+        start: the start of the time range (inclusive): a datetime (naive means UTC), an ISO 8601
+            string or epoch seconds. None: no lower bound.
+        end: the end of the time range (inclusive), same forms. None: no upper bound.
+        fields: the flow-log fields of the source, in its format order (rebuilds ``@message``);
+            None reads them from the table's columns.
+        table: the table or view to query.
+
+    Returns:
+        The result, columns named as CloudWatch names them (``count(*)``, an alias, ``bin(5m)``);
+        ``@timestamp`` and ``bin``/``datefloor`` values as UTC datetimes. ``df.attrs["notes"]``
+        lists compatibility notes (where CloudWatch would differ or the query likely misses).
+
+    Raises:
+        InsightsSyntaxError: the query is not valid (with a caret at the problem).
+        InsightsQueryError: the query cannot run (bad argument, misplaced command, bad regex...).
+        UnsupportedError: the query uses a command or function the local engine does not run.
+    """
+    if fields is None:
+        fields = table_fields(con, table)
+    compiled = compile_query(query, fields, start=start, end=end, table=table)
+    register_udfs(con, compiled.udfs)
+    check_regexes(con, compiled.regexes)
+    try:
+        table_result = con.sql(compiled.sql).to_arrow_table()
+    except duckdb.Error as exc:
+        message = str(exc).split("\n")[0]
+        if "regex" in message.lower() or "regular expression" in message.lower():
+            raise InsightsQueryError(
+                f"a regular expression in the query is not valid for RE2, the linear-time engine flowkit "
+                f"uses "
+                f"(no look-around or back-references, as in CloudWatch): {message}"
+            ) from None
+        raise InsightsQueryError(f"the query failed in DuckDB: {message}") from None
+    frame = _to_pandas(table_result, compiled)
+    frame.attrs["notes"] = list(compiled.notes)
+    for note in compiled.notes:
+        logger.info("insights note: %s", note)
+    return frame
+
+
+_TYPES = {
+    pa.int8(): pd.Int64Dtype(),
+    pa.int16(): pd.Int64Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint64(): pd.Int64Dtype(),
+    pa.uint32(): pd.Int64Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.float32(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
+}
+
+
+def _to_pandas(table: pa.Table, compiled: Compiled) -> pd.DataFrame:
+    columns = {}
+    for index, kind in enumerate(compiled.types):
+        array = table.column(index)
+        if kind == TS:
+            values = pd.to_datetime(array.to_pandas(), unit="ms", utc=True)
+        elif pa.types.is_decimal(array.type):
+            target = pa.int64() if array.type.scale == 0 else pa.float64()
+            values = array.cast(target, safe=False).to_pandas(types_mapper=_TYPES.get)
+        else:
+            values = array.to_pandas(types_mapper=_TYPES.get)
+        columns[index] = values.reset_index(drop=True) if hasattr(values, "reset_index") else values
+    frame = pd.DataFrame(columns)
+    if frame.empty and not len(frame.columns):
+        frame = pd.DataFrame(columns=range(len(compiled.columns)))
+    frame.columns = compiled.columns
+    return frame

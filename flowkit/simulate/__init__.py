@@ -1,0 +1,45 @@
+"""The test-environment simulator: scenarios in, flow-log files and ground-truth labels out.
+
+The guide's method is to run the application through usage scenarios in a test environment and
+analyse the flow logs. :func:`simulate` *is* that test environment: it turns a described VPC and
+application (a YAML scenario, see ``scenarios/``) into the records AWS would deliver, in any log
+format, as ``.log.gz`` text, Parquet or CloudWatch Logs events, and writes ``labels.csv`` saying
+which traffic is expected and which is an injected anomaly. Score records with
+:func:`label_flows`.
+
+Examples:
+    >>> result = simulate("workshop", days=0.05, seed=1)
+    >>> sorted(result.flows["log_status"].unique())
+    ['NODATA', 'OK']
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+from flowkit.simulate.labels import label_flows, read_labels
+from flowkit.simulate.policy import explain_rejects
+from flowkit.simulate.run import SimulationResult, simulate
+from flowkit.simulate.scenario import Scenario, list_scenarios, load_scenario
+
+__all__ = [
+    "Scenario",
+    "SimulationResult",
+    "explain_rejects",
+    "label_flows",
+    "list_scenarios",
+    "load_scenario",
+    "read_labels",
+    "simulate",
+]
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``flowkit.simulate(...)`` work although ``flowkit.simulate`` is also this package."""
+
+    def __call__(self, *args, **kwargs) -> SimulationResult:
+        return simulate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

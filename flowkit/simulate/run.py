@@ -1,0 +1,337 @@
+"""Run a scenario: generate records chunk by chunk and write them with their labels."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from flowkit.errors import FlowkitError, ScenarioError
+from flowkit.schema import format_string
+from flowkit.simulate import records as rec
+from flowkit.simulate.labels import LabelSet
+from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, Columns, Writer, resolve_log_format
+from flowkit.simulate.scenario import Scenario, load_scenario
+from flowkit.simulate.traffic import Pools, connections
+
+_logger = logging.getLogger(__name__)
+KEEP_FLOWS_LIMIT = 2_000_000  # keep .flows in memory up to this many records
+_TARGET_CHUNK_RECORDS = 400_000
+_CODECS = ("snappy", "gzip", "zstd", "brotli", "lz4", "none")
+
+
+@dataclass
+class SimulationResult:
+    """What a simulation made.
+
+    Attributes:
+        scenario: the scenario that ran.
+        seed: the random seed.
+        start, end: the simulated period (UTC, end exclusive).
+        log_format: the ``${field} ...`` format of the records.
+        file_format: ``text``, ``parquet`` or ``cloudwatch``.
+        out: the output directory (None when nothing was written).
+        files: the flow-log files written, in order.
+        labels: the ground truth (``srcaddr, dstaddr, dstport, protocol, label``).
+        flows: every record in the reader's shape (Athena column names, nullable dtypes), or None
+            when the run was too large to keep in memory.
+        records: the number of records made.
+        counts: records by log status and by action.
+    """
+
+    scenario: Scenario
+    seed: int
+    start: datetime
+    end: datetime
+    log_format: str
+    file_format: str
+    out: Path | None
+    files: list[Path] = field(default_factory=list)
+    labels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    flows: pd.DataFrame | None = None
+    records: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        where = f" in {self.out} ({len(self.files)} files)" if self.out else ""
+        return (
+            f"<SimulationResult {self.scenario.name} seed={self.seed} {self.start:%Y-%m-%dT%H:%MZ}.."
+            f"{self.end:%Y-%m-%dT%H:%MZ}: {self.records} records, {len(self.labels)} labelled keys{where}>"
+        )
+
+
+def simulate(
+    scenario: str | Path | Scenario = "workshop",
+    *,
+    seed: int = 7,
+    days: float = 1,
+    start: str | datetime | None = None,
+    records: int | None = None,
+    out: str | Path | None = None,
+    file_format: str = "text",
+    log_format: str | None = None,
+    anomalies: bool = True,
+    aggregation_interval: int | None = None,
+    keep_flows: bool | None = None,
+    compression: str = "snappy",
+    progress: bool = False,
+) -> SimulationResult:
+    """Simulate a scenario's flow logs and write them as AWS delivers them, with labels.
+
+    Args:
+        scenario: a built-in scenario name (``"workshop"``, ``"containers"``), a YAML path, or a
+            loaded :class:`Scenario`.
+        seed: the random seed; the same scenario, seed and arguments give byte-identical files.
+        days: how long to simulate (fractions allowed).
+        start: when to start: an ISO date-time, a datetime, or an offset from the scenario's start
+            such as ``"+1d"`` or ``"+6h"`` (a later period). Default: the scenario's ``start``.
+        records: about how many records to make: the scenario's traffic rates are scaled to reach
+            it (injected anomalies keep their size).
+        out: the output directory; None keeps the records in memory only (``result.flows``).
+        file_format: ``"text"`` (.log.gz), ``"parquet"`` (.log.parquet) or ``"cloudwatch"`` (JSON lines).
+        log_format: the record format: ``"default"``, ``"v2"`` ... ``"v11"`` (every field up to that
+            version) or a ``${field} ...`` string. Default: the scenario's ``log_format``.
+        anomalies: False leaves out the scenario's anomalies (a clean baseline period).
+        aggregation_interval: 60 or 600 seconds, overriding the scenario's.
+        keep_flows: keep every record in ``result.flows`` (default: when at most 2 million).
+        compression: the Parquet codec, optionally with a level: ``"snappy"`` (the default, fast),
+            ``"gzip"`` (what AWS delivers; about 10 times slower to write), ``"gzip-1"``, ``"zstd"``,
+            ``"zstd-1"``, ``"none"``.
+        progress: show a progress bar on stderr.
+
+    Returns:
+        A :class:`SimulationResult`.
+
+    Raises:
+        ScenarioError: a bad scenario file, naming the file, the key and what is allowed.
+        FlowkitError: a bad argument.
+    """
+    sc = load_scenario(scenario)
+    if aggregation_interval is not None:
+        if aggregation_interval not in (60, 600):
+            raise FlowkitError(f"aggregation_interval must be 60 or 600 seconds, not {aggregation_interval}.")
+        sc = _replace(sc, aggregation_interval=aggregation_interval)
+    if file_format not in FILE_FORMATS:
+        raise FlowkitError(f"file_format must be one of {', '.join(FILE_FORMATS)}, not {file_format!r}.")
+    codec, _, level = compression.partition("-")
+    if codec not in _CODECS or (level and not level.isdigit()):
+        raise FlowkitError(
+            f"compression {compression!r} is not a Parquet codec: use {', '.join(_CODECS)}, optionally with a "
+            "level such as gzip-1 or zstd-3."
+        )
+    if not 0 < days <= 366:
+        raise FlowkitError(f"days must be more than 0 and at most 366, not {days}.")
+    fields = resolve_log_format(log_format or sc.log_format)
+    interval = sc.aggregation_interval
+    step = math.lcm(interval, FILE_SECONDS)
+    t_start = _start_time(start, sc) // step * step
+    t_end = t_start + max(step, round(days * 86400 / step) * step)
+    patterns = [i for i, p in enumerate(sc.patterns) if anomalies or not p.anomaly]
+    services = sorted({n.aws_service for n in sc.networks.values() if n.aws_service})
+    service_index = {name: i for i, name in enumerate(services)}
+    pools = Pools(sc, seed)
+
+    scale, chunk = 1.0, 3600
+    if records is not None:
+        if records < 1:
+            raise FlowkitError(f"records must be a positive number, not {records}.")
+        scale, per_second = _scale_for(sc, records, t_start, t_end, seed, pools, service_index, patterns)
+        # big chunks keep the per-call overhead low; bounded so memory stays flat
+        chunk = int(np.clip(_TARGET_CHUNK_RECORDS / max(per_second, 1e-9) // step * step, step, 86400))
+    if keep_flows is None:
+        keep_flows = out is None or records is None or records <= KEEP_FLOWS_LIMIT
+    if out is None and not keep_flows:
+        raise FlowkitError("pass out= (a directory) for runs too large to keep in memory.")
+
+    known = [pools.addresses[name] for name in sorted(pools.addresses)]
+    known.append(np.array([0, *(int(e.address) for e in sc.enis)], dtype=np.uint32))
+    columns = Columns(sc, fields, services, np.concatenate(known))
+    needed = rec.needed_columns(fields)
+    writer = None
+    if out is not None:
+        out = Path(out)
+        _clear_previous(out, sc)
+        writer = Writer(out, sc, columns, file_format, seed, compression)
+    label_set = LabelSet([p.label for p in sc.patterns], columns.addresses)
+    tables: list[pa.Table] = []
+    counts: dict[str, int] = {}
+    pending = rec.empty()
+    bar = _progress(progress, t_end - t_start)
+    for t0 in range(t_start, t_end, chunk):
+        t1 = min(t0 + chunk, t_end)
+        batches = [pending]
+        for i in patterns:
+            batches.extend(_pattern_records(sc, i, pools, t0, t1, seed, scale, service_index, label_set))
+        allrec = rec.concat(batches)
+        done = allrec["window"] * interval < t1
+        if done.all():
+            pending, batch = rec.empty(), allrec
+        else:
+            pending, batch = rec.take(allrec, ~done), rec.take(allrec, done)
+        batch = rec.idle_and_skipped(
+            sc, batch, t0 // interval, t1 // interval, np.random.default_rng([seed, 31, t0])
+        )
+        # one stable sort on a packed key: (5-minute file,) start, ENI
+        key = (batch["start"] - t0) << 16 | batch["eni"].astype(np.int64)
+        if file_format != "cloudwatch":
+            key |= (batch["end"] // FILE_SECONDS - t0 // FILE_SECONDS) << 48
+        order = np.argsort(key, kind="stable")
+        batch = rec.take(batch, order, needed)
+        table = columns.table(batch)
+        _count(counts, batch)
+        if writer is not None:
+            writer.write(batch, table)
+        if keep_flows:
+            tables.append(table)
+        if bar is not None:
+            bar.update(t1 - t0)
+    if bar is not None:
+        bar.close()
+
+    labels = label_set.frame()
+    result = SimulationResult(
+        scenario=sc,
+        seed=seed,
+        start=datetime.fromtimestamp(t_start, UTC),
+        end=datetime.fromtimestamp(t_end, UTC),
+        log_format=format_string(fields),
+        file_format=file_format,
+        out=out,
+        files=list(writer.files) if writer else [],
+        labels=labels,
+        records=counts.get("records", 0),
+        counts=counts,
+    )
+    if keep_flows:
+        result.flows = _frame(tables, columns)
+    if out is not None:
+        labels.to_csv(out / "labels.csv", index=False, lineterminator="\n")
+    _logger.info("simulated %s", result)
+    return result
+
+
+def _pattern_records(
+    sc: Scenario,
+    index: int,
+    pools: Pools,
+    t0: int,
+    t1: int,
+    seed: int,
+    scale: float,
+    services: dict[str, int],
+    label_set: LabelSet | None,
+) -> list[dict[str, np.ndarray]]:
+    pattern = sc.patterns[index]
+    rng = np.random.default_rng([seed, index, t0, 1])
+    out = []
+    for conns in connections(sc, index, pools, t0, t1, seed=seed, scale=1.0 if pattern.anomaly else scale):
+        if not len(conns):
+            continue
+        batch, _ = rec.expand(sc, conns, pattern.protocol, pattern.close, services, rng)
+        out.append(batch)
+        if label_set is not None:
+            for src, dst, port in rec.request_keys(sc, conns, pattern.protocol):
+                label_set.add(src, dst, port, pattern.protocol, index)
+    return out
+
+
+def _scale_for(
+    sc: Scenario,
+    target: int,
+    t_start: int,
+    t_end: int,
+    seed: int,
+    pools: Pools,
+    services: dict,
+    patterns: list,
+) -> tuple[float, float]:
+    """The rate multiplier that makes about ``target`` records (from a one-day trial at rate 1),
+    and the records per second it gives."""
+    probe_end = t_start + min(86400, t_end - t_start)
+    scaled = fixed = 0
+    for i in patterns:
+        batches = _pattern_records(sc, i, pools, t_start, probe_end, seed, 1.0, services, None)
+        n = sum(len(b["eni"]) for b in batches)
+        if sc.patterns[i].anomaly:
+            fixed += n
+        else:
+            scaled += n
+    factor = (t_end - t_start) / (probe_end - t_start)
+    if scaled == 0:
+        raise ScenarioError(f"{sc.source}: the scenario makes no traffic to scale up to {target} records.")
+    scale = max(1e-3, (target - fixed * factor) / (scaled * factor))
+    return scale, (scaled * scale + fixed) / (probe_end - t_start)
+
+
+def _start_time(start: str | datetime | None, sc: Scenario) -> int:
+    base = int(sc.start.timestamp())
+    if start is None:
+        return base
+    if isinstance(start, datetime):
+        stamp = start if start.tzinfo else start.replace(tzinfo=UTC)
+        return int(stamp.timestamp())
+    text = str(start).strip()
+    match = re.fullmatch(r"\+(\d+(?:\.\d+)?)([dhm])", text)
+    if match:
+        unit = {"d": 86400, "h": 3600, "m": 60}[match.group(2)]
+        return base + int(float(match.group(1)) * unit)
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise FlowkitError(
+            f"start {text!r} is not a date-time or offset; use ISO 8601 (2026-11-02T00:00:00Z) or +1d / +6h."
+        ) from None
+    return int((stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp())
+
+
+def _clear_previous(out: Path, sc: Scenario) -> None:
+    """Remove flow-log files an earlier run of this flow log left in ``out`` (nothing else)."""
+    pattern = f"{sc.account}_vpcflowlogs_{sc.region}_{sc.flow_log_id}_*"
+    old = (
+        list((out / "AWSLogs").glob(f"*/vpcflowlogs/*/*/*/*/{pattern}")) if (out / "AWSLogs").exists() else []
+    )
+    old += list((out / "cloudwatch").glob("eni-*-all.jsonl")) if (out / "cloudwatch").exists() else []
+    for path in old:
+        path.unlink()
+    if old:
+        _logger.info("removed %d flow-log files of an earlier run in %s", len(old), out)
+
+
+def _count(counts: dict[str, int], b: dict[str, np.ndarray]) -> None:
+    counts["records"] = counts.get("records", 0) + len(b["eni"])
+    for code, name in ((0, "OK"), (1, "NODATA"), (2, "SKIPDATA")):
+        counts[name] = counts.get(name, 0) + int((b["status"] == code).sum())
+    ok = b["status"] == 0
+    counts["ACCEPT"] = counts.get("ACCEPT", 0) + int((ok & (b["action"] == 0)).sum())
+    counts["REJECT"] = counts.get("REJECT", 0) + int((ok & (b["action"] == 1)).sum())
+
+
+_PANDAS = {pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(), pa.string(): pd.StringDtype("pyarrow")}
+
+
+def _frame(tables: list[pa.Table], columns: Columns) -> pd.DataFrame:
+    table = pa.concat_tables(tables) if tables else columns.table(rec.empty())
+    table = Columns.plain(table).rename_columns([f.column for f in columns.fields])
+    frame = table.to_pandas(types_mapper=_PANDAS.get)
+    return frame.astype({f.column: f.pandas_dtype for f in columns.fields})
+
+
+def _replace(sc: Scenario, **changes) -> Scenario:
+    from dataclasses import replace
+
+    return replace(sc, **changes)
+
+
+def _progress(enabled: bool, total: int):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="s", unit_scale=True, desc="simulating", leave=False)

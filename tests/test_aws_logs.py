@@ -1,0 +1,218 @@
+"""Logs Insights: result payloads in the real format (botocore Stubber), statuses, deadline, moto plumbing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pandas as pd
+import pytest
+from botocore.stub import ANY, Stubber
+
+import flowkit.aws as fa
+from flowkit.aws import _clients
+from flowkit.errors import AWSError, ParameterError
+
+START = datetime(2024, 5, 1, tzinfo=UTC)
+END = datetime(2024, 5, 2, tzinfo=UTC)
+RECORD = "2 123456789012 eni-1 10.0.1.10 52.95.1.1"
+
+
+def _row(**fields):
+    cells = [{"field": k.replace("AT_", "@"), "value": v} for k, v in fields.items()]
+    return [*cells, {"field": "@ptr", "value": "CmAKJwojMTIzNDU2Nzg5MDEyOi9mbG93a2l0"}]
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    client = boto3.Session(region_name="us-east-1").client("logs", config=_clients.botocore_config())
+    stub = Stubber(client)
+    monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: client)
+    with stub:
+        yield stub
+
+
+def _start(stub, query_id="q-1", **expected):
+    params = {
+        "logGroupNames": ["/vpc/flow-logs"],
+        "startTime": 1714521600,
+        "endTime": 1714608000,
+        "queryString": ANY,
+    }
+    stub.add_response("start_query", {"queryId": query_id}, params | expected)
+
+
+def test_records_come_back_typed_like_the_local_engine(stubbed):
+    _start(stubbed, limit=2)
+    stubbed.add_response("get_query_results", {"status": "Running", "results": []}, {"queryId": "q-1"})
+    stubbed.add_response(
+        "get_query_results",
+        {
+            "status": "Complete",
+            "statistics": {"recordsMatched": 2.0, "recordsScanned": 1500.0, "bytesScanned": 2 * 1024**3},
+            "results": [
+                _row(
+                    AT_timestamp="2024-05-01 10:00:05.000",
+                    srcAddr="10.0.1.10",
+                    dstPort="443",
+                    action="ACCEPT",
+                    bytes="5120",
+                    logStatus="OK",
+                ),
+                _row(
+                    AT_timestamp="2024-05-01 10:01:00.250",
+                    srcAddr="-",
+                    dstPort="-",
+                    action="-",
+                    bytes="-",
+                    logStatus="NODATA",
+                ),
+            ],
+        },
+        {"queryId": "q-1"},
+    )
+    frame = fa.run_insights(
+        "fields @timestamp, srcAddr, dstPort, action, bytes, logStatus | limit 2",
+        "/vpc/flow-logs",
+        start=START,
+        end=END,
+        limit=2,
+        poll_interval=0.01,
+    )
+    assert list(frame.columns) == ["@timestamp", "srcAddr", "dstPort", "action", "bytes", "logStatus"]
+    assert frame["@timestamp"].tolist() == [
+        pd.Timestamp("2024-05-01 10:00:05", tz="UTC"),
+        pd.Timestamp("2024-05-01 10:01:00.250", tz="UTC"),
+    ]
+    # the local Insights engine's dtypes: UTC datetimes, Int32 ports, Int64 counters, Arrow strings
+    assert str(frame["@timestamp"].dtype) == "datetime64[us, UTC]"
+    assert str(frame["srcAddr"].dtype) == "string" and frame["srcAddr"].dtype.storage == "pyarrow"
+    assert str(frame["dstPort"].dtype) == "Int32" and str(frame["bytes"].dtype) == "Int64"
+    assert frame["dstPort"].tolist()[0] == 443 and pd.isna(frame["dstPort"].iloc[1])
+    assert pd.isna(frame["srcAddr"].iloc[1])  # '-' is null, as in the reader
+    stats = frame.attrs["query"]
+    assert (stats["records_matched"], stats["bytes_scanned"]) == (2.0, 2 * 1024**3)
+    assert stats["cost_usd"] == pytest.approx(0.01)
+
+
+def test_stats_and_bins_are_typed(stubbed):
+    _start(stubbed)
+    stubbed.add_response(
+        "get_query_results",
+        {
+            "status": "Complete",
+            "results": [
+                _row(
+                    **{"bin(1h)": "2024-05-01 10:00:00.000", "dstPort": "22", "n": "17", "avg_bytes": "80.5"}
+                ),
+                _row(
+                    **{"bin(1h)": "2024-05-01 11:00:00.000", "dstPort": "3389", "n": "3", "avg_bytes": "60"}
+                ),
+            ],
+        },
+    )
+    frame = fa.run_insights(
+        "stats count(*) as n, avg(bytes) as avg_bytes by bin(1h), dstPort",
+        ["/vpc/flow-logs"],
+        start=START,
+        end=END,
+    )
+    assert frame["bin(1h)"].dt.hour.tolist() == [10, 11]
+    assert str(frame["n"].dtype) == "Int64" and frame["n"].tolist() == [17, 3]
+    assert str(frame["avg_bytes"].dtype) == "Float64"
+    assert "@ptr" not in frame.columns
+
+
+def test_no_rows_is_an_empty_frame(stubbed):
+    _start(stubbed)
+    stubbed.add_response("get_query_results", {"status": "Complete", "results": []})
+    frame = fa.run_insights("filter action = 'REJECT'", ["/vpc/flow-logs"], start=START, end=END)
+    assert frame.empty
+
+
+@pytest.mark.parametrize("status", ["Failed", "Cancelled", "Timeout", "Unknown"])
+def test_unsuccessful_statuses_raise(stubbed, status):
+    _start(stubbed)
+    stubbed.add_response("get_query_results", {"status": status, "results": []})
+    with pytest.raises(AWSError, match=f"ended with status {status}"):
+        fa.run_insights("fields @message", ["/vpc/flow-logs"], start=START, end=END)
+
+
+def test_a_query_that_keeps_running_is_stopped_at_the_deadline(stubbed):
+    _start(stubbed)
+    stubbed.add_response("get_query_results", {"status": "Scheduled", "results": []})
+    stubbed.add_response("stop_query", {"success": True}, {"queryId": "q-1"})
+    with pytest.raises(AWSError, match=r"did not finish within 0 s \(status Scheduled\); it was stopped"):
+        fa.run_insights(
+            "fields @message", ["/vpc/flow-logs"], start=START, end=END, timeout=0, poll_interval=0.02
+        )
+
+
+def test_refused_query_carries_the_service_message(stubbed):
+    stubbed.add_client_error(
+        "start_query", "MalformedQueryException", "unexpected symbol found | at line 1", expected_params=None
+    )
+    with pytest.raises(AWSError, match="MalformedQueryException: unexpected symbol found"):
+        fa.run_insights("filter |", ["/vpc/flow-logs"], start=START, end=END)
+
+
+def test_arns_are_sent_as_identifiers(stubbed):
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/flow-logs"
+    stubbed.add_response(
+        "start_query",
+        {"queryId": "q-9"},
+        {"logGroupIdentifiers": [arn], "startTime": 1714521600, "endTime": 1714608000, "queryString": ANY},
+    )
+    stubbed.add_response("get_query_results", {"status": "Complete", "results": []})
+    fa.run_insights("fields @message", [arn], start=START, end=END)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"start": END, "end": START}, "before"),
+        ({"start": datetime(2024, 5, 1)}, "timezone-aware"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 20_000}, "limit"),
+        ({"log_groups": []}, "1 to 50"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    args = {"log_groups": ["/vpc/flow-logs"]} | kwargs
+    with pytest.raises(ParameterError, match=match):
+        fa.run_insights("fields @message", **args)
+
+
+def test_plumbing_against_the_sandbox():
+    now = datetime.now(UTC).replace(microsecond=0)
+    with fa.sandbox() as sb:
+        client = sb.session.client("logs")
+        client.create_log_stream(logGroupName=sb.log_group, logStreamName="eni-1-all")
+        t0 = int(now.timestamp())
+        client.put_log_events(
+            logGroupName=sb.log_group,
+            logStreamName="eni-1-all",
+            logEvents=[
+                {
+                    "timestamp": (t0 - 120) * 1000,
+                    "message": f"{RECORD} 49152 443 6 10 840 {t0 - 120} {t0 - 60} ACCEPT OK",
+                },
+                {
+                    "timestamp": (t0 - 60) * 1000,
+                    "message": f"{RECORD} 49153 443 6 10 840 {t0 - 60} {t0} ACCEPT OK",
+                },
+            ],
+        )
+        frame = fa.run_insights(
+            "fields @timestamp, @message | sort @timestamp asc",
+            [sb.log_group],
+            start=now - timedelta(minutes=10),
+            end=now + timedelta(minutes=1),
+            boto3_session=sb.session,
+        )
+    assert frame["@timestamp"].tolist() == [
+        pd.Timestamp(now - timedelta(seconds=120)),
+        pd.Timestamp(now - timedelta(seconds=60)),
+    ]
+    assert frame["@message"].str.endswith("ACCEPT OK").all()
+    assert frame.attrs["query"]["status"] == "Complete"

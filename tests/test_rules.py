@@ -1,0 +1,152 @@
+"""Tests for flowkit.rules: security groups, NACLs, Network Firewall, what would break."""
+
+from __future__ import annotations
+
+import boto3
+import idstools.rule
+import pytest
+from decide_fixtures import APP, DB, WEB, make_flows
+from moto import mock_aws
+
+from flowkit.baseline import interface_addresses, propose_allowlist
+from flowkit.errors import AllowlistError
+from flowkit.rules import network_acl_entries, network_firewall_rules, security_group_egress, what_would_break
+
+VPC = ["10.0.0.0/16"]
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return make_flows(seed=1)
+
+
+@pytest.fixture(scope="module")
+def allowlist(baseline):
+    return propose_allowlist(baseline, vpc_cidrs=VPC)
+
+
+@pytest.fixture(scope="module")
+def inventory(baseline):
+    return interface_addresses(baseline)
+
+
+def test_security_group_egress_for_the_app_server(allowlist, inventory):
+    perms = security_group_egress(allowlist, source=APP[0], inventory=inventory)
+    by_port = {(p["IpProtocol"], p["FromPort"]): p for p in perms}
+    assert set(by_port) == {("tcp", 443), ("tcp", 5432), ("udp", 53)}
+    https = {r["CidrIp"] for r in by_port[("tcp", 443)]["IpRanges"]}
+    assert {"52.216.0.0/15", "3.5.0.0/19", "52.94.0.0/22"} <= https  # S3 and DynamoDB from ip-ranges
+    assert by_port[("tcp", 5432)]["IpRanges"] == [
+        {
+            "CidrIp": f"{DB[1]}/32",
+            "Description": next(
+                r.name for r in allowlist.rules if r.destination.eni == (DB[0],) and r.source.eni == (APP[0],)
+            ),
+        }
+    ]
+    assert all(p["ToPort"] == p["FromPort"] for p in perms)
+
+
+def test_security_group_egress_is_accepted_by_the_ec2_api(allowlist, inventory):
+    perms = security_group_egress(allowlist, source=APP[0], inventory=inventory)
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        group = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+        ec2.revoke_security_group_egress(
+            GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        )
+        ec2.authorize_security_group_egress(GroupId=group, IpPermissions=perms)
+        stored = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissionsEgress"]
+    assert {(p["IpProtocol"], p["FromPort"]) for p in stored} == {("tcp", 443), ("tcp", 5432), ("udp", 53)}
+
+
+def test_security_group_needs_an_inventory_for_eni_destinations(allowlist):
+    with pytest.raises(AllowlistError, match="pass inventory="):
+        security_group_egress(allowlist, source=APP[0])
+
+
+def test_nacl_entries_include_ephemeral_return_rules(allowlist, inventory):
+    entries = network_acl_entries(allowlist, inventory=inventory)
+    egress = [e for e in entries if e["Egress"]]
+    ingress = [e for e in entries if not e["Egress"]]
+    s3_out = [e for e in egress if e.get("CidrBlock") == "52.216.0.0/15"]
+    assert s3_out == [
+        {
+            "RuleNumber": s3_out[0]["RuleNumber"],
+            "Protocol": "6",
+            "RuleAction": "allow",
+            "Egress": True,
+            "CidrBlock": "52.216.0.0/15",
+            "PortRange": {"From": 443, "To": 443},
+        }
+    ]
+    s3_back = [e for e in ingress if e.get("CidrBlock") == "52.216.0.0/15"]
+    assert s3_back[0]["PortRange"] == {"From": 1024, "To": 65535}
+    for side in (egress, ingress):
+        numbers = [e["RuleNumber"] for e in side]
+        assert numbers == sorted(set(numbers)) and numbers[0] == 100 and all(n <= 32766 for n in numbers)
+    # inbound web traffic: ingress to 443 from the clients, egress back to their ephemeral ports
+    web_in = [
+        e
+        for e in ingress
+        if e["PortRange"] == {"From": 443, "To": 443} and e.get("CidrBlock") == "198.51.100.0/24"
+    ]
+    assert web_in and any(
+        e.get("CidrBlock") == "198.51.100.0/24" and e["PortRange"]["From"] == 1024 for e in egress
+    )
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+        for entry in entries:
+            ec2.create_network_acl_entry(NetworkAclId=acl, **entry)
+        stored = ec2.describe_network_acls(NetworkAclIds=[acl])["NetworkAcls"][0]["Entries"]
+    assert len([e for e in stored if e["RuleAction"] == "allow"]) == len(entries)
+
+
+def test_network_firewall_rules_are_valid_suricata(allowlist, inventory):
+    text = network_firewall_rules(allowlist, inventory=inventory)
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    parsed = [idstools.rule.parse(line) for line in lines]
+    bad = [x for x, r in zip(lines, parsed, strict=True) if r is None]
+    assert not bad, bad
+    sids = [rule.sid for rule in parsed]
+    assert len(set(sids)) == len(sids) and all(rule.rev == 1 for rule in parsed)
+    assert [r.action for r in parsed[:-2]] == ["pass"] * (len(parsed) - 2)
+    assert [r.action for r in parsed[-2:]] == ["drop", "drop"]
+    s3 = next(line for line in lines if "s3-us-east-1" in line)
+    assert s3.startswith(f"pass tcp {APP[1]}/32 any -> [") and "52.216.0.0/15" in s3 and "] 443 (" in s3
+    assert "flow:to_server" in s3
+
+
+def test_what_would_break_lists_only_accepted_unexplained_records(allowlist, inventory):
+    later = make_flows(seed=2, anomalies=True)
+    broken = what_would_break(allowlist, later)
+    pairs = set(zip(broken["srcaddr"], broken["dstaddr"], strict=True))
+    assert (APP[1], "45.77.12.34") in pairs and ("45.77.12.34", APP[1]) in pairs
+    assert (WEB[1], DB[1]) in pairs and ("198.18.7.7", APP[1]) in pairs
+    assert not (broken["action"] == "REJECT").any()  # the rejected port scan is denied already
+    assert ("192.0.2.200", WEB[1]) in pairs  # the scanner reached 443: outside the learnt client networks
+    assert len(broken) == 22
+    assert what_would_break(allowlist, make_flows(seed=3)).empty
+
+
+def test_what_would_break_with_security_group_permissions(allowlist, inventory):
+    later = make_flows(seed=2, anomalies=True)
+    app_records = later[later["interface_id"] == APP[0]]
+    perms = security_group_egress(allowlist, source=APP[0], inventory=inventory)
+    broken = what_would_break(perms, app_records, inventory=inventory)
+    # only the connection the app opened itself; inbound SSH is not governed by egress rules
+    assert set(broken["dstport"].dropna()) <= {4444, 40000, 40001, 40002, 40003, 40004, 40005}
+    assert len(broken) == 12
+
+
+def test_reject_rules_never_become_permissions(allowlist, inventory):
+    assert any(r.action == "reject" for r in allowlist.rules)
+    text = network_firewall_rules(allowlist, inventory=inventory)
+    assert "rejected" not in text and "185.220.0.0/16" not in text
+    entries = network_acl_entries(allowlist, inventory=inventory)
+    assert not any(e.get("CidrBlock") == "185.220.0.0/16" for e in entries)
+    perms = security_group_egress(allowlist, inventory=inventory)
+    assert not any(r["CidrIp"] == "185.220.0.0/16" for p in perms for r in p.get("IpRanges", []))
