@@ -262,3 +262,44 @@ def _parquet_partitions(wb: Workbench) -> list[str]:
     )
     line = next(line for line in ddl.splitlines() if line.startswith("PARTITIONED BY"))
     return [part.split()[0].strip("`") for part in line[line.index("(") + 1 : line.rindex(")")].split(",")]
+
+
+# --- 05 Visualising traffic ------------------------------------------------------------------------------
+
+
+@exercise(
+    "05.1",
+    "In which hour of the day (UTC, 0 to 23) were the most bytes recorded?",
+    "count",
+    "`plot_traffic_over_time(flows, metric='bytes')` shows it; to be exact, group the bytes by the hour of "
+    "`start`.",
+)
+def _busiest_hour_by_bytes(wb: Workbench) -> int:
+    flows = wb.flows[wb.flows["start"].notna()]
+    hours = pd.to_datetime(flows["start"].astype("int64"), unit="s", utc=True).dt.hour
+    return int(flows.groupby(hours)["bytes"].sum().sort_index().idxmax())
+
+
+@exercise(
+    "05.2",
+    "Which source address sent the most bytes?",
+    "text",
+    "`plot_top_talkers(flows, metric='bytes')`, or group `bytes` by `srcaddr`.",
+)
+def _top_talker(wb: Workbench) -> str:
+    totals = wb.flows.groupby("srcaddr")["bytes"].sum()
+    return str(totals.sort_index().idxmax())
+
+
+@exercise(
+    "05.3",
+    "Which source address has the most rejected records?",
+    "text",
+    "`plot_rejected_by_source(flows)`, or count the REJECT records by `srcaddr`.",
+)
+def _top_rejected_source(wb: Workbench) -> str:
+    flows = wb.flows
+    counts = flows.loc[flows["action"].eq("REJECT").fillna(False), "srcaddr"].value_counts()
+    if counts.empty:
+        raise ExerciseError("this data has no rejected records.")
+    return str(counts.sort_index().idxmax())
