@@ -8,7 +8,9 @@ frame (not the query engines), so they are an independent check of what the note
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from typing import Any
 
 import pandas as pd
 
@@ -112,6 +114,7 @@ def _syn_only(wb: Workbench) -> int:
 SAMPLE_VPC_CIDR = "10.32.0.0/16"
 SAMPLE_BASTION_ENI = "eni-1234567890000000"
 SAMPLE_BASTION_ADDRESS = "10.32.0.10"
+SAMPLE_NAT_ADDRESS = "10.32.0.100"
 
 
 def _in_cidr(addresses: pd.Series, cidr: str) -> pd.Series:
@@ -303,3 +306,71 @@ def _top_rejected_source(wb: Workbench) -> str:
     if counts.empty:
         raise ExerciseError("this data has no rejected records.")
     return str(counts.sort_index().idxmax())
+
+
+# --- 06 Finding unexpected traffic -----------------------------------------------------------------------
+
+
+@functools.cache
+def _baseline_allowlist(scenario: str = "workshop", seed: int = 7) -> tuple[Any, pd.DataFrame]:
+    """The clean baseline period of the sample's environment and the allowlist proposed from it."""
+    from flowkit.baseline import interface_addresses, propose_allowlist
+    from flowkit.simulate import simulate
+
+    baseline = simulate(scenario, seed=seed, days=1, anomalies=False).flows
+    allowlist = propose_allowlist(baseline, vpc_cidrs=[SAMPLE_VPC_CIDR])
+    return allowlist, interface_addresses(baseline)
+
+
+@exercise(
+    "06.1",
+    "How many unexpected patterns does `find_unexpected` report for the data, against the allowlist proposed "
+    "from the clean baseline?",
+    "count",
+    "`find_unexpected(flows, allowlist)` returns one row per pattern.",
+)
+def _unexpected_patterns(wb: Workbench) -> int:
+    from flowkit.baseline import find_unexpected
+
+    allowlist, _ = _baseline_allowlist()
+    return len(find_unexpected(wb.flows, allowlist))
+
+
+@exercise(
+    "06.2",
+    "Which anomalies did the simulator inject into the data?",
+    "set",
+    "read `labels.csv` (`flowkit.simulate.read_labels`) and keep the labels that start with `anomaly:`; "
+    "answer with the part after the colon.",
+)
+def _anomaly_names(wb: Workbench) -> list[str]:
+    from flowkit.simulate import label_flows
+
+    labels = label_flows(wb.flows, wb.labels).dropna()
+    return sorted({label.split(":", 1)[1] for label in labels.unique() if label.startswith("anomaly:")})
+
+
+@exercise(
+    "06.3",
+    "Which address inside the VPC, other than the bastion (10.32.0.10) and the NAT gateway (10.32.0.100), opened "
+    "SSH connections to an address outside the VPC?",
+    "text",
+    "look at TCP records to port 22 whose source is inside 10.32.0.0/16 and destination outside it; behind the "
+    "NAT gateway, `pkt_srcaddr` is the real source.",
+)
+def _ssh_source(wb: Workbench) -> str:
+    flows = wb.flows
+    real_src = flows["pkt_srcaddr"].fillna(flows["srcaddr"]) if "pkt_srcaddr" in flows else flows["srcaddr"]
+    real_dst = flows["pkt_dstaddr"].fillna(flows["dstaddr"]) if "pkt_dstaddr" in flows else flows["dstaddr"]
+    mask = (
+        flows["protocol"].eq(6).fillna(False)
+        & flows["dstport"].eq(22).fillna(False)
+        & _in_cidr(real_src, SAMPLE_VPC_CIDR)
+        & ~_in_cidr(real_dst, SAMPLE_VPC_CIDR)
+        & real_dst.notna()
+        & ~real_src.isin([SAMPLE_BASTION_ADDRESS, SAMPLE_NAT_ADDRESS]).fillna(False)
+    )
+    sources = sorted(real_src[mask].unique())
+    if len(sources) != 1:
+        raise ExerciseError(f"this data has {len(sources)} such sources; the exercise expects exactly one.")
+    return str(sources[0])
