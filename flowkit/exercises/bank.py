@@ -374,3 +374,51 @@ def _ssh_source(wb: Workbench) -> str:
     if len(sources) != 1:
         raise ExerciseError(f"this data has {len(sources)} such sources; the exercise expects exactly one.")
     return str(sources[0])
+
+
+# --- 07 From findings to egress rules --------------------------------------------------------------------
+
+SAMPLE_APP_ENI = "eni-0c0ffee0a0b0c0d01"
+
+
+@exercise(
+    "07.1",
+    "How many security-group egress permissions (entries of `IpPermissions`) does the proposed allowlist give "
+    "the application server's interface eni-0c0ffee0a0b0c0d01?",
+    "count",
+    "`rules.security_group_egress(allowlist, source=..., inventory=...)` returns the list.",
+)
+def _app_permissions(wb: Workbench) -> int:
+    from flowkit.rules import security_group_egress
+
+    allowlist, inventory = _baseline_allowlist()
+    return len(security_group_egress(allowlist, source=SAMPLE_APP_ENI, inventory=inventory))
+
+
+@exercise(
+    "07.2",
+    "Which addresses outside the VPC do the records that the proposed rules would stop in the data talk to?",
+    "set",
+    "`rules.what_would_break(allowlist, flows, inventory=...)`; an outside address can be the source or the "
+    "destination of a record (responses), so look at both columns.",
+)
+def _stopped_outside(wb: Workbench) -> list[str]:
+    from flowkit.rules import what_would_break
+
+    allowlist, inventory = _baseline_allowlist()
+    stopped = what_would_break(allowlist, wb.flows, inventory=inventory)
+    addresses = pd.concat([stopped["srcaddr"], stopped["dstaddr"]]).dropna()
+    return sorted(set(addresses[~_in_cidr(addresses, SAMPLE_VPC_CIDR)]))
+
+
+@exercise(
+    "07.3",
+    "How many network ACL entries (both directions) does the proposed allowlist produce?",
+    "count",
+    "`rules.network_acl_entries(allowlist, inventory=...)` returns one dict per entry.",
+)
+def _acl_entries(wb: Workbench) -> int:
+    from flowkit.rules import network_acl_entries
+
+    allowlist, inventory = _baseline_allowlist()
+    return len(network_acl_entries(allowlist, inventory=inventory))
