@@ -154,7 +154,7 @@ def _checked_ids(paths):
 
 
 def _tiny(tmp_path, *sources, tags=None):
-    cells = [nbformat.v4.new_markdown_cell("# tiny")]
+    cells = [nbformat.v4.new_markdown_cell("# tiny\n\n[next](01-next.ipynb)")]
     for i, source in enumerate(sources):
         cells.append(nbformat.v4.new_code_cell(source, metadata={"tags": (tags or {}).get(i, [])}))
     path = tmp_path / "00-tiny.ipynb"
@@ -191,6 +191,7 @@ def test_the_runner_reports_errors_warnings_findings_and_writes_html(tmp_path):
     assert not run.ok
     html = (tmp_path / "build" / "html" / "00-tiny.html").read_text()
     assert "ZeroDivisionError" in html and "deprecated thing" in html
+    assert 'href="01-next.html"' in html  # links between notebooks follow them to HTML
     assert problems(nbformat.read(run.executed, 4)) == (run.error, run.warnings)
 
 
@@ -210,6 +211,8 @@ def test_demo_command_runs_notebooks_and_says_where_the_outputs_are(tmp_path):
     assert "  12" in out.stdout  # the finding
     summary = (tmp_path / "b" / "summary.md").read_text()
     assert "| 00-tiny.ipynb | ok |" in summary
+    index = (tmp_path / "b" / "index.html").read_text()
+    assert '<a href="html/00-tiny.html">' in index and "<td>ok</td>" in index
     assert not out.stderr
 
 

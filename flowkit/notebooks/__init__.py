@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "parameterize": "runner",
     "problems": "runner",
     "run_notebooks": "runner",
+    "summary_html": "runner",
     "summary_markdown": "runner",
 }
 
