@@ -17,12 +17,15 @@ import nbformat
 import pytest
 
 from flowkit import exercises
+from flowkit.errors import NotebookError
 from flowkit.notebooks import (
+    aws_target,
     check_kernel,
     execute,
     findings,
     list_notebooks,
     load_notebook,
+    open_engine,
     problems,
     run_notebooks,
 )
@@ -217,7 +220,11 @@ def test_demo_command_runs_notebooks_and_says_where_the_outputs_are(tmp_path):
 
 
 def test_demo_command_rejects_missing_notebooks_and_data(tmp_path):
-    for args in (["demo", str(tmp_path / "99-nope.ipynb")], ["demo", "--data", str(tmp_path / "none")]):
+    for args in (
+        ["demo", str(tmp_path / "99-nope.ipynb")],
+        ["demo", "--data", str(tmp_path / "none")],
+        ["demo", "--jobs", "0"],
+    ):
         out = subprocess.run([sys.executable, "-m", "flowkit.cli", *args], capture_output=True, text=True)
         assert out.returncode == 2 and "error:" in out.stderr and "Traceback" not in out.stderr
 
@@ -251,3 +258,60 @@ def test_findings_reads_the_cells_tagged_finding():
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="not a finding")]
     [text] = findings(nb)
     assert text.splitlines()[:2] == ["0", "1"] and text.endswith("...") and "not a finding" not in text
+
+
+# --- the parameters-to-engine switch ----------------------------------------------------------------------------
+
+
+def test_open_engine_local_runs_athena_sql_on_the_data(tmp_path):
+    log = tmp_path / "a.log"
+    log.write_text(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+        "action log-status\n"
+        "2 111122223333 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 60 1700000000 1700000060 ACCEPT OK\n"
+    )
+    engine = open_engine("local", log)
+    assert engine.sql("SELECT dstport FROM vpc_flow_logs WHERE srcaddr = :a", a="10.0.0.1")[
+        "dstport"
+    ].tolist() == [443]
+
+
+def test_open_engine_aws_uses_the_named_database_and_table():
+    engine = open_engine(
+        "aws", aws_region="us-east-1", athena_database="flowkit.my_flow_logs", log_group="/vpc/fl"
+    )
+    assert (engine.athena.database, engine.athena.table) == ("flowkit", "my_flow_logs")
+    assert engine.log_groups == ["/vpc/fl"] and engine.session.region_name == "us-east-1"
+    assert (
+        open_engine("aws", aws_region="us-east-1", athena_database="flowkit").athena.table == "vpc_flow_logs"
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        pytest.param(lambda: open_engine("athena"), "BACKEND must be 'local' or 'aws'", id="unknown-backend"),
+        pytest.param(lambda: open_engine("aws"), "ATHENA_DATABASE", id="aws-without-target"),
+        pytest.param(
+            lambda: open_engine("aws", aws_profile="no-such-profile", athena_database="flowkit"),
+            "AWS_PROFILE 'no-such-profile'",
+            id="unknown-profile",
+        ),
+        pytest.param(lambda: aws_target("aws", aws_region="us-east-1"), "VPC_ID", id="target-without-vpc"),
+    ],
+)
+def test_backend_switch_errors_say_which_parameter_to_set(call, message):
+    with pytest.raises(NotebookError, match=re.escape(message)):
+        call()
+
+
+def test_aws_target_local_is_a_sandbox_that_closes():
+    target = aws_target("local")
+    try:
+        assert target.is_sandbox and target.vpc_id.startswith("vpc-") and target.bucket
+        vpcs = target.session.client("ec2").describe_vpcs()["Vpcs"]
+        assert target.vpc_id in {v["VpcId"] for v in vpcs}
+        assert "SANDBOX" in target._repr_markdown_()
+    finally:
+        target.close()
+    target.close()  # twice is harmless
