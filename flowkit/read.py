@@ -18,6 +18,7 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -280,10 +281,12 @@ def _read_one(
     return _read_exact(name, opener, gzipped, fmt, errors, unknown, report)
 
 
-def _text_stream(opener: Opener, gzipped: bool) -> BinaryIO:
+def _text_stream(stack: contextlib.ExitStack, opener: Opener, gzipped: bool) -> BinaryIO:
+    """Open the file's text (inflating gzip); the stack closes both the file and the inflater."""
     from isal import igzip
 
-    return igzip.IGzipFile(fileobj=opener(), mode="rb") if gzipped else opener()
+    raw = stack.enter_context(opener())
+    return stack.enter_context(igzip.IGzipFile(fileobj=raw, mode="rb")) if gzipped else raw
 
 
 def _read_fast(
@@ -291,14 +294,14 @@ def _read_fast(
 ) -> pa.Table | None:
     """Stream the file through Arrow's CSV reader; None when the file needs the exact path."""
     try:
-        with _text_stream(opener, gzipped) as stream:
+        with contextlib.ExitStack() as stack:
+            stream = _text_stream(stack, opener, gzipped)
             first = stream.readline(1 << 16)
             if b"\x00" in first or not first.endswith(b"\n"):
                 return None
             fields, has_header = _fields_of(name, first, fmt, unknown)
             if not has_header:
-                stream.close()
-                stream = _text_stream(opener, gzipped)
+                stream = _text_stream(stack, opener, gzipped)
             bad_rows: list[int] = []
             table = pacsv.read_csv(
                 stream,
