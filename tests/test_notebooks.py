@@ -145,6 +145,18 @@ def test_every_exercise_is_asked_in_its_notebook_and_solved_in_solutions():
     assert solved == asked, f"exercises without a worked solution: {sorted(asked - solved)}"
 
 
+@pytest.mark.parametrize("path", [*ALL, NOTEBOOKS / "README.md"], ids=[*_ids(ALL), "README.md"])
+def test_links_to_notebooks_and_files_resolve(path):
+    text = (
+        path.read_text()
+        if path.suffix == ".md"
+        else "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    )
+    targets = re.findall(r"\]\(([^)#:]+?)\)", text)
+    missing = [t for t in targets if not (path.parent / t).exists()]
+    assert targets and not missing, f"{path.name}: broken links {missing}"
+
+
 def _checked_ids(paths):
     ids = set()
     for path in paths:
