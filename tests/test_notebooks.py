@@ -17,12 +17,15 @@ import nbformat
 import pytest
 
 from flowkit import exercises
+from flowkit.errors import NotebookError
 from flowkit.notebooks import (
+    aws_target,
     check_kernel,
     execute,
     findings,
     list_notebooks,
     load_notebook,
+    open_engine,
     problems,
     run_notebooks,
 )
@@ -33,12 +36,15 @@ GUIDED = list_notebooks(NOTEBOOKS) if NOTEBOOKS.is_dir() else []
 SOLUTIONS = list_notebooks(NOTEBOOKS / "solutions") if (NOTEBOOKS / "solutions").is_dir() else []
 ALL = GUIDED + SOLUTIONS
 MAX_CODE_LINES = 12
+# AWS's documented example values are fine in a notebook; anything else that looks like an account, a key or a
+# bucket is not
+EXAMPLE_ACCOUNTS = "(?!111122223333|123456789012|444455556666)"
 SECRETS = [
-    (re.compile(r"(?<![\d.])\d{12}(?![\d.])"), "a 12-digit account ID"),
+    (re.compile(rf"(?<![\d.]){EXAMPLE_ACCOUNTS}\d{{12}}(?![\d.])"), "a 12-digit account ID"),
     (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "an access key ID"),
     (re.compile(r"aws_secret_access_key|aws_session_token", re.I), "a secret key setting"),
-    (re.compile(r"s3://[a-z0-9][a-z0-9.-]{2,}", re.I), "a bucket name"),
-    (re.compile(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d{12}"), "an ARN with an account ID"),
+    (re.compile(r"s3://(?!amzn-s3-demo-bucket)[a-z0-9][a-z0-9.-]{2,}", re.I), "a bucket name"),
+    (re.compile(rf"arn:aws:[a-z0-9-]+:[a-z0-9-]*:{EXAMPLE_ACCOUNTS}\d{{12}}"), "an ARN with an account ID"),
 ]
 
 
@@ -139,6 +145,18 @@ def test_every_exercise_is_asked_in_its_notebook_and_solved_in_solutions():
     assert solved == asked, f"exercises without a worked solution: {sorted(asked - solved)}"
 
 
+@pytest.mark.parametrize("path", [*ALL, NOTEBOOKS / "README.md"], ids=[*_ids(ALL), "README.md"])
+def test_links_to_notebooks_and_files_resolve(path):
+    text = (
+        path.read_text()
+        if path.suffix == ".md"
+        else "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    )
+    targets = re.findall(r"\]\(([^)#:]+?)\)", text)
+    missing = [t for t in targets if not (path.parent / t).exists()]
+    assert targets and not missing, f"{path.name}: broken links {missing}"
+
+
 def _checked_ids(paths):
     ids = set()
     for path in paths:
@@ -151,7 +169,7 @@ def _checked_ids(paths):
 
 
 def _tiny(tmp_path, *sources, tags=None):
-    cells = [nbformat.v4.new_markdown_cell("# tiny")]
+    cells = [nbformat.v4.new_markdown_cell("# tiny\n\n[next](01-next.ipynb)")]
     for i, source in enumerate(sources):
         cells.append(nbformat.v4.new_code_cell(source, metadata={"tags": (tags or {}).get(i, [])}))
     path = tmp_path / "00-tiny.ipynb"
@@ -188,6 +206,7 @@ def test_the_runner_reports_errors_warnings_findings_and_writes_html(tmp_path):
     assert not run.ok
     html = (tmp_path / "build" / "html" / "00-tiny.html").read_text()
     assert "ZeroDivisionError" in html and "deprecated thing" in html
+    assert 'href="01-next.html"' in html  # links between notebooks follow them to HTML
     assert problems(nbformat.read(run.executed, 4)) == (run.error, run.warnings)
 
 
@@ -207,11 +226,17 @@ def test_demo_command_runs_notebooks_and_says_where_the_outputs_are(tmp_path):
     assert "  12" in out.stdout  # the finding
     summary = (tmp_path / "b" / "summary.md").read_text()
     assert "| 00-tiny.ipynb | ok |" in summary
+    index = (tmp_path / "b" / "index.html").read_text()
+    assert '<a href="html/00-tiny.html">' in index and "<td>ok</td>" in index
     assert not out.stderr
 
 
 def test_demo_command_rejects_missing_notebooks_and_data(tmp_path):
-    for args in (["demo", str(tmp_path / "99-nope.ipynb")], ["demo", "--data", str(tmp_path / "none")]):
+    for args in (
+        ["demo", str(tmp_path / "99-nope.ipynb")],
+        ["demo", "--data", str(tmp_path / "none")],
+        ["demo", "--jobs", "0"],
+    ):
         out = subprocess.run([sys.executable, "-m", "flowkit.cli", *args], capture_output=True, text=True)
         assert out.returncode == 2 and "error:" in out.stderr and "Traceback" not in out.stderr
 
@@ -245,3 +270,60 @@ def test_findings_reads_the_cells_tagged_finding():
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="not a finding")]
     [text] = findings(nb)
     assert text.splitlines()[:2] == ["0", "1"] and text.endswith("...") and "not a finding" not in text
+
+
+# --- the parameters-to-engine switch ----------------------------------------------------------------------------
+
+
+def test_open_engine_local_runs_athena_sql_on_the_data(tmp_path):
+    log = tmp_path / "a.log"
+    log.write_text(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+        "action log-status\n"
+        "2 111122223333 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 60 1700000000 1700000060 ACCEPT OK\n"
+    )
+    engine = open_engine("local", log)
+    assert engine.sql("SELECT dstport FROM vpc_flow_logs WHERE srcaddr = :a", a="10.0.0.1")[
+        "dstport"
+    ].tolist() == [443]
+
+
+def test_open_engine_aws_uses_the_named_database_and_table():
+    engine = open_engine(
+        "aws", aws_region="us-east-1", athena_database="flowkit.my_flow_logs", log_group="/vpc/fl"
+    )
+    assert (engine.athena.database, engine.athena.table) == ("flowkit", "my_flow_logs")
+    assert engine.log_groups == ["/vpc/fl"] and engine.session.region_name == "us-east-1"
+    assert (
+        open_engine("aws", aws_region="us-east-1", athena_database="flowkit").athena.table == "vpc_flow_logs"
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        pytest.param(lambda: open_engine("athena"), "BACKEND must be 'local' or 'aws'", id="unknown-backend"),
+        pytest.param(lambda: open_engine("aws"), "ATHENA_DATABASE", id="aws-without-target"),
+        pytest.param(
+            lambda: open_engine("aws", aws_profile="no-such-profile", athena_database="flowkit"),
+            "AWS_PROFILE 'no-such-profile'",
+            id="unknown-profile",
+        ),
+        pytest.param(lambda: aws_target("aws", aws_region="us-east-1"), "VPC_ID", id="target-without-vpc"),
+    ],
+)
+def test_backend_switch_errors_say_which_parameter_to_set(call, message):
+    with pytest.raises(NotebookError, match=re.escape(message)):
+        call()
+
+
+def test_aws_target_local_is_a_sandbox_that_closes():
+    target = aws_target("local")
+    try:
+        assert target.is_sandbox and target.vpc_id.startswith("vpc-") and target.bucket
+        vpcs = target.session.client("ec2").describe_vpcs()["Vpcs"]
+        assert target.vpc_id in {v["VpcId"] for v in vpcs}
+        assert "SANDBOX" in target._repr_markdown_()
+    finally:
+        target.close()
+    target.close()  # twice is harmless

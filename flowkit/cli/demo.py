@@ -1,7 +1,8 @@
 """``flowkit demo``: run every guided notebook headless on the bundled data, offline (``make demo``).
 
-Executed copies go to ``build/notebooks/``, HTML renderings to ``build/html/`` and a Markdown summary to
-``build/summary.md``; the command prints where they are, how each notebook went and what it found.
+Executed copies go to ``build/notebooks/``, HTML renderings to ``build/html/`` and a summary to
+``build/summary.md`` and ``build/index.html``; the command prints where they are, how each notebook went and
+what it found.
 Exit status 0 when every notebook ran without an error or a warning, 1 otherwise.
 """
 
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the notebooks, write the outputs, print the summary."""
-    from flowkit.notebooks import list_notebooks, run_notebooks, summary_markdown
+    from flowkit.notebooks import list_notebooks, run_notebooks, summary_html, summary_markdown
 
     if args.jobs < 1:
         raise FlowkitError(f"--jobs must be at least 1 (got {args.jobs}).")
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     summary = summary_markdown(runs)
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.md").write_text(summary, encoding="utf-8")
+    if not args.no_html:
+        (out / "index.html").write_text(summary_html(summary), encoding="utf-8")
 
     failed = [r for r in runs if not r.ok]
     print(f"flowkit demo: {len(runs)} notebooks in {elapsed:.0f} s, {len(failed)} with problems")
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nexecuted notebooks: {out / 'notebooks'}/")
     if not args.no_html:
         print(f"HTML:               {out / 'html'}/")
-    print(f"summary:            {out / 'summary.md'}")
+    print(f"summary:            {out / 'summary.md'}" + ("" if args.no_html else f", {out / 'index.html'}"))
     print("\nfindings:")
     for r in runs:
         for text in r.findings:

@@ -8,7 +8,9 @@ frame (not the query engines), so they are an independent check of what the note
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from typing import Any
 
 import pandas as pd
 
@@ -112,6 +114,7 @@ def _syn_only(wb: Workbench) -> int:
 SAMPLE_VPC_CIDR = "10.32.0.0/16"
 SAMPLE_BASTION_ENI = "eni-1234567890000000"
 SAMPLE_BASTION_ADDRESS = "10.32.0.10"
+SAMPLE_NAT_ADDRESS = "10.32.0.100"
 
 
 def _in_cidr(addresses: pd.Series, cidr: str) -> pd.Series:
@@ -215,3 +218,207 @@ def _bastion_bytes_to_monitoring(wb: Workbench) -> int:
     flows = wb.flows
     mask = _column(flows, "interface_id").eq(SAMPLE_BASTION_ENI) & flows["dstaddr"].eq("11.22.33.44")
     return int(flows.loc[mask.fillna(False), "bytes"].sum())
+
+
+# --- 01 Enabling flow logs -------------------------------------------------------------------------------
+
+
+@exercise(
+    "01.1",
+    "How many fields does the `security` named format hold?",
+    "count",
+    "`flowkit.aws.NAMED_SETS` maps each set's name to its fields.",
+)
+def _security_fields(wb: Workbench) -> int:
+    from flowkit.aws import NAMED_SETS
+
+    return len(NAMED_SETS["security"])
+
+
+@exercise(
+    "01.2",
+    "How many of the bundled sample's fields are not in the default (version 2) format?",
+    "count",
+    "the sample's columns are fields; `flowkit.schema.BY_COLUMN[column].version` gives each one's version.",
+)
+def _fields_after_v2(wb: Workbench) -> int:
+    from flowkit.schema import BY_COLUMN
+
+    return sum(1 for column in wb.flows.columns if column in BY_COLUMN and BY_COLUMN[column].version > 2)
+
+
+@exercise(
+    "01.3",
+    "Which partition columns does the Athena table with partition projection have for Parquet files in the "
+    "plain S3 layout, delivered daily?",
+    "set",
+    "write the table with `athena_ddl(..., file_format='parquet')` and read its `PARTITIONED BY` line.",
+)
+def _parquet_partitions(wb: Workbench) -> list[str]:
+    from flowkit.ddl import athena_ddl
+
+    ddl = athena_ddl(
+        location="s3://amzn-s3-demo-bucket/flowlogs/",
+        file_format="parquet",
+        account_id="111122223333",
+        regions=["us-east-1"],
+    )
+    line = next(line for line in ddl.splitlines() if line.startswith("PARTITIONED BY"))
+    return [part.split()[0].strip("`") for part in line[line.index("(") + 1 : line.rindex(")")].split(",")]
+
+
+# --- 05 Visualising traffic ------------------------------------------------------------------------------
+
+
+@exercise(
+    "05.1",
+    "In which hour of the day (UTC, 0 to 23) were the most bytes recorded?",
+    "count",
+    "`plot_traffic_over_time(flows, metric='bytes')` shows it; to be exact, group the bytes by the hour of "
+    "`start`.",
+)
+def _busiest_hour_by_bytes(wb: Workbench) -> int:
+    flows = wb.flows[wb.flows["start"].notna()]
+    hours = pd.to_datetime(flows["start"].astype("int64"), unit="s", utc=True).dt.hour
+    return int(flows.groupby(hours)["bytes"].sum().sort_index().idxmax())
+
+
+@exercise(
+    "05.2",
+    "Which source address sent the most bytes?",
+    "text",
+    "`plot_top_talkers(flows, metric='bytes')`, or group `bytes` by `srcaddr`.",
+)
+def _top_talker(wb: Workbench) -> str:
+    totals = wb.flows.groupby("srcaddr")["bytes"].sum()
+    return str(totals.sort_index().idxmax())
+
+
+@exercise(
+    "05.3",
+    "Which source address has the most rejected records?",
+    "text",
+    "`plot_rejected_by_source(flows)`, or count the REJECT records by `srcaddr`.",
+)
+def _top_rejected_source(wb: Workbench) -> str:
+    flows = wb.flows
+    counts = flows.loc[flows["action"].eq("REJECT").fillna(False), "srcaddr"].value_counts()
+    if counts.empty:
+        raise ExerciseError("this data has no rejected records.")
+    return str(counts.sort_index().idxmax())
+
+
+# --- 06 Finding unexpected traffic -----------------------------------------------------------------------
+
+
+@functools.cache
+def _baseline_allowlist(scenario: str = "workshop", seed: int = 7) -> tuple[Any, pd.DataFrame]:
+    """The clean baseline period of the sample's environment and the allowlist proposed from it."""
+    from flowkit.baseline import interface_addresses, propose_allowlist
+    from flowkit.simulate import simulate
+
+    baseline = simulate(scenario, seed=seed, days=1, anomalies=False).flows
+    allowlist = propose_allowlist(baseline, vpc_cidrs=[SAMPLE_VPC_CIDR])
+    return allowlist, interface_addresses(baseline)
+
+
+@exercise(
+    "06.1",
+    "How many unexpected patterns does `find_unexpected` report for the data, against the allowlist proposed "
+    "from the clean baseline?",
+    "count",
+    "`find_unexpected(flows, allowlist)` returns one row per pattern.",
+)
+def _unexpected_patterns(wb: Workbench) -> int:
+    from flowkit.baseline import find_unexpected
+
+    allowlist, _ = _baseline_allowlist()
+    return len(find_unexpected(wb.flows, allowlist))
+
+
+@exercise(
+    "06.2",
+    "Which anomalies did the simulator inject into the data?",
+    "set",
+    "read `labels.csv` (`flowkit.simulate.read_labels`) and keep the labels that start with `anomaly:`; "
+    "answer with the part after the colon.",
+)
+def _anomaly_names(wb: Workbench) -> list[str]:
+    from flowkit.simulate import label_flows
+
+    labels = label_flows(wb.flows, wb.labels).dropna()
+    return sorted({label.split(":", 1)[1] for label in labels.unique() if label.startswith("anomaly:")})
+
+
+@exercise(
+    "06.3",
+    "Which address inside the VPC, other than the bastion (10.32.0.10) and the NAT gateway (10.32.0.100), opened "
+    "SSH connections to an address outside the VPC?",
+    "text",
+    "look at TCP records to port 22 whose source is inside 10.32.0.0/16 and destination outside it; behind the "
+    "NAT gateway, `pkt_srcaddr` is the real source.",
+)
+def _ssh_source(wb: Workbench) -> str:
+    flows = wb.flows
+    real_src = flows["pkt_srcaddr"].fillna(flows["srcaddr"]) if "pkt_srcaddr" in flows else flows["srcaddr"]
+    real_dst = flows["pkt_dstaddr"].fillna(flows["dstaddr"]) if "pkt_dstaddr" in flows else flows["dstaddr"]
+    mask = (
+        flows["protocol"].eq(6).fillna(False)
+        & flows["dstport"].eq(22).fillna(False)
+        & _in_cidr(real_src, SAMPLE_VPC_CIDR)
+        & ~_in_cidr(real_dst, SAMPLE_VPC_CIDR)
+        & real_dst.notna()
+        & ~real_src.isin([SAMPLE_BASTION_ADDRESS, SAMPLE_NAT_ADDRESS]).fillna(False)
+    )
+    sources = sorted(real_src[mask].unique())
+    if len(sources) != 1:
+        raise ExerciseError(f"this data has {len(sources)} such sources; the exercise expects exactly one.")
+    return str(sources[0])
+
+
+# --- 07 From findings to egress rules --------------------------------------------------------------------
+
+SAMPLE_APP_ENI = "eni-0c0ffee0a0b0c0d01"
+
+
+@exercise(
+    "07.1",
+    "How many security-group egress permissions (entries of `IpPermissions`) does the proposed allowlist give "
+    "the application server's interface eni-0c0ffee0a0b0c0d01?",
+    "count",
+    "`rules.security_group_egress(allowlist, source=..., inventory=...)` returns the list.",
+)
+def _app_permissions(wb: Workbench) -> int:
+    from flowkit.rules import security_group_egress
+
+    allowlist, inventory = _baseline_allowlist()
+    return len(security_group_egress(allowlist, source=SAMPLE_APP_ENI, inventory=inventory))
+
+
+@exercise(
+    "07.2",
+    "Which addresses outside the VPC do the records that the proposed rules would stop in the data talk to?",
+    "set",
+    "`rules.what_would_break(allowlist, flows, inventory=...)`; an outside address can be the source or the "
+    "destination of a record (responses), so look at both columns.",
+)
+def _stopped_outside(wb: Workbench) -> list[str]:
+    from flowkit.rules import what_would_break
+
+    allowlist, inventory = _baseline_allowlist()
+    stopped = what_would_break(allowlist, wb.flows, inventory=inventory)
+    addresses = pd.concat([stopped["srcaddr"], stopped["dstaddr"]]).dropna()
+    return sorted(set(addresses[~_in_cidr(addresses, SAMPLE_VPC_CIDR)]))
+
+
+@exercise(
+    "07.3",
+    "How many network ACL entries (both directions) does the proposed allowlist produce?",
+    "count",
+    "`rules.network_acl_entries(allowlist, inventory=...)` returns one dict per entry.",
+)
+def _acl_entries(wb: Workbench) -> int:
+    from flowkit.rules import network_acl_entries
+
+    allowlist, inventory = _baseline_allowlist()
+    return len(network_acl_entries(allowlist, inventory=inventory))

@@ -4,42 +4,40 @@
   collect errors, warnings and findings (``flowkit demo``).
 - :mod:`flowkit.notebooks.backend`: ``open_engine(BACKEND, DATA, ...)`` and ``aws_target(BACKEND, ...)``, the one
   call that switches a notebook between the bundled data (or the offline sandbox) and a real account.
+
+Names are imported on first use, so a notebook's ``from flowkit.notebooks import open_engine`` does not load
+the runner's Jupyter libraries (nbformat and jsonschema take seconds to import).
 """
 
 from __future__ import annotations
 
-from flowkit.notebooks.backend import AwsTarget, aws_target, open_engine
-from flowkit.notebooks.runner import (
-    KERNEL_NAME,
-    NotebookRun,
-    check_kernel,
-    execute,
-    findings,
-    kernel_env,
-    list_notebooks,
-    load_notebook,
-    notebook_dir,
-    parameterize,
-    problems,
-    run_notebooks,
-    summary_markdown,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "KERNEL_NAME",
-    "AwsTarget",
-    "NotebookRun",
-    "aws_target",
-    "check_kernel",
-    "execute",
-    "findings",
-    "kernel_env",
-    "list_notebooks",
-    "load_notebook",
-    "notebook_dir",
-    "open_engine",
-    "parameterize",
-    "problems",
-    "run_notebooks",
-    "summary_markdown",
-]
+_EXPORTS: dict[str, str] = {
+    "AwsTarget": "backend",
+    "aws_target": "backend",
+    "open_engine": "backend",
+    "KERNEL_NAME": "runner",
+    "NotebookRun": "runner",
+    "check_kernel": "runner",
+    "execute": "runner",
+    "findings": "runner",
+    "kernel_env": "runner",
+    "list_notebooks": "runner",
+    "load_notebook": "runner",
+    "notebook_dir": "runner",
+    "parameterize": "runner",
+    "problems": "runner",
+    "run_notebooks": "runner",
+    "summary_html": "runner",
+    "summary_markdown": "runner",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,6 @@ default credential chain.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,23 +143,8 @@ def aws_target(
     from flowkit.aws.sandbox import sandbox
 
     stack = contextlib.ExitStack()
-    # the target displays the sandbox banner in the notebook; the same banner logged to stderr would
-    # read as a warning in every executed copy
-    quiet = _DropBanner()
-    sandbox_log = logging.getLogger("flowkit.aws.sandbox")
-    sandbox_log.addFilter(quiet)
-    try:
-        sb = stack.enter_context(sandbox())
-    finally:
-        sandbox_log.removeFilter(quiet)
+    sb = stack.enter_context(sandbox())
     return AwsTarget(sb.session, sb.region, sb.vpc_id, sb.bucket, sb.log_group, sandbox=sb, _stack=stack)
-
-
-class _DropBanner(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        from flowkit.aws.sandbox import BANNER
-
-        return not str(record.msg).startswith(BANNER)
 
 
 def _check_backend(backend: str) -> None:

@@ -41,6 +41,7 @@ CELL_TIMEOUT = 300  # seconds, per cell
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _NOTEBOOK_NAME = re.compile(r"^\d\d-[\w-]+\.ipynb$")
 _WARNING_TEXT = re.compile(r"\b\w*Warning: ")
+_NOTEBOOK_LINK = re.compile(r'href="(\d\d-[\w-]+)\.ipynb')
 _MAX_FINDING_LINES = 12
 
 
@@ -319,6 +320,8 @@ def _write(nb: nbformat.NotebookNode, stem: str, out_dir: Path, *, html: bool) -
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    # links between notebooks point at their HTML renderings, which sit side by side
+    body = _NOTEBOOK_LINK.sub(r'href="\1.html', body)
     page = out_dir / "html" / f"{stem}.html"
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(body, encoding="utf-8")
@@ -326,11 +329,12 @@ def _write(nb: nbformat.NotebookNode, stem: str, out_dir: Path, *, html: bool) -
 
 
 def summary_markdown(runs: Sequence[NotebookRun]) -> str:
-    """A short Markdown report of a run: one line per notebook, then each notebook's findings."""
+    """A short Markdown report of a run: one line per notebook (HTML links relative to the output folder), then
+    each notebook's problems and findings."""
     lines = ["# flowkit demo", "", "| notebook | status | seconds | HTML |", "|---|---|---|---|"]
     for run in runs:
         status = "ok" if run.ok else ("error" if run.error else f"{len(run.warnings)} warning(s)")
-        page = run.html.name if run.html else ""
+        page = f"[{run.html.name}](html/{run.html.name})" if run.html else ""
         lines.append(f"| {run.name} | {status} | {run.seconds:.1f} | {page} |")
     for run in runs:
         if run.error or run.warnings:
@@ -345,6 +349,18 @@ def summary_markdown(runs: Sequence[NotebookRun]) -> str:
             for text in run.findings:
                 lines += ["```", text, "```"]
     return "\n".join(lines) + "\n"
+
+
+def summary_html(markdown: str) -> str:
+    """The Markdown summary as a standalone HTML page (``build/index.html``)."""
+    from nbconvert.filters.markdown import markdown2html
+
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>flowkit demo</title>'
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:0 .6em}"
+        "pre{background:#f6f6f6;padding:.5em}</style></head><body>\n"
+        f"{markdown2html(markdown)}\n</body></html>\n"
+    )
 
 
 def _warning_lines(text: str) -> list[str]:
