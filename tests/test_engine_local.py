@@ -362,3 +362,29 @@ def test_cli_sql_defaults_to_the_bundled_sample(capsys):
         pytest.skip("no bundled sample")
     assert main(["sql", "SELECT count(*) AS n, min(day) AS day FROM vpc_flow_logs", "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"n": 104745, "day": "2026/11/02"}
+
+
+def test_time_window_keeps_records_starting_inside_it(frame_engine):
+    count = "SELECT count(*) AS n FROM vpc_flow_logs"
+    assert frame_engine.sql(count)["n"][0] == 4
+    assert frame_engine.sql(count, start=1659310260)["n"][0] == 3
+    assert frame_engine.sql(count, start="2022-07-31T23:31:00Z", end="2022-07-31T23:33:00Z")["n"][0] == 2
+    # the guide's placeholder and qualified columns resolve inside the window too
+    guide = 'SELECT t.dstport FROM "<vpc_flow_logs_table_name>" t WHERE t.action = \'ACCEPT\' ORDER BY 1'
+    assert frame_engine.sql(guide, end=1659310260)["dstport"].tolist() == [443]
+    assert frame_engine.query("guide_rejected_outbound", start=1659310300).shape[0] == 1  # the REJECT starts at 300
+    assert frame_engine.query("guide_rejected_outbound", start=1659310301).shape[0] == 0
+    assert frame_engine.sql(count)["n"][0] == 4  # the window does not stick
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "match"),
+    [
+        ("2022-07-31 23:35", "2022-07-31 23:30", "time window is empty"),
+        ("1659310200; DROP TABLE x", None, "not a timestamp"),
+        (True, None, "timestamp"),
+    ],
+)
+def test_bad_time_windows_are_refused(frame_engine, start, end, match):
+    with pytest.raises(ParameterError, match=match):
+        frame_engine.sql("SELECT count(*) FROM vpc_flow_logs", start=start, end=end)

@@ -35,11 +35,12 @@ import pyarrow as pa
 
 from flowkit.engines import sqlfuncs
 from flowkit.engines.translate import VIEW, caret_message, to_duckdb
-from flowkit.errors import FlowkitError, QueryError
+from flowkit.errors import FlowkitError, ParameterError, QueryError
 from flowkit.schema import BY_COLUMN, Field, get_field
 
 logger = logging.getLogger(__name__)
 
+_WINDOW = "vpc_flow_logs_window"  # the time-bounded view behind sql(start=..., end=...)
 _PARQUET_SUFFIXES = (".parquet", ".parq")
 _PLAIN_KEY = r"/vpcflowlogs/([^/]+)/(\d{4})/(\d{2})/(\d{2})/(?:(\d{2})/)?"
 _HIVE_KEY = r"aws-region=([^/]+)/year=(\d{4})/month=(\d{2})/day=(\d{2})/(?:hour=(\d{2})/)?"
@@ -210,35 +211,56 @@ class LocalEngine:
             row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         ]
 
-    def translate(self, query: str, **params: Any) -> str:
+    def translate(self, query: str, *, start: Any = None, end: Any = None, **params: Any) -> str:
         """The DuckDB SQL that :meth:`sql` would run (parameters bound)."""
         kinds = params.pop("_kinds", None)
-        return to_duckdb(query, params=params, kinds=kinds, known_tables=self._relations)
+        view = self._window(start, end)
+        return to_duckdb(query, params=params, kinds=kinds, known_tables=self._relations, view=view)
 
-    def sql(self, query: str, **params: Any) -> pd.DataFrame:
+    def sql(self, query: str, *, start: Any = None, end: Any = None, **params: Any) -> pd.DataFrame:
         """Run an Athena (Trino) SQL query and return the result as a DataFrame.
 
         Args:
             query: Athena SQL. Any table name (``"<vpc_flow_logs_table_name>"``, the Athena
                 table's name, ...) means ``vpc_flow_logs``; a trailing ``;`` is fine.
+            start: keep only records starting at or after this time (datetime, ISO 8601 text or
+                Unix seconds), as the AWS engine's ``start=`` does.
+            end: ... and starting before this time.
             **params: values for ``:name`` placeholders, validated and bound as literals.
 
         Raises:
             QueryError: on a syntax error (with the position), an unknown column (with the
                 closest one) or a failure while running.
-            ParameterError: on a missing, unknown or invalid parameter.
+            ParameterError: on a missing, unknown or invalid parameter, or an empty time window.
         """
-        duck = self.translate(query, **params)
+        duck = self.translate(query, start=start, end=end, **params)
         logger.debug("duckdb sql: %s", duck)
         return self._run(duck, query)
 
-    def query(self, name: str, **params: Any) -> pd.DataFrame:
-        """Run a catalogue question by name (see :func:`flowkit.queries.list_queries`)."""
+    def _window(self, start: Any, end: Any) -> str:
+        """The relation to query: the view, or a temporary view of it bounded to ``[start, end)``."""
+        from flowkit.queries.params import timestamp
+
+        if start is None and end is None:
+            return VIEW
+        lo = None if start is None else timestamp(start)
+        hi = None if end is None else timestamp(end)
+        if lo is not None and hi is not None and lo >= hi:
+            raise ParameterError(f"the time window is empty: start {start!r} is not before end {end!r}.")
+        conditions = [f'"start" >= {int(lo)}'] if lo is not None else []
+        conditions += [f'"start" < {int(hi)}'] if hi is not None else []
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {_WINDOW} AS SELECT * FROM {VIEW} WHERE {' AND '.join(conditions)}"
+        )
+        return _WINDOW
+
+    def query(self, name: str, *, start: Any = None, end: Any = None, **params: Any) -> pd.DataFrame:
+        """Run a catalogue question by name (see :func:`flowkit.queries.list_queries`), optionally in a time window."""
         from flowkit.queries import get_query
 
         q = get_query(name)
         values = q.bind_values(params)
-        return self.sql(q.sql, _kinds=q.kinds, **values)
+        return self.sql(q.sql, start=start, end=end, _kinds=q.kinds, **values)
 
     def _run(self, duck: str, original: str) -> pd.DataFrame:
         try:

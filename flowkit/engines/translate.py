@@ -127,12 +127,16 @@ def bind(
 
 
 def resolve_tables(
-    expression: exp.Expression, known: Iterable[str] | Callable[[], Iterable[str]] = ()
+    expression: exp.Expression,
+    known: Iterable[str] | Callable[[], Iterable[str]] = (),
+    *,
+    view: str = VIEW,
 ) -> exp.Expression:
     """Point every table that is not a CTE or a ``known`` relation at the ``vpc_flow_logs`` view.
 
     ``known`` may be a callable, asked only when a table name other than the view's (or the
-    guide's placeholder) appears, so the usual query costs no catalogue lookup.
+    guide's placeholder) appears, so the usual query costs no catalogue lookup. ``view`` names
+    the relation to point at instead (e.g. a time-bounded view of ``vpc_flow_logs``).
     """
     ctes = {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
     keep: set[str] | None = None
@@ -148,10 +152,11 @@ def resolve_tables(
                 keep = {n.lower() for n in (known() if callable(known) else known)}
             if name in keep:
                 continue
-        elif plain and name == VIEW:
+        elif plain and name == view:
             continue
-        alias = table.args.get("alias")
-        table.replace(exp.Table(this=exp.to_identifier(VIEW), alias=alias.copy() if alias else None))
+        # keep the name the query used as the alias, so that qualified columns (t.srcaddr) still resolve
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
+        table.replace(exp.Table(this=exp.to_identifier(view), alias=alias.copy() if alias else None))
     return expression
 
 
@@ -161,6 +166,7 @@ def to_duckdb(
     params: Mapping[str, Any] | None = None,
     kinds: Mapping[str, str] | None = None,
     known_tables: Iterable[str] | Callable[[], Iterable[str]] = (),
+    view: str = VIEW,
 ) -> str:
     """Translate an Athena query to DuckDB SQL over the ``vpc_flow_logs`` view, with parameters bound.
 
@@ -169,6 +175,7 @@ def to_duckdb(
         params: values for the placeholders.
         kinds: parameter types by name (catalogue queries declare them).
         known_tables: relations that exist on the connection and keep their name.
+        view: the relation the flow-log table resolves to (default ``vpc_flow_logs``).
 
     Raises:
         QueryError: on a syntax error or a statement that is not a query.
@@ -176,6 +183,6 @@ def to_duckdb(
     """
     expression = parse_athena(query)
     expression = bind(expression, params or {}, kinds)
-    expression = resolve_tables(expression, known=known_tables)
+    expression = resolve_tables(expression, known=known_tables, view=view)
     expression = expression.transform(rewrite, copy=False)
     return expression.sql(dialect="duckdb")

@@ -243,7 +243,12 @@ class Compiler(CommandsMixin, OperatorsMixin):
     def _expr(self, node: ast.Expr) -> Typed:
         if isinstance(node, ast.Field):
             return self.resolve(node)
-        if self.stats_count and self.agg_ctx is None and isinstance(node, ast.Call) and node.text in self.schema:
+        if (
+            self.stats_count
+            and self.agg_ctx is None
+            and isinstance(node, ast.Call)
+            and node.text in self.schema
+        ):
             # after stats, `sort count(*) desc` or `filter bin(5m) > ...` name the stats output column
             return self.resolve(ast.Field(node.text, pos=node.pos, text=node.text))
         if isinstance(node, ast.Literal):
