@@ -197,7 +197,8 @@ def findings(nb: nbformat.NotebookNode) -> list[str]:
             for output in cell.get("outputs", [])
             if output.get("output_type") in ("stream", "execute_result", "display_data")
         ]
-        lines = "\n".join(t.strip() for t in texts if t.strip()).splitlines()
+        # strip only blank lines at the ends: a table's first line is indented to line up its columns
+        lines = "\n".join(t.strip("\n") for t in texts if t.strip()).splitlines()
         if lines:
             if len(lines) > _MAX_FINDING_LINES:
                 lines = [*lines[:_MAX_FINDING_LINES], "..."]
