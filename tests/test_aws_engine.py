@@ -6,32 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+from aws_fixtures import DOC_DDL
 
 import flowkit
 import flowkit.aws as fa
 from flowkit.aws import athena
 from flowkit.engines.aws import AwsEngine, connect_aws
 from flowkit.errors import AWSError, FlowkitError, ParameterError, QueryError
-
-# A projection table as in AWS's Athena guide (non-Hive layout), standing in for flowkit.ddl's output.
-DOC_DDL = """CREATE EXTERNAL TABLE IF NOT EXISTS `flowkit`.`vpc_flow_logs` (
-  `version` int, `account_id` string, `interface_id` string, `srcaddr` string, `dstaddr` string,
-  `srcport` int, `dstport` int, `protocol` bigint, `packets` bigint, `bytes` bigint,
-  `start` bigint, `end` bigint, `action` string, `log_status` string
-)
-PARTITIONED BY (`region` string, `day` string)
-ROW FORMAT DELIMITED FIELDS TERMINATED BY ' '
-LOCATION 's3://flowkit-sandbox-123456789012/flowlogs/AWSLogs/123456789012/vpcflowlogs/'
-TBLPROPERTIES (
-  'skip.header.line.count'='1',
-  'projection.enabled'='true',
-  'projection.region.type'='enum',
-  'projection.region.values'='us-east-1',
-  'projection.day.type'='date',
-  'projection.day.range'='2024/01/01,NOW',
-  'projection.day.format'='yyyy/MM/dd',
-  'storage.location.template'='s3://flowkit-sandbox-123456789012/flowlogs/AWSLogs/123456789012/vpcflowlogs/${region}/${day}'
-)"""
 
 
 @pytest.fixture

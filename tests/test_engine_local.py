@@ -374,6 +374,8 @@ def test_time_window_keeps_records_starting_inside_it(frame_engine):
     assert frame_engine.sql(guide, end=1659310260)["dstport"].tolist() == [443]
     assert frame_engine.query("guide_rejected_outbound", start=1659310300).shape[0] == 1  # the REJECT starts at 300
     assert frame_engine.query("guide_rejected_outbound", start=1659310301).shape[0] == 0
+    qualified = "SELECT vpc_flow_logs.dstport FROM vpc_flow_logs WHERE vpc_flow_logs.dstport IS NOT NULL"
+    assert frame_engine.sql(qualified, start=1659310260)["dstport"].tolist() == [22, 25]
     assert frame_engine.sql(count)["n"][0] == 4  # the window does not stick
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flowkit.errors import ParameterError, QueryError
+from flowkit.timeutil import parse_utc
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -125,13 +126,11 @@ def _utc(name: str, value: datetime | str | None) -> datetime | None:
         return None
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = parse_utc(value)
         except ValueError:
             raise ParameterError(
                 f"{name}={value!r} is not an ISO date-time (e.g. 2024-05-01T00:00:00Z)."
             ) from None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
     if not isinstance(value, datetime):
         raise ParameterError(f"{name} must be a datetime or ISO string, not {type(value).__name__}.")
     if value.tzinfo is None:

@@ -139,6 +139,7 @@ def resolve_tables(
     the relation to point at instead (e.g. a time-bounded view of ``vpc_flow_logs``).
     """
     ctes = {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
+    qualifiers = {column.table for column in expression.find_all(exp.Column) if column.table}
     keep: set[str] | None = None
     for table in list(expression.find_all(exp.Table)):
         if not isinstance(table.this, exp.Identifier):
@@ -154,8 +155,10 @@ def resolve_tables(
                 continue
         elif plain and name == view:
             continue
-        # keep the name the query used as the alias, so that qualified columns (t.srcaddr) still resolve
-        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
+        alias = table.args.get("alias")
+        if alias is None and table.name in qualifiers:
+            # the query qualifies columns with the table's name (t.srcaddr): keep it as the alias
+            alias = exp.TableAlias(this=exp.to_identifier(table.name))
         table.replace(exp.Table(this=exp.to_identifier(view), alias=alias.copy() if alias else None))
     return expression
 

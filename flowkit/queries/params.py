@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flowkit.errors import ParameterError
+from flowkit.timeutil import parse_utc
 
 #: Protocol names accepted by the ``protocol`` type, as IANA numbers.
 PROTOCOL_NUMBERS = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51, "icmpv6": 58, "sctp": 132}
@@ -130,20 +131,18 @@ def action(value: Any) -> str:
 def timestamp(value: Any) -> int:
     """A point in time as Unix seconds: an integer, a datetime/date, or ISO 8601 text (UTC if no zone)."""
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return int(moment.timestamp())
+        return int(parse_utc(value).timestamp())
     if isinstance(value, date):
         return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
     text = _text(value, "a timestamp")
     if re.fullmatch(r"\d{1,12}", text):
         return int(text)
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return int(parse_utc(text).timestamp())
     except ValueError:
         raise ParameterError(
             f"{value!r} is not a timestamp: give Unix seconds or ISO 8601 such as '2022-07-16T12:00:00Z'."
         ) from None
-    return timestamp(moment)
 
 
 def day(value: Any) -> str:

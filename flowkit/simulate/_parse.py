@@ -6,7 +6,7 @@ Every check names the file, the key path (``enis[3].address``) and what is allow
 from __future__ import annotations
 
 import ipaddress
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flowkit.simulate._check import Checker
@@ -26,6 +26,7 @@ from flowkit.simulate.scenario import (
     SecurityGroup,
     Subnet,
 )
+from flowkit.timeutil import parse_utc
 
 
 def parse_document(document: Any, *, source: str = "<scenario>") -> Scenario:
@@ -377,18 +378,10 @@ def _needs_nat(p: Pattern) -> bool:
 
 
 def _start(c: Checker, value: Any) -> datetime:
-    if isinstance(value, datetime):
-        stamp = value
-    else:
-        try:
-            stamp = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise c.fail(
-                "start", f"{value!r} is not a date-time", "ISO 8601 like 2026-11-02T00:00:00Z"
-            ) from None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return stamp.astimezone(UTC)
+    try:
+        return parse_utc(value)
+    except ValueError:
+        raise c.fail("start", f"{value!r} is not a date-time", "ISO 8601 like 2026-11-02T00:00:00Z") from None
 
 
 def _check_log_format(c: Checker, value: Any) -> None:

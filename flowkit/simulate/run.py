@@ -20,6 +20,7 @@ from flowkit.simulate.labels import LabelSet
 from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, LAYOUTS, Columns, Writer, resolve_log_format
 from flowkit.simulate.scenario import Scenario, load_scenario
 from flowkit.simulate.traffic import Pools, connections
+from flowkit.timeutil import parse_utc
 
 _logger = logging.getLogger(__name__)
 KEEP_FLOWS_LIMIT = 2_000_000  # keep .flows in memory up to this many records
@@ -283,20 +284,18 @@ def _start_time(start: str | datetime | None, sc: Scenario) -> int:
     if start is None:
         return base
     if isinstance(start, datetime):
-        stamp = start if start.tzinfo else start.replace(tzinfo=UTC)
-        return int(stamp.timestamp())
+        return int(parse_utc(start).timestamp())
     text = str(start).strip()
     match = re.fullmatch(r"\+(\d+(?:\.\d+)?)([dhm])", text)
     if match:
         unit = {"d": 86400, "h": 3600, "m": 60}[match.group(2)]
         return base + int(float(match.group(1)) * unit)
     try:
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return int(parse_utc(text).timestamp())
     except ValueError:
         raise FlowkitError(
             f"start {text!r} is not a date-time or offset; use ISO 8601 (2026-11-02T00:00:00Z) or +1d / +6h."
         ) from None
-    return int((stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp())
 
 
 def _clear_previous(out: Path, sc: Scenario) -> None:
