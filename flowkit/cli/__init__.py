@@ -49,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `flowkit sql ... | head`
         return 0
+    except OSError as exc:  # a path the user gave cannot be read or written (missing, a file, no rights)
+        detail = exc.strerror or str(exc)
+        where = f"{exc.filename}: " if exc.filename else ""
+        message = " ".join(f"{where}{detail}".split())
+        print(
+            f"flowkit {args.command}: error: {message}; check the path and its permissions.", file=sys.stderr
+        )
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
