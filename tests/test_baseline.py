@@ -232,6 +232,10 @@ def test_unreadable_or_invalid_yaml(tmp_path):
         load_allowlist(_write(tmp_path, "rules: nope\n"))
     with pytest.raises(AllowlistError, match="expected a mapping with 'rules'"):
         load_allowlist(_write(tmp_path, "just text\n"))
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\x1f\x8b\x08\x00\xbc\xff\xfe")
+    with pytest.raises(AllowlistError, match="not UTF-8 text"):
+        load_allowlist(binary)
 
 
 def test_tag_rules_need_tags_and_unknown_services_are_refused(later):

@@ -253,3 +253,10 @@ def test_missing_columns_are_named():
         add_direction(frame)
     with pytest.raises(FlowkitError, match=r"add_protocol_names needs .*protocol"):
         add_protocol_names(frame)
+
+
+def test_a_binary_ip_ranges_file_is_refused(tmp_path):
+    path = tmp_path / "ip-ranges.json"
+    path.write_bytes(b"\x1f\x8b\x08\x00\xbc\xff\xfe")
+    with pytest.raises(IpRangesError, match="not UTF-8 text"):
+        load_ip_ranges(path)

@@ -430,6 +430,13 @@ def test_hostile_scenario_files(tmp_path, text, expected):
         load_scenario(path)
 
 
+def test_a_binary_scenario_file_is_a_scenario_error(tmp_path):
+    path = tmp_path / "scenario.yaml"
+    path.write_bytes(b"\x1f\x8b\x08\x00\xbc\xff\xfe binary")
+    with pytest.raises(ScenarioError, match="not UTF-8 text"):
+        load_scenario(path)
+
+
 def test_bad_arguments():
     with pytest.raises(ScenarioError, match="no built-in scenario 'nope'"):
         simulate("nope")

@@ -410,6 +410,8 @@ def load_allowlist(
             document = yaml.safe_load(handle)
     except OSError as exc:
         raise AllowlistError(f"{path}: cannot read the allowlist ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise AllowlistError(f"{path}: not an allowlist YAML file (it is not UTF-8 text)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

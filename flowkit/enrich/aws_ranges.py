@@ -87,6 +87,8 @@ def parse_ip_ranges(document: str | bytes | dict[str, Any], *, source: str = "<i
             raise _refuse(
                 source, f"does not parse as JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
             ) from None
+        except UnicodeDecodeError:
+            raise _refuse(source, "does not parse as JSON (it is not UTF-8 text)") from None
     if not isinstance(document, dict):
         raise _refuse(source, f"expected a JSON object with 'prefixes', got {type(document).__name__}")
     if not isinstance(document.get("prefixes"), list):

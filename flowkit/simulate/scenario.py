@@ -211,6 +211,8 @@ def load_scenario(scenario: str | Path | Scenario) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a YAML scenario file (it is not UTF-8 text).") from None
     try:
         document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
