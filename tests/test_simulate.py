@@ -444,6 +444,8 @@ def test_bad_arguments():
         simulate(file_format="csv")
     with pytest.raises(FlowkitError, match="start 'yesterday'"):
         simulate(start="yesterday")
+    with pytest.raises(FlowkitError, match="seed must be a whole number 0 or more, not -1"):
+        simulate(seed=-1)
     with pytest.raises(FlowkitError, match="not a Parquet codec"):
         simulate(compression="rar")
     with pytest.raises(FlowkitError, match="v2 to v11"):

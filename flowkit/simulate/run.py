@@ -136,6 +136,8 @@ def simulate(
         raise FlowkitError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}.")
     if not 0 < days <= 366:
         raise FlowkitError(f"days must be more than 0 and at most 366, not {days}.")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise FlowkitError(f"seed must be a whole number 0 or more, not {seed!r}.")
     fields = resolve_log_format(log_format or sc.log_format)
     interval = sc.aggregation_interval
     step = math.lcm(interval, FILE_SECONDS)
