@@ -35,3 +35,15 @@ def test_an_output_directory_that_is_a_file_is_a_one_line_error(capsys, tmp_path
     assert "Not a directory" in err
     err = _one_line_error(capsys, ["report", "--data", str(flow_log), "--out", str(a_file)])
     assert str(a_file) in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["report", "--data", str(SAMPLE), "--out", "{tmp}", "--dpi", "0"], "--dpi must be at least 1"),
+        (["unexpected", "--data", str(SAMPLE), "--allowlist", "{tmp}/a.yaml", "--limit", "-3"], "--limit"),
+    ],
+)
+def test_nonsense_numbers_are_refused_before_any_work(capsys, tmp_path, argv, message):
+    err = _one_line_error(capsys, [a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert message in err

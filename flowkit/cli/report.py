@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise FlowkitError(f"--top must be at least 1, got {args.top}")
+    if args.dpi < 1:
+        raise FlowkitError(f"--dpi must be at least 1, got {args.dpi}")
     flows = read_flow_logs(args.data)
     if flows.empty:
         raise FlowkitError(f"{args.data}: no flow records to plot")

@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from flowkit.errors import FlowkitError
     from flowkit.read import read_flow_logs
 
+    if args.limit < 1:
+        raise FlowkitError(f"--limit must be at least 1, got {args.limit}")
     ranges = load_ip_ranges(args.ip_ranges) if args.ip_ranges else None
     if args.propose_from:
         if os.path.exists(args.allowlist):
