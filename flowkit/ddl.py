@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal
 
 from flowkit.errors import FlowkitError
@@ -101,6 +102,15 @@ def _plain_prefix(
     )
 
 
+def _is_date(day: str) -> bool:
+    """Whether a ``yyyy/MM/dd`` text names a day of the calendar (not 2026/13/45)."""
+    try:
+        datetime.strptime(day, "%Y/%m/%d")
+    except ValueError:
+        return False
+    return True
+
+
 def athena_ddl(
     *,
     log_format: str | None = None,
@@ -158,8 +168,8 @@ def athena_ddl(
     for region in region_list:
         if not _REGION.fullmatch(region):
             raise DDLError(f"{region!r} is not a Region name such as 'us-east-1'.")
-    if not re.fullmatch(r"\d{4}/\d{2}/\d{2}", start_day):
-        raise DDLError(f"start_day {start_day!r}: write it as yyyy/MM/dd.")
+    if not re.fullmatch(r"\d{4}/\d{2}/\d{2}", start_day) or not _is_date(start_day):
+        raise DDLError(f"start_day {start_day!r}: write a real day as yyyy/MM/dd, e.g. 2026/11/02.")
 
     base = _base(location)
     partitions: list[tuple[str, str]] = []
