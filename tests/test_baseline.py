@@ -176,6 +176,12 @@ def test_compare_periods_lists_new_destinations_ports_and_talkers(baseline, late
     assert compare_periods(baseline, baseline, vpc_cidrs=VPC).empty
 
 
+def test_compare_periods_with_an_empty_period(baseline, later):
+    everything_new = compare_periods(baseline.iloc[:0], later, vpc_cidrs=VPC)
+    assert set(everything_new["kind"]) == {"destination", "port", "talker"}
+    assert compare_periods(baseline, later.iloc[:0], vpc_cidrs=VPC).empty
+
+
 @pytest.mark.parametrize(
     ("rule", "message"),
     [

@@ -22,16 +22,8 @@ def compare_periods(
     """
     before = build_conversations(baseline, vpc_cidrs=vpc_cidrs).table
     after = build_conversations(later, vpc_cidrs=vpc_cidrs).table
-    after = after.assign(
-        port=after["protocol"].map(lambda p: (protocol_name(p) or str(p)).lower())
-        + "/"
-        + after["service_port"].astype(str)
-    )
-    before = before.assign(
-        port=before["protocol"].map(lambda p: (protocol_name(p) or str(p)).lower())
-        + "/"
-        + before["service_port"].astype(str)
-    )
+    after = after.assign(port=_port_keys(after))
+    before = before.assign(port=_port_keys(before))
     frames = []
     for kind, column in (("destination", "server"), ("port", "port"), ("talker", "client")):
         new = after[~after[column].isin(set(before[column]))]
@@ -56,3 +48,9 @@ def compare_periods(
     out["first_seen"] = pd.to_datetime(out.pop("first"), unit="s", utc=True)
     out["last_seen"] = pd.to_datetime(out.pop("last"), unit="s", utc=True)
     return out[columns]
+
+
+def _port_keys(table: pd.DataFrame) -> pd.Series:
+    """``tcp/443``-style keys; string-typed even for no conversations (an empty period)."""
+    names = table["protocol"].map(lambda p: (protocol_name(p) or str(p)).lower()).astype(str)
+    return names + "/" + table["service_port"].astype(str)
