@@ -47,3 +47,18 @@ def test_an_output_directory_that_is_a_file_is_a_one_line_error(capsys, tmp_path
 def test_nonsense_numbers_are_refused_before_any_work(capsys, tmp_path, argv, message):
     err = _one_line_error(capsys, [a.replace("{tmp}", str(tmp_path)) for a in argv])
     assert message in err
+
+
+def test_unexpected_uses_the_vpc_cidr_it_is_given(capsys, tmp_path):
+    allowlist = tmp_path / "allow.yaml"
+    allowlist.write_text("vpc_cidrs: [10.32.0.0/16]\nrules:\n  - {name: dns, protocol: udp, ports: [53]}\n")
+    base = ["unexpected", "--data", str(SAMPLE), "--allowlist", str(allowlist), "-o", "csv", "--limit", "500"]
+    assert main(base) == 0
+    as_in_file = capsys.readouterr().out
+    # 10.32.10.11 is inside 10.32.0.0/16 but outside 10.32.0.0/24: its HTTPS sweep turns external
+    assert ",10.32.10.11,46 destinations,443,TCP,outbound," in as_in_file
+    assert main([*base, "--vpc-cidr", "10.32.0.0/24"]) == 0
+    narrowed = capsys.readouterr().out
+    assert ",10.32.10.11,46 destinations,443,TCP,external," in narrowed
+    err = _one_line_error(capsys, [*base, "--vpc-cidr", "banana"])
+    assert "VPC CIDR 'banana'" in err

@@ -26,7 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="first learn an allowlist from these baseline flow logs and write it to --allowlist (which must "
         "not exist yet); review it before relying on it",
     )
-    parser.add_argument("--vpc-cidr", action="append", default=None, help="a VPC CIDR (repeatable)")
+    parser.add_argument(
+        "--vpc-cidr",
+        action="append",
+        default=None,
+        help="a VPC CIDR (repeatable); replaces the allowlist's vpc_cidrs",
+    )
     parser.add_argument("--ip-ranges", help="AWS ip-ranges.json (path or URL); default the shipped extract")
     parser.add_argument("--limit", type=int, default=50, help="most patterns to print (default: 50)")
     add_output_argument(parser)
@@ -35,10 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the unexpected patterns."""
+    import dataclasses
     import os
 
     from flowkit.baseline import find_unexpected, load_allowlist, propose_allowlist
     from flowkit.enrich import load_ip_ranges
+    from flowkit.enrich.addresses import parse_cidrs
     from flowkit.errors import FlowkitError
     from flowkit.read import read_flow_logs
 
@@ -54,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
         proposed.save(args.allowlist)
         print(f"wrote {len(proposed.rules)} proposed rules to {args.allowlist}: review them", file=sys.stderr)
     allowlist = load_allowlist(args.allowlist)
+    if args.vpc_cidr:
+        cidrs = [str(net) for net in parse_cidrs(args.vpc_cidr, what="VPC CIDR")]
+        allowlist = dataclasses.replace(allowlist, vpc_cidrs=cidrs)
     flows = read_flow_logs(args.data)
     patterns = find_unexpected(flows, allowlist, ip_ranges=ranges).head(args.limit)
     if args.output == "table":
