@@ -54,6 +54,7 @@ _PARQUET_MAGIC = b"PAR1"
 _ARROW_TYPES = {"int": pa.int32(), "bigint": pa.int64(), "string": pa.string()}
 _RANGES = {"srcport": 65535, "dstport": 65535, "protocol": 255, "tcp_flags": 255, "traffic_path": 255}
 _ENUMS = {"action": frozenset(ACTIONS), "log_status": frozenset(LOG_STATUSES)}
+_TYPE_MAX = {"int32": 2**31 - 1, "int64": 2**63 - 1}  # what the column's Arrow type can hold
 _PANDAS_TYPES = {
     pa.int32(): pd.Int32Dtype(),
     pa.int64(): pd.Int64Dtype(),
@@ -484,9 +485,9 @@ def _check_line(line: str, fields: list[Field], width: int) -> tuple[str, str] |
         if token == "-":
             continue
         if f.is_numeric:
-            if not token.isdigit():
+            if not (token.isascii() and token.isdigit()):
                 return "bad-number", f"field {f.name!r} must be a whole number or '-', not {token!r}"
-            top = _RANGES.get(f.column)
+            top = _RANGES.get(f.column, _TYPE_MAX.get(f.type))
             if top is not None and int(token) > top:
                 return "out-of-range", f"field {f.name!r} must be 0-{top}, not {token}"
         elif f.column in _ENUMS and token not in _ENUMS[f.column]:

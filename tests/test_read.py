@@ -222,8 +222,23 @@ def test_s3_prefix_through_moto(tmp_path):
         (ACCEPT.replace(" 443 ", " 70000 "), "out-of-range", "'dstport' must be 0-65535"),
         (ACCEPT.replace(" OK", " FINE"), "bad-log-status", "'log-status' must be one of"),
         ("", "blank-line", "blank"),
+        (
+            ACCEPT.replace(" 5445 ", " 99999999999999999999 "),
+            "out-of-range",
+            "'bytes' must be 0-9223372036854775807",
+        ),
+        (ACCEPT.replace(" 443 ", " \u00b2 "), "bad-number", "'dstport' must be a whole number"),
     ],
-    ids=["field-count", "non-numeric-port", "unknown-action", "port-range", "log-status", "blank"],
+    ids=[
+        "field-count",
+        "non-numeric-port",
+        "unknown-action",
+        "port-range",
+        "log-status",
+        "blank",
+        "bytes-beyond-int64",
+        "superscript-digit",
+    ],
 )
 def test_bad_line_raises_with_file_and_line_or_is_counted(tmp_path, bad, reason, message):
     path = write(tmp_path / "bad.log.gz", [HEADER, ACCEPT, bad, REJECT], gz=True)
