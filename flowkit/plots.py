@@ -18,6 +18,7 @@ from matplotlib.ticker import EngFormatter
 
 from flowkit.baseline.conversations import build_conversations
 from flowkit.baseline.unexpected import AllowlistLike, analyse
+from flowkit.enrich._cidr import require_columns
 from flowkit.enrich.aws_ranges import IpRanges, lookup_aws_service
 from flowkit.enrich.ports import service_name
 from flowkit.enrich.protocols import protocol_name
@@ -36,6 +37,7 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.5)) -> Axes:
 def _values(flows: pd.DataFrame, metric: Metric) -> pd.Series:
     if metric == "flows":
         return pd.Series(1, index=flows.index)
+    require_columns(flows, [metric], f"plotting {metric}")
     values = pd.array(flows[metric], dtype="Int64").to_numpy(dtype=np.int64, na_value=0)
     return pd.Series(values, index=flows.index)
 

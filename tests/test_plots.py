@@ -163,3 +163,13 @@ def test_report_command_writes_every_figure(tmp_path, later):
     )
     assert all((out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in written)
     assert main(["report", "--data", str(data), "--out", str(out), "--top", "0"]) == 2
+
+
+@pytest.mark.parametrize("plot", [plots.plot_traffic_over_time, plots.plot_top_talkers])
+def test_a_byte_figure_of_a_format_without_bytes_says_so(later, plot):
+    from flowkit.errors import FlowkitError
+
+    without_bytes = later.drop(columns=["bytes"])
+    with pytest.raises(FlowkitError, match="plotting bytes needs the flow-log column"):
+        plot(without_bytes, metric="bytes")
+    assert plot(without_bytes, metric="flows") is not None
