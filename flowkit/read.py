@@ -271,9 +271,7 @@ def _read_one(
         raise RecordParseError("the file is empty (no header, no records).", path=name, reason="empty-file")
     gzipped = magic[:2] == _GZIP_MAGIC
     if name.endswith(CLOUDWATCH_SUFFIXES):
-        return _read_exact(
-            name, opener, gzipped, fmt or parse_log_format(DEFAULT_FORMAT), errors, unknown, report
-        )
+        return _read_exact(name, opener, gzipped, fmt, errors, unknown, report)
     table = _read_fast(name, opener, gzipped, fmt, unknown)
     if table is not None:
         report.lines_read += table.num_rows
@@ -357,11 +355,28 @@ def _read_exact(
         )
     if name.endswith(CLOUDWATCH_SUFFIXES):
         text = _cloudwatch_messages(name, text)
+        fmt = fmt or _default_format_or_refuse(name, text)
     end = text.find(b"\n")
     first = text if end < 0 else text[: end + 1]
     fields, has_header = _fields_of(name, first, fmt, unknown)
     body, first_line = (text[end + 1 :] if end >= 0 else b"", 2) if has_header else (text, 1)
     return _parse_lines(name, body, fields, first_line, errors, report)
+
+
+def _default_format_or_refuse(name: str, messages: bytes) -> list[Field]:
+    """AWS's default format for CloudWatch events given no log_format, unless their width says otherwise."""
+    fields = parse_log_format(DEFAULT_FORMAT)
+    width = len(messages.split(b"\n", 1)[0].split())
+    if width and width != len(fields):
+        raise RecordParseError(
+            f"CloudWatch Logs events carry no header and these records have {width} fields, not the "
+            f"{len(fields)} of AWS's default format: pass the flow log's format as log_format= "
+            "(--log-format on the command line).",
+            path=name,
+            line_number=1,
+            reason="field-count",
+        )
+    return fields
 
 
 def _inflate(name: str, data: bytes, errors: Errors, report: ReadReport) -> bytes:

@@ -13,7 +13,7 @@ import pytest
 from flowkit import read_flow_logs
 from flowkit.errors import RecordParseError
 from flowkit.read import convert, delivery_partitions, read_arrow
-from flowkit.schema import DEFAULT_FIELDS, FIELDS, fields_up_to
+from flowkit.schema import DEFAULT_FIELDS, DEFAULT_FORMAT, FIELDS, fields_up_to
 
 HEADER = " ".join(DEFAULT_FIELDS)
 ACCEPT = "2 012345678901 eni-0a1b2c3d4e5f67890 10.32.0.10 52.94.1.5 36952 443 6 25 5445 1659310200 1659310225 ACCEPT OK"
@@ -126,6 +126,17 @@ def test_cloudwatch_events(tmp_path):
     path.write_text("\n".join(json.dumps(e) for e in events) + "\n")
     df = read_flow_logs(path)
     assert df["log_status"].tolist() == ["OK", "NODATA"]
+
+
+def test_cloudwatch_events_of_a_custom_format_ask_for_log_format(tmp_path):
+    message = ACCEPT + " vpc-0a1b2c3d subnet-0a1b2c3d i-0a1b2c3d4e5f67890 2"
+    path = tmp_path / "eni-0a1b2c3d4e5f67890-all.jsonl"
+    path.write_text(json.dumps({"timestamp": 1659310200000, "message": message}) + "\n")
+    with pytest.raises(RecordParseError, match=r"no header and these records have 18 fields.*log_format="):
+        read_flow_logs(path)
+    custom = DEFAULT_FORMAT + " ${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags}"
+    df = read_flow_logs(path, log_format=custom)
+    assert df["tcp_flags"].tolist() == [2] and df["dstport"].tolist() == [443]
 
 
 def test_parquet_with_hyphenated_columns(tmp_path):
