@@ -62,3 +62,16 @@ def test_unexpected_uses_the_vpc_cidr_it_is_given(capsys, tmp_path):
     assert ",10.32.10.11,46 destinations,443,TCP,external," in narrowed
     err = _one_line_error(capsys, [*base, "--vpc-cidr", "banana"])
     assert "VPC CIDR 'banana'" in err
+
+
+def test_query_commands_read_cloudwatch_events_of_any_format(capsys, tmp_path):
+    from flowkit.simulate import simulate
+
+    result = simulate("workshop", seed=7, days=0.05, out=tmp_path, file_format="cloudwatch")
+    data = ["--data", str(tmp_path), "--log-format", result.log_format, "-o", "csv"]
+    assert main(["sql", "SELECT count(*) AS n FROM vpc_flow_logs", *data]) == 0
+    assert capsys.readouterr().out.split() == ["n", str(result.records)]
+    assert main(["insights", "stats count(*) as n", *data]) == 0
+    assert capsys.readouterr().out.split() == ["n", str(result.records)]
+    err = _one_line_error(capsys, ["insights", "stats count(*)", "--data", str(tmp_path)])
+    assert "pass the flow log's format" in err

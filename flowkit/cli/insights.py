@@ -34,6 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--data", default=None, help="files or directory to read (default: the bundled sample)"
     )
     parser.add_argument(
+        "--log-format",
+        help="format of headerless lines and CloudWatch events, e.g. '${version} ${srcaddr} ...'",
+    )
+    parser.add_argument(
         "--start", help="start of the time range, ISO 8601 (inclusive), e.g. 2026-05-24T10:00:00Z"
     )
     parser.add_argument("--end", help="end of the time range, ISO 8601 (inclusive)")
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from flowkit.engines.insights.run import compile_query
 
     query = _query_text(args)
-    engine = connect(args.data or default_data())
+    engine = connect(args.data or default_data(), log_format=args.log_format)
     if args.show_sql:
         print(compile_query(query, engine.fields, start=args.start, end=args.end).sql, file=sys.stderr)
     result = engine.insights(query, start=args.start, end=args.end)

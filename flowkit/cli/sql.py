@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "default: data/sample",
     )  # fmt: skip
     parser.add_argument(
+        "--log-format",
+        help="format of headerless lines and CloudWatch events, e.g. '${version} ${srcaddr} ...'",
+    )
+    parser.add_argument(
         "--param",
         "-p",
         metavar="NAME=VALUE",
@@ -67,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         )
     from flowkit.engines import connect
 
-    engine = connect(args.data if args.data else None)
+    engine = connect(args.data if args.data else None, log_format=args.log_format)
     if args.name:
         query = get_query(args.name)
         values = query.bind_values(params)
