@@ -78,6 +78,8 @@ def test_a_long_flat_condition_runs(con):
         ("fields x like 'a' as y | fields [1, 2] as z", r"\[list\]"),
         ("fields 5m as x", "time period"),
         ("filter x = /re/", "can only follow like"),
+        ("stats count(*) by bin(99999999999999999999d)", "shorter than 2"),
+        ("fields dateceil(@timestamp, 200000000000d) as t", "shorter than 2"),
     ],
 )
 def test_bad_arguments_and_misplaced_commands_raise_query_errors(con, query, message):

@@ -312,6 +312,12 @@ def floor_time(c: Compiler, ts: exp.Expression, period: ast.Duration, ceil: bool
         raise InsightsQueryError(f"a time period must be positive, not {period.text!r}", c.text, period.pos)
     ts = exp.cast(ts, "BIGINT")
     if period.unit in UNIT_MS:
+        if amount * UNIT_MS[period.unit] >= 2**63:
+            raise InsightsQueryError(
+                f"a time period must be shorter than 2^63 ms (about 292 million years), not {period.text!r}",
+                c.text,
+                period.pos,
+            )
         size = exp.Literal.number(amount * UNIT_MS[period.unit])
         if ceil:
             return exp.Add(
