@@ -75,3 +75,9 @@ def test_query_commands_read_cloudwatch_events_of_any_format(capsys, tmp_path):
     assert capsys.readouterr().out.split() == ["n", str(result.records)]
     err = _one_line_error(capsys, ["insights", "stats count(*)", "--data", str(tmp_path)])
     assert "pass the flow log's format" in err
+
+
+@pytest.mark.parametrize(("statement", "word"), [("EXPLAIN SELECT 1", "EXPLAIN"), ("SHOW TABLES", "SHOW")])
+def test_a_statement_that_is_not_a_query_is_refused_in_one_line(capsys, statement, word):
+    err = _one_line_error(capsys, ["sql", statement])
+    assert f"not {word}: the engine is read-only" in err

@@ -14,7 +14,9 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import sqlglot
@@ -39,6 +41,24 @@ def caret_message(query: str, line: int, col: int, what: str) -> str:
     return f"{what} at line {line}, column {col}:\n    {text}\n    {' ' * (col - 1)}^"
 
 
+_SQLGLOT_LOG = logging.getLogger("sqlglot")
+
+
+def _not_the_command_fallback(record: logging.LogRecord) -> bool:
+    return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_command_fallback() -> Iterator[None]:
+    """Drop sqlglot's warning about statements it keeps as a raw command: parse_athena refuses them
+    with its own error, and the warning would be a second, confusing line on stderr."""
+    _SQLGLOT_LOG.addFilter(_not_the_command_fallback)
+    try:
+        yield
+    finally:
+        _SQLGLOT_LOG.removeFilter(_not_the_command_fallback)
+
+
 def parse_athena(query: str) -> exp.Expression:
     """Parse one read-only Athena statement; a trailing ``;`` is allowed.
 
@@ -49,7 +69,8 @@ def parse_athena(query: str) -> exp.Expression:
     if not query or not query.strip():
         raise QueryError("the query is empty: write a SELECT statement.")
     try:
-        statements = [s for s in sqlglot.parse(query, read="athena") if s is not None]
+        with _quiet_command_fallback():
+            statements = [s for s in sqlglot.parse(query, read="athena") if s is not None]
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         if "line" in first and first.get("line"):
@@ -65,8 +86,9 @@ def parse_athena(query: str) -> exp.Expression:
         raise QueryError(f"give one SQL statement at a time, not {len(statements)}.")
     statement = statements[0]
     if not isinstance(statement, exp.Query | exp.Describe):
+        kind = statement.this if isinstance(statement, exp.Command) else statement.key
         raise QueryError(
-            f"only queries (SELECT, WITH ...) run here, not {statement.key.upper()}: the engine is read-only."
+            f"only queries (SELECT, WITH ...) run here, not {str(kind).upper()}: the engine is read-only."
         )
     return statement
 
