@@ -194,12 +194,15 @@ def plot_hour_port_heatmap(
         .pivot_table(index="port", columns="hour", values="value", aggfunc="sum", fill_value=0)
         .reindex(index=top, columns=range(24), fill_value=0)
     )
-    image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="viridis", interpolation="nearest")
     ax.set_xticks(range(0, 24, 2), [str(h) for h in range(0, 24, 2)])
     ax.set_yticks(range(len(grid.index)), list(grid.index))
     ax.set_xlabel("hour of day (UTC)")
     ax.set_ylabel("server port")
     ax.set_title(f"When ports are used: {_UNITS[metric]} by hour (top {n} ports)")
+    if grid.empty:  # imshow of zero rows warns about a singular y range
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        return ax
+    image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="viridis", interpolation="nearest")
     ax.figure.colorbar(image, ax=ax, label=_UNITS[metric])
     return ax
 

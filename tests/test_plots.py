@@ -123,6 +123,16 @@ def test_empty_data_still_draws():
     assert "no data" in [t.get_text() for t in ax.texts]
 
 
+def test_an_empty_heatmap_says_no_data_without_a_warning():
+    import warnings
+
+    empty = make_flows(hours=1).iloc[0:0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plots.plot_hour_port_heatmap(empty)
+    assert "no data" in [t.get_text() for t in ax.texts]
+
+
 def test_report_command_writes_every_figure(tmp_path, later):
     from flowkit.cli import main
 
