@@ -193,3 +193,10 @@ def test_mutated_queries_fail_only_with_query_errors(con):
 def test_sorting_by_a_missing_field_keeps_the_rows(con):
     result = run(con, "display interfaceId | sort nosuch desc | limit 20 | dedup interfaceId")
     assert sorted(result["interfaceId"]) == ["eni-aaa", "eni-bbb", "eni-ccc"]
+
+
+@pytest.mark.parametrize("bound", ["now", "today", "11/02/2023", "2023"])
+def test_time_bounds_are_iso_8601_as_on_aws(con, bound):
+    # pandas would read these (month-first, the local clock); the AWS engines refuse them
+    with pytest.raises(InsightsQueryError, match="is not a time: use ISO 8601"):
+        run(con, "stats count(*) as n", start=bound)

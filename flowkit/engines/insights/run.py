@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -16,10 +16,12 @@ from flowkit.engines.insights.ip import ip_check, ip_in
 from flowkit.engines.insights.parser import parse_insights
 from flowkit.engines.insights.values import TS
 from flowkit.schema import BY_COLUMN, Field
+from flowkit.timeutil import parse_utc
 
 logger = logging.getLogger(__name__)
 
 TimeLike = datetime | pd.Timestamp | str | int | float
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_epoch_ms(value: TimeLike | None, name: str = "time") -> int | None:
@@ -33,17 +35,13 @@ def to_epoch_ms(value: TimeLike | None, name: str = "time") -> int | None:
         )
     if isinstance(value, int | float):
         return round(value * 1000)
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
+    try:  # the one parser of points in time the other engines use, so a bound means the same on each
+        stamp = parse_utc(value if isinstance(value, datetime) else str(value))
+    except ValueError:
         raise InsightsQueryError(
-            f"{name} {value!r} is not a time: use ISO 8601, e.g. 2026-05-24T10:00:00Z ({exc})"
+            f"{name} {value!r} is not a time: use ISO 8601, e.g. 2026-05-24T10:00:00Z"
         ) from None
-    if stamp is pd.NaT:
-        raise InsightsQueryError(f"{name} {value!r} is not a time: use ISO 8601, e.g. 2026-05-24T10:00:00Z")
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(UTC)
-    return int(stamp.value // 1_000_000)
+    return (stamp - _EPOCH) // timedelta(milliseconds=1)
 
 
 def table_fields(con: duckdb.DuckDBPyConnection, table: str) -> list[Field]:
