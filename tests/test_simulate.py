@@ -446,6 +446,9 @@ def test_bad_arguments():
         simulate(start="yesterday")
     with pytest.raises(FlowkitError, match="seed must be a whole number 0 or more, not -1"):
         simulate(seed=-1)
+    for start in ("1960-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "+3000000d"):
+        with pytest.raises(FlowkitError, match="outside 1970 to 9999"):
+            simulate(start=start)
     with pytest.raises(FlowkitError, match="not a Parquet codec"):
         simulate(compression="rar")
     with pytest.raises(FlowkitError, match="v2 to v11"):

@@ -143,6 +143,11 @@ def simulate(
     step = math.lcm(interval, FILE_SECONDS)
     t_start = _start_time(start, sc) // step * step
     t_end = t_start + max(step, round(days * 86400 / step) * step)
+    if t_start < 0 or t_end > _LAST_END:
+        raise FlowkitError(
+            f"start {start or sc.start.isoformat()!r} puts the simulated days outside 1970 to 9999 (UTC), "
+            "the times flow-log records (Unix seconds) and dates can hold: choose a start in that range."
+        )
     patterns = [i for i, p in enumerate(sc.patterns) if anomalies or not p.anomaly]
     services = sorted({n.aws_service for n in sc.networks.values() if n.aws_service})
     service_index = {name: i for i, name in enumerate(services)}
@@ -279,6 +284,9 @@ def _scale_for(
         raise ScenarioError(f"{sc.source}: the scenario makes no traffic to scale up to {target} records.")
     scale = max(1e-3, (target - fixed * factor) / (scaled * factor))
     return scale, (scaled * scale + fixed) / (probe_end - t_start)
+
+
+_LAST_END = int(datetime(9999, 12, 31, tzinfo=UTC).timestamp())
 
 
 def _start_time(start: str | datetime | None, sc: Scenario) -> int:
