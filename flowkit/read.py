@@ -246,17 +246,29 @@ def _iter_s3(url: str, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
     import awswrangler as wr  # only the s3:// path needs AWS libraries
     import boto3
 
+    from flowkit.aws._clients import CREDENTIALS_HINT, aws_reason, is_aws_error
+    from flowkit.errors import AWSError
+
     session = boto3_session or boto3.Session()
-    client = session.client("s3")
-    keys = [
-        k for k in wr.s3.list_objects(url, boto3_session=session) if _is_flow_log_name(k.rsplit("/", 1)[-1])
-    ]
-    if not keys:
-        raise RecordParseError("no flow-log objects under this prefix.", path=url, reason="no-files")
-    for key in keys:
-        bucket, _, name = key[len("s3://") :].partition("/")
-        data = client.get_object(Bucket=bucket, Key=name)["Body"].read()
-        yield key, functools.partial(io.BytesIO, data)
+    where = url
+    try:
+        client = session.client("s3")
+        keys = [
+            k
+            for k in wr.s3.list_objects(url, boto3_session=session)
+            if _is_flow_log_name(k.rsplit("/", 1)[-1])
+        ]
+        if not keys:
+            raise RecordParseError("no flow-log objects under this prefix.", path=url, reason="no-files")
+        for key in keys:
+            where = key
+            bucket, _, name = key[len("s3://") :].partition("/")
+            data = client.get_object(Bucket=bucket, Key=name)["Body"].read()
+            yield key, functools.partial(io.BytesIO, data)
+    except Exception as exc:  # NoCredentialsError, ClientError, EndpointConnectionError, bad bucket names
+        if not is_aws_error(exc):
+            raise
+        raise AWSError(f"{where}: cannot read it from S3 ({aws_reason(exc)}). {CREDENTIALS_HINT}") from exc
 
 
 def _read_one(

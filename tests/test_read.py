@@ -221,6 +221,22 @@ def test_s3_prefix_through_moto(tmp_path):
     assert df["dstport"].tolist() == [443, 11211]
 
 
+def test_an_s3_prefix_that_cannot_be_read_is_an_aws_error():
+    boto3 = pytest.importorskip("boto3")
+    from moto import mock_aws
+
+    from flowkit.errors import AWSError
+
+    with mock_aws():
+        session = boto3.Session(region_name="us-east-1")
+        with pytest.raises(
+            AWSError, match=r"s3://no-such-bucket/logs/: cannot read it from S3 \(NoSuchBucket"
+        ):
+            read_flow_logs("s3://no-such-bucket/logs/", boto3_session=session)
+        with pytest.raises(AWSError, match="Invalid bucket name"):
+            read_flow_logs("s3://", boto3_session=session)
+
+
 # --- bad input -------------------------------------------------------------------------------
 
 
