@@ -157,6 +157,15 @@ def test_proposal_never_aggregates_into_ec2(baseline):
     assert not any("EC2" in r.destination.aws_service for r in allowlist.rules)
 
 
+def test_proposal_names_an_address_that_is_not_one(baseline):
+    extra = make_flows(seed=5, hours=1).head(2).copy()
+    extra["dstaddr"] = ["999.999.1.1", extra["dstaddr"].iloc[1]]
+    with pytest.raises(
+        AllowlistError, match=r"the flows have the address '999\.999\.1\.1', which is not IPv4"
+    ):
+        propose_allowlist(pd.concat([baseline, extra], ignore_index=True), vpc_cidrs=VPC)
+
+
 def test_interface_addresses_with_and_without_flow_direction(baseline):
     with_fd = interface_addresses(baseline).set_index("interface_id")["address"].to_dict()
     without = interface_addresses(baseline.drop(columns=["flow_direction"])).set_index("interface_id")

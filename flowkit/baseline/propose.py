@@ -14,6 +14,7 @@ from flowkit.baseline.allowlist import Allowlist, Endpoint, Rule
 from flowkit.baseline.conversations import build_conversations, interface_addresses
 from flowkit.enrich.aws_ranges import IpRanges, default_ip_ranges, lookup_aws_service
 from flowkit.enrich.protocols import protocol_name
+from flowkit.errors import AllowlistError
 
 _logger = logging.getLogger(__name__)
 
@@ -44,7 +45,15 @@ def _aggregate(peers: Iterable[str], max_networks: int) -> tuple[tuple[str, ...]
     Exact addresses first, then /24 (/48), then /16 (/32) networks; when even /16s are too many, any
     address (0.0.0.0/0, ::/0). Anything wider than the exact addresses comes with a review note.
     """
-    addresses = [ipaddress.ip_address(p) for p in sorted(set(peers))]
+    addresses = []
+    for peer in sorted(set(peers)):
+        try:
+            addresses.append(ipaddress.ip_address(peer))
+        except ValueError:
+            raise AllowlistError(
+                f"the flows have the address {peer!r}, which is not IPv4 or IPv6, so no rule can name it: "
+                "fix those records or leave them out before proposing an allowlist"
+            ) from None
     for v4, v6 in LEVELS:
         networks = _collapse(addresses, v4, v6)
         if len(networks) <= max_networks:
