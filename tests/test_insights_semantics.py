@@ -160,3 +160,33 @@ def test_ingestion_time_log_and_ptr(con):
 
 def test_boolean_literals(con):
     assert records(run(con, "filter srcPort = 40001 | display true as t, false as f")) == [(1, 0)]
+
+
+def test_like_an_address_prefix_is_a_substring_test_with_a_note():
+    rows = [
+        (
+            2,
+            "123456789012",
+            "eni-aaa",
+            "10.32.0.10",
+            dst,
+            40000 + i,
+            443,
+            6,
+            1,
+            100,
+            T0 + i,
+            T0 + i + 5,
+            "ACCEPT",
+            "OK",
+        )
+        for i, dst in enumerate(["10.32.1.5", "52.10.32.7", "8.8.8.8"])
+    ]
+    con = connection(rows)
+    result = run(con, "filter dstAddr not like '10.32' | display dstAddr")
+    # CloudWatch's meaning: 52.10.32.7 contains '10.32', so it is dropped too
+    assert list(result["dstAddr"]) == ["8.8.8.8"]
+    (note,) = [n for n in result.attrs["notes"] if "substring" in n]
+    assert "isIpv4InSubnet(field, '10.32.0.0/16')" in note
+    plain = run(con, "filter interfaceId like 'eni' | display dstAddr")
+    assert len(plain) == 3 and not [n for n in plain.attrs.get("notes", []) if "substring" in n]

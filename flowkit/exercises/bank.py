@@ -99,7 +99,7 @@ def _forwarding_interfaces(wb: Workbench) -> list[str]:
 
 @exercise(
     "02.4",
-    "How many records are TCP connections that were only opened (`tcp_flags` is exactly SYN, value 2)?",
+    "How many TCP records carry the SYN flag alone (`tcp_flags` is exactly 2)?",
     "count",
     "TCP is protocol 6; SYN alone is the flag value 2; combine the two conditions with `&`.",
 )

@@ -6,6 +6,7 @@ Mixed into :class:`flowkit.engines.insights.compiler.Compiler`.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -91,9 +92,25 @@ class OperatorsMixin:
             right = self.expr(node.right)
             if right.type == NULL:
                 return Typed(exp.false(), BOOL)
+            self.check_address_prefix(node)
             test = call("contains", text, string(right))
         negate = node.op in ("not like", "!~")
         return Typed(exp.Not(this=test) if negate else test, BOOL)
+
+    def check_address_prefix(self: Compiler, node: ast.Binary) -> None:
+        """Warn when `like 'text'` looks meant as an address prefix: in Logs Insights it is a substring test."""
+        if not (isinstance(node.right, ast.Literal) and isinstance(node.right.value, str)):
+            return
+        value = node.right.value
+        if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){0,2}\.?", value):
+            return
+        octets = value.rstrip(".").split(".")
+        cidr = ".".join(octets + ["0"] * (4 - len(octets))) + f"/{8 * len(octets)}"
+        self.note(
+            f"`{node.op} '{value}'` is a substring test in Logs Insights, not a prefix test: it also "
+            f"matches addresses that merely contain {value!r} (e.g. 52.{value.rstrip('.')}.7). For a subnet "
+            f"use `isIpv4InSubnet(field, '{cidr}')`, or a regex such as `like /^{re.escape(value.rstrip('.'))}\\./`."
+        )
 
     def membership(self: Compiler, node: ast.Binary) -> Typed:
         left = as_value(self.expr(node.left))
