@@ -81,3 +81,14 @@ def test_query_commands_read_cloudwatch_events_of_any_format(capsys, tmp_path):
 def test_a_statement_that_is_not_a_query_is_refused_in_one_line(capsys, statement, word):
     err = _one_line_error(capsys, ["sql", statement])
     assert f"not {word}: the engine is read-only" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["insights", "stats count(*)", "--name", "top_talkers"], "not both"),
+        (["insights", "stats count(*)", "--param", "limit=5"], "--param goes with --name"),
+    ],
+)
+def test_insights_refuses_what_it_would_silently_ignore(capsys, argv, message):
+    assert message in _one_line_error(capsys, argv)

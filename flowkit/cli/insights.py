@@ -49,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _query_text(args: argparse.Namespace) -> str:
     from flowkit.errors import ParameterError
 
+    if args.name and args.query:
+        raise ParameterError("give either a query or --name NAME, not both.")
+    if args.param and not args.name:
+        raise ParameterError(
+            "--param goes with --name NAME (a catalogue question); a typed query takes none."
+        )
     if args.name:
         from flowkit.queries import render
 
