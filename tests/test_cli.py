@@ -92,3 +92,10 @@ def test_a_statement_that_is_not_a_query_is_refused_in_one_line(capsys, statemen
 )
 def test_insights_refuses_what_it_would_silently_ignore(capsys, argv, message):
     assert message in _one_line_error(capsys, argv)
+
+
+@pytest.mark.parametrize("command", [["sql", "--query"], ["insights", "--name"]])
+def test_a_parameter_given_twice_is_refused(capsys, command):
+    params = ["--param", "dstaddr=10.32.0.10", "--param", "dstaddr=10.32.0.50"]
+    err = _one_line_error(capsys, [*command, "traffic_to_address", *params])
+    assert "--param dstaddr is given twice" in err

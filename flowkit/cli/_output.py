@@ -49,3 +49,19 @@ def default_data() -> str:
         if candidate.is_dir():
             return str(candidate)
     raise FlowkitError("no --data given and no bundled sample (data/sample) found; pass --data PATH.")
+
+
+def parse_params(items: list[str]) -> dict[str, str]:
+    """``--param NAME=VALUE`` options as a dict; a malformed or repeated name is a ParameterError."""
+    from flowkit.errors import ParameterError
+
+    params: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ParameterError(f"--param {item!r}: write it as NAME=VALUE, e.g. --param eni=eni-0a1b2c3d.")
+        if name in params:
+            raise ParameterError(f"--param {name} is given twice: a parameter takes one value.")
+        params[name] = value.strip()
+    return params

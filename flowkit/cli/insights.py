@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._output import add_output_argument, default_data, print_frame
+from flowkit.cli._output import add_output_argument, default_data, parse_params, print_frame
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,13 +58,7 @@ def _query_text(args: argparse.Namespace) -> str:
     if args.name:
         from flowkit.queries import render
 
-        params = {}
-        for item in args.param:
-            name, sep, value = item.partition("=")
-            if not sep:
-                raise ParameterError(f"--param {item!r}: write NAME=VALUE.")
-            params[name.strip()] = value.strip()
-        return render(args.name, "insights", **params)
+        return render(args.name, "insights", **parse_params(args.param))
     if not args.query:
         raise ParameterError(
             'give a query, e.g. flowkit insights "stats count(*) by action", or --name NAME.'

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._output import add_output_argument, print_frame
-from flowkit.errors import FlowkitError, ParameterError
+from flowkit.cli._output import add_output_argument, parse_params, print_frame
+from flowkit.errors import FlowkitError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,16 +45,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _params(items: list[str]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise ParameterError(f"--param {item!r}: write it as NAME=VALUE, e.g. --param eni=eni-0a1b2c3d.")
-        params[name.strip()] = value.strip()
-    return params
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the command; returns the exit status."""
     from flowkit.queries import get_query, list_queries
@@ -62,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         print_frame(list_queries()[["name", "question", "params"]], args.output)
         return 0
-    params = _params(args.param)
+    params = parse_params(args.param)
     if args.name and args.query:
         raise FlowkitError("give either SQL text or --query NAME, not both.")
     if not args.name and not args.query:
