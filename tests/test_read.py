@@ -353,3 +353,15 @@ def test_convert_writes_parquet_by_day(tmp_path, default_file):
     assert days == ["date=2022-07-31"]
     again = read_arrow(out)
     assert again.num_rows == 5 and "date" not in again.column_names
+
+
+def test_convert_refuses_to_write_into_the_directory_it_reads(tmp_path, default_file):
+    from flowkit.errors import FlowkitError
+
+    source = tmp_path / "logs"
+    source.mkdir()
+    (source / "a.log.gz").write_bytes(default_file.read_bytes())
+    with pytest.raises(FlowkitError, match=r"inside the source directory.*double every record"):
+        convert(source, source / "parquet")
+    assert not (source / "parquet").exists()
+    assert convert(source, tmp_path / "parquet").parsed == 5
