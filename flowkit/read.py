@@ -196,6 +196,8 @@ def arrow_type(f: Field) -> pa.DataType:
 def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
     """The flow-log files a local source names, sorted (directories are searched recursively).
 
+    A file named twice (e.g. a directory and a file inside it) is listed once.
+
     Raises:
         RecordParseError: if a named path does not exist, or a directory holds no flow-log file.
     """
@@ -217,7 +219,13 @@ def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
             files.append(path)
         else:
             raise RecordParseError("no such file or directory.", path=str(path), reason="missing")
-    return files
+    seen: set[Path] = set()
+    unique = []
+    for path in files:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            unique.append(path)
+    return unique
 
 
 def _is_flow_log_name(name: str) -> bool:

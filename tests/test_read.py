@@ -365,3 +365,7 @@ def test_convert_refuses_to_write_into_the_directory_it_reads(tmp_path, default_
         convert(source, source / "parquet")
     assert not (source / "parquet").exists()
     assert convert(source, tmp_path / "parquet").parsed == 5
+
+
+def test_a_file_named_twice_is_read_once(tmp_path, default_file):
+    assert len(read_flow_logs([default_file, tmp_path, default_file])) == 5
