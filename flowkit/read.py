@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from isal.igzip_lib import IsalError
 
-from flowkit.errors import FlowkitError, FormatError, RecordParseError
+from flowkit.errors import FormatError, RecordParseError
 from flowkit.schema import ACTIONS, DEFAULT_FORMAT, LOG_STATUSES, Field, get_field, parse_log_format
 
 _logger = logging.getLogger(__name__)
@@ -605,9 +605,8 @@ def convert(
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    _refuse_output_inside_source(source, out_dir)
     report = ReadReport()
-    table = read_arrow(source, log_format=log_format, errors=errors, report=report)
+    table = read_arrow(_without_output(source, out_dir), log_format=log_format, errors=errors, report=report)
     if "start" not in table.column_names:
         raise FormatError("converting needs the 'start' field to partition by day.")
     day = pc.strftime(
@@ -625,16 +624,18 @@ def convert(
     return report
 
 
-def _refuse_output_inside_source(source: Source, out_dir: str | os.PathLike) -> None:
-    """A conversion's output must not lie in a directory it reads: the next run would read it back."""
+def _without_output(source: Source, out_dir: str | os.PathLike) -> Source:
+    """``source`` minus the files under ``out_dir`` (an output inside a source directory), so that
+    converting again does not read the Parquet written last time back in."""
     items = [source] if isinstance(source, str | os.PathLike) else list(source)
     out = Path(out_dir).resolve()
+    kept: list[str | os.PathLike] = []
     for item in items:
         path = Path(item)
         if str(item).startswith("s3://") or not path.is_dir():
-            continue
-        if out == path.resolve() or path.resolve() in out.parents:
-            raise FlowkitError(
-                f"the output {os.fspath(out_dir)!r} is inside the source directory {os.fspath(item)!r}, so a "
-                "later conversion would read its own Parquet back and double every record: write it elsewhere."
-            )
+            kept.append(item)
+        elif out == path.resolve() or path.resolve() in out.parents:
+            kept.extend(f for f in list_files(path) if out not in f.resolve().parents)
+        else:
+            kept.append(item)
+    return kept
