@@ -99,3 +99,12 @@ def test_a_parameter_given_twice_is_refused(capsys, command):
     params = ["--param", "dstaddr=10.32.0.10", "--param", "dstaddr=10.32.0.50"]
     err = _one_line_error(capsys, [*command, "traffic_to_address", *params])
     assert "--param dstaddr is given twice" in err
+
+
+def test_a_library_warning_is_one_line_naming_the_command(capsys, tmp_path):
+    allowlist = tmp_path / "allow.yaml"
+    allowlist.write_text("rules:\n  - {name: everything}\n")
+    assert main(["unexpected", "--data", str(SAMPLE), "--allowlist", str(allowlist)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("flowkit unexpected: warning: ") and "matches all traffic" in err
+    assert len(err.strip().splitlines()) == 1 and "allowlist.py" not in err

@@ -10,9 +10,11 @@ Exit status: 0 on success, 2 on bad usage or bad input (one line on stderr sayin
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import pkgutil
 import sys
+import warnings
 
 from flowkit import __version__
 from flowkit.errors import FlowkitError
@@ -34,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warning_line(command: str, message: Warning | str, *_: object, **__: object) -> None:
+    """Print a warning the library raised as one line (not Python's file:line and source form)."""
+    print(f"flowkit {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``flowkit`` command line; returns the exit status."""
     parser = build_parser()
@@ -42,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = functools.partial(_warning_line, args.command)
+            return int(args.func(args) or 0)
     except FlowkitError as exc:
         message = " ".join(str(exc).split())
         print(f"flowkit {args.command}: error: {message}", file=sys.stderr)
