@@ -171,8 +171,16 @@ def test_every_field_version_parses(version):
             "srcaddr",
         ),
         ({"location": LOCATION, "file_format": "orc"}, DDLError, "file_format"),
-        ({"location": LOCATION, "account_id": "123456789012", "start_day": "2026-11-02"}, DDLError, "yyyy/MM/dd"),
-        ({"location": LOCATION, "account_id": "123456789012", "start_day": "2026/13/45"}, DDLError, "real day"),
+        (
+            {"location": LOCATION, "account_id": "123456789012", "start_day": "2026-11-02"},
+            DDLError,
+            "yyyy/MM/dd",
+        ),
+        (
+            {"location": LOCATION, "account_id": "123456789012", "start_day": "2026/13/45"},
+            DDLError,
+            "real day",
+        ),
     ],
 )
 def test_bad_arguments(kwargs, error, match):
