@@ -103,7 +103,15 @@ class LocalEngine:
         self._log_format = log_format
         self.fields: list[Field] = []
         self.partitions: list[str] = []
-        self._build(source)
+        try:
+            self._build(source)
+        except duckdb.Error as exc:  # e.g. a corrupt Parquet file, or a column of the wrong type
+            self.con.close()
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise FlowkitError(
+                f"{source}: DuckDB cannot read this as flow logs ({reason}); check the files with "
+                "flowkit.read_flow_logs, which names the file and the problem."
+            ) from None
 
     # -- building the view -------------------------------------------------------------------------
 
