@@ -551,8 +551,11 @@ def _read_parquet(name: str, raw: BinaryIO, unknown: str, report: ReadReport) ->
                 ) from None
             columns[column.replace("-", "_")] = table[column].cast(pa.string())
             continue
+        values = table[column]
+        if f.is_numeric and pa.types.is_timestamp(values.type):  # e.g. start written as a TIMESTAMP
+            values = values.cast(pa.timestamp("s", tz=values.type.tz), safe=False)  # -> Unix seconds
         try:
-            columns[f.column] = table[column].cast(arrow_type(f))
+            columns[f.column] = values.cast(arrow_type(f))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise RecordParseError(
                 f"Parquet column {column!r} cannot be read as {f.type} ({exc}).", path=name, reason="bad-type"

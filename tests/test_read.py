@@ -366,3 +366,14 @@ def test_convert_into_the_directory_it_reads_does_not_read_its_output_back(tmp_p
 
 def test_a_file_named_twice_is_read_once(tmp_path, default_file):
     assert len(read_flow_logs([default_file, tmp_path, default_file])) == 5
+
+
+def test_parquet_times_written_as_timestamps_become_unix_seconds(tmp_path):
+    from datetime import UTC, datetime
+
+    path = tmp_path / "ts.parquet"
+    when = datetime(2026, 11, 2, 10, 0, 7, 900_000, tzinfo=UTC)
+    pq.write_table(
+        pa.table({"srcaddr": ["10.0.0.1"], "start": pa.array([when], pa.timestamp("ms", tz="UTC"))}), path
+    )
+    assert read_flow_logs(path)["start"].tolist() == [int(when.timestamp())]  # not milliseconds
