@@ -52,7 +52,16 @@ CLOUDWATCH_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _ARROW_TYPES = {"int": pa.int32(), "bigint": pa.int64(), "string": pa.string()}
-_RANGES = {"srcport": 65535, "dstport": 65535, "protocol": 255, "tcp_flags": 255, "traffic_path": 255}
+_LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z: the last time dates and datetimes can hold
+_RANGES = {
+    "srcport": 65535,
+    "dstport": 65535,
+    "protocol": 255,
+    "tcp_flags": 255,
+    "traffic_path": 255,
+    "start": _LAST_SECOND,
+    "end": _LAST_SECOND,
+}
 _ENUMS = {"action": frozenset(ACTIONS), "log_status": frozenset(LOG_STATUSES)}
 _TYPE_MAX = {"int32": 2**31 - 1, "int64": 2**63 - 1}  # what the column's Arrow type can hold
 _PANDAS_TYPES = {

@@ -255,6 +255,11 @@ def test_an_s3_prefix_that_cannot_be_read_is_an_aws_error():
             "'bytes' must be 0-9223372036854775807",
         ),
         (ACCEPT.replace(" 443 ", " \u00b2 "), "bad-number", "'dstport' must be a whole number"),
+        (
+            ACCEPT.replace(" 1659310200 ", " 99999999999999 "),
+            "out-of-range",
+            "'start' must be 0-253402300799",
+        ),
     ],
     ids=[
         "field-count",
@@ -265,6 +270,7 @@ def test_an_s3_prefix_that_cannot_be_read_is_an_aws_error():
         "blank",
         "bytes-beyond-int64",
         "superscript-digit",
+        "start-past-year-9999",
     ],
 )
 def test_bad_line_raises_with_file_and_line_or_is_counted(tmp_path, bad, reason, message):
