@@ -533,3 +533,24 @@ def test_delivery_layouts(tmp_path, layout):
     assert (parts.get("hour") == "02") == layout.endswith("hourly")
     assert ("aws-account-id=" in str(result.files[0])) == layout.startswith("hive")
     assert len(read_flow_logs(tmp_path)) == result.records
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "not a labels.csv"),
+        (b"\x1f\x8b\x08\x00\xbc\xff\xfe", "not a labels.csv"),
+        (
+            b"srcaddr,dstaddr,dstport,protocol,label\n10.0.0.1,10.0.0.2,https,6,expected:x\n",
+            "not a labels.csv",
+        ),
+    ],
+    ids=["empty", "binary", "port-not-a-number"],
+)
+def test_read_labels_refuses_what_is_not_a_labels_file(tmp_path, content, message):
+    path = tmp_path / "labels.csv"
+    path.write_bytes(content)
+    with pytest.raises(FlowkitError, match=message):
+        read_labels(path)
+    with pytest.raises(FlowkitError, match="cannot read the labels"):
+        read_labels(tmp_path / "missing.csv")

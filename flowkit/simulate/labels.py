@@ -77,8 +77,23 @@ def _dotted(value: int) -> str:
 
 
 def read_labels(path) -> pd.DataFrame:
-    """Read a ``labels.csv`` written by the simulator."""
-    return pd.read_csv(path, dtype={"srcaddr": str, "dstaddr": str, "dstport": "int64", "protocol": "int64"})
+    """Read a ``labels.csv`` written by the simulator.
+
+    Raises:
+        FlowkitError: the file cannot be read, or is not CSV with whole-number ports and protocols.
+    """
+    try:
+        return pd.read_csv(
+            path, dtype={"srcaddr": str, "dstaddr": str, "dstport": "int64", "protocol": "int64"}
+        )
+    except OSError as exc:
+        raise FlowkitError(f"{path}: cannot read the labels ({exc.strerror or exc}).") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # pandas' EmptyDataError/ParserError are ValueErrors
+        reason = " ".join(str(exc).split())
+        raise FlowkitError(
+            f"{path}: not a labels.csv as the simulator writes it "
+            f"(srcaddr,dstaddr,dstport,protocol,label): {reason}"
+        ) from None
 
 
 def label_flows(flows_df: pd.DataFrame, labels_df: pd.DataFrame) -> pd.Series:
