@@ -214,6 +214,8 @@ def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
         source = [source]
     files: list[Path] = []
     for item in source:
+        if isinstance(item, str) and not item.strip():  # Path("") is the working directory
+            raise RecordParseError("an empty path names no file: give a file or directory.", reason="missing")
         path = Path(item)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and _is_flow_log_name(p.name))

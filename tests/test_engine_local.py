@@ -127,6 +127,8 @@ def test_bad_sources_raise_clear_errors(tmp_path):
         connect(tmp_path / "missing")
     with pytest.raises(FlowkitError, match="athena"):
         connect("s3://bucket/prefix/")
+    with pytest.raises(FlowkitError, match="no flow-log files given"):
+        connect([])
     corrupt = tmp_path / "corrupt.parquet"
     corrupt.write_bytes(b"PAR1" + bytes(100))
     with pytest.raises(FlowkitError, match=r"cannot read this as flow logs \(.*No magic bytes"):

@@ -383,3 +383,9 @@ def test_parquet_times_written_as_timestamps_become_unix_seconds(tmp_path):
         pa.table({"srcaddr": ["10.0.0.1"], "start": pa.array([when], pa.timestamp("ms", tz="UTC"))}), path
     )
     assert read_flow_logs(path)["start"].tolist() == [int(when.timestamp())]  # not milliseconds
+
+
+def test_an_empty_path_is_not_the_working_directory(tmp_path, monkeypatch, default_file):
+    monkeypatch.chdir(default_file.parent)  # a directory with flow logs in it
+    with pytest.raises(RecordParseError, match="an empty path names no file"):
+        read_flow_logs("")

@@ -60,6 +60,8 @@ def _files(source: str | Path | Iterable[str | Path]) -> list[Path]:
                 f"{item}: the local engine reads local files; for S3 use flowkit.connect(athena=...) "
                 "or download the files first (flowkit.read_flow_logs reads s3:// too)."
             )
+    if not items:
+        raise FlowkitError("no flow-log files given: pass a file, a directory or a list of them.")
     return list_files(items)
 
 
