@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -235,7 +236,10 @@ def results(stats: QueryStats, boto3_session: Any = None) -> pd.DataFrame:
 
     wr = _clients.wrangler()
     try:
-        frame = wr.athena.get_query_results(stats.query_execution_id, boto3_session=boto3_session)
+        with warnings.catch_warnings():
+            # awswrangler passes pandas' deprecated `copy=` to concat; nothing for the user to act on
+            warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+            frame = wr.athena.get_query_results(stats.query_execution_id, boto3_session=boto3_session)
     except Exception as exc:
         hint = (
             " In the sandbox moto never runs SQL: queue the result first with sb.queue_athena_result(frame)."
