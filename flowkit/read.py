@@ -297,7 +297,7 @@ def _read_one(
         magic = raw.read(4)
     if magic == _PARQUET_MAGIC:
         with opener() as raw:
-            return _read_parquet(name, raw, unknown, report)
+            return _read_parquet(name, raw, errors, unknown, report)
     if not magic:
         raise RecordParseError("the file is empty (no header, no records).", path=name, reason="empty-file")
     gzipped = magic[:2] == _GZIP_MAGIC
@@ -542,7 +542,7 @@ def _check_line(line: str, fields: list[Field], width: int) -> tuple[str, str] |
     return None
 
 
-def _read_parquet(name: str, raw: BinaryIO, unknown: str, report: ReadReport) -> pa.Table:
+def _read_parquet(name: str, raw: BinaryIO, errors: Errors, unknown: str, report: ReadReport) -> pa.Table:
     try:
         table = pq.read_table(raw)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -571,9 +571,48 @@ def _read_parquet(name: str, raw: BinaryIO, unknown: str, report: ReadReport) ->
             raise RecordParseError(
                 f"Parquet column {column!r} cannot be read as {f.type} ({exc}).", path=name, reason="bad-type"
             ) from exc
-    report.lines_read += table.num_rows
-    report.parsed += table.num_rows
-    return pa.table(columns)
+    out = pa.table(columns)
+    report.lines_read += out.num_rows
+    out = _drop_bad_rows(name, out, errors, report)
+    report.parsed += out.num_rows
+    return out
+
+
+def _drop_bad_rows(name: str, table: pa.Table, errors: Errors, report: ReadReport) -> pa.Table:
+    """Parquet rows whose values the text path would reject (a port past 65535, an unknown action):
+    an error naming the row, or (``errors="skip"``) dropped and counted once each."""
+    import pyarrow.compute as pc
+
+    if _values_ok(table):
+        return table
+    checks = [
+        (column, pc.or_(pc.less(table[column], 0), pc.greater(table[column], top)), f"0-{top}")
+        for column, top in _RANGES.items()
+        if column in table.column_names
+    ]
+    for column, allowed in _ENUMS.items():
+        if column in table.column_names:
+            unknown = pc.invert(pc.is_in(table[column], value_set=pa.array(sorted(allowed))))
+            checks.append((column, unknown, "one of " + ", ".join(sorted(allowed)) + " or '-'"))
+    problems: dict[int, str] = {}  # row -> the first problem found in it
+    for column, bad, allowed in checks:
+        bad = pc.and_(pc.fill_null(bad, False), pc.is_valid(table[column]))
+        for row in pc.indices_nonzero(bad).to_pylist():
+            problems.setdefault(
+                row, f"field {column!r} must be {allowed}, not {table[column][row].as_py()!r}"
+            )
+    first = min(problems)
+    if errors == "raise":
+        raise RecordParseError(
+            f"row {first + 1}: {problems[first]}; fix the file, or read with errors='skip' to skip and count "
+            "bad rows",
+            path=name,
+            reason="out-of-range",
+        )
+    for row in sorted(problems):
+        report.add_reject(name, row + 1, "out-of-range", problems[row])
+    keep = pa.array([row not in problems for row in range(table.num_rows)])
+    return table.filter(keep)
 
 
 _DELIVERY = re.compile(

@@ -389,3 +389,21 @@ def test_an_empty_path_is_not_the_working_directory(tmp_path, monkeypatch, defau
     monkeypatch.chdir(default_file.parent)  # a directory with flow logs in it
     with pytest.raises(RecordParseError, match="an empty path names no file"):
         read_flow_logs("")
+
+
+def test_parquet_rows_out_of_range_are_refused_or_counted_once(tmp_path):
+    path = tmp_path / "bad.parquet"
+    table = pa.table(
+        {
+            "srcaddr": ["10.0.0.1", "10.0.0.2", "10.0.0.3"],
+            "dstport": pa.array([443, 70000, 22], pa.int32()),
+            "action": ["ACCEPT", "MAYBE", "REJECT"],
+        }
+    )
+    pq.write_table(table, path)
+    with pytest.raises(RecordParseError, match="row 2: field 'dstport' must be 0-65535, not 70000"):
+        read_flow_logs(path)
+    df = read_flow_logs(path, errors="skip")
+    report = df.attrs["report"]
+    assert df["dstport"].tolist() == [443, 22]
+    assert (report.lines_read, report.parsed, report.rejected) == (3, 2, {"out-of-range": 1})
