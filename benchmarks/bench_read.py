@@ -108,7 +108,6 @@ def main() -> None:
     t_flowkit = best_of(lambda: read_flow_logs(path))
     t_pandas = best_of(lambda: pd.read_csv(path, sep=" "), repeat=1)
 
-
     print(f"gzip -dc          {t_gzip:7.3f} s")
     print(
         f"flowkit read      {t_flowkit:7.3f} s   ratio to gzip -dc: {t_flowkit / t_gzip:.2f}x (target <= 1.5x)"

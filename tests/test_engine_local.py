@@ -376,9 +376,11 @@ def test_time_window_keeps_records_starting_inside_it(frame_engine):
     assert frame_engine.sql(count, start=1659310260)["n"][0] == 3
     assert frame_engine.sql(count, start="2022-07-31T23:31:00Z", end="2022-07-31T23:33:00Z")["n"][0] == 2
     # the guide's placeholder and qualified columns resolve inside the window too
-    guide = 'SELECT t.dstport FROM "<vpc_flow_logs_table_name>" t WHERE t.action = \'ACCEPT\' ORDER BY 1'
+    guide = "SELECT t.dstport FROM \"<vpc_flow_logs_table_name>\" t WHERE t.action = 'ACCEPT' ORDER BY 1"
     assert frame_engine.sql(guide, end=1659310260)["dstport"].tolist() == [443]
-    assert frame_engine.query("guide_rejected_outbound", start=1659310300).shape[0] == 1  # the REJECT starts at 300
+    assert (
+        frame_engine.query("guide_rejected_outbound", start=1659310300).shape[0] == 1
+    )  # the REJECT starts at 300
     assert frame_engine.query("guide_rejected_outbound", start=1659310301).shape[0] == 0
     qualified = "SELECT vpc_flow_logs.dstport FROM vpc_flow_logs WHERE vpc_flow_logs.dstport IS NOT NULL"
     assert frame_engine.sql(qualified, start=1659310260)["dstport"].tolist() == [22, 25]

@@ -300,7 +300,9 @@ def test_local_engine_insights(con):
 
 
 def test_after_stats_an_unaliased_aggregate_names_its_column(con):
-    result = run(con, "stats count(*) by interfaceId | sort count(*) asc, interfaceId desc | filter count(*) > 1")
+    result = run(
+        con, "stats count(*) by interfaceId | sort count(*) asc, interfaceId desc | filter count(*) > 1"
+    )
     assert records(result) == [("eni-ccc", 2), ("eni-bbb", 4), ("eni-aaa", 4)]
 
 
