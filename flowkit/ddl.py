@@ -164,7 +164,8 @@ def athena_ddl(
     for acct in [account_id, *(accounts or [])]:
         if acct is not None and not _ACCOUNT.fullmatch(acct):
             raise DDLError(f"account {acct!r} is not a 12-digit AWS account id.")
-    region_list = list(regions or DEFAULT_REGIONS)
+    accounts = list(dict.fromkeys(accounts)) if accounts else accounts  # a repeated value would double rows
+    region_list = list(dict.fromkeys(regions or DEFAULT_REGIONS))
     for region in region_list:
         if not _REGION.fullmatch(region):
             raise DDLError(f"{region!r} is not a Region name such as 'us-east-1'.")

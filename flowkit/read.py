@@ -46,7 +46,7 @@ _logger = logging.getLogger(__name__)
 Errors = Literal["raise", "skip"]
 Source = str | os.PathLike | Sequence[str | os.PathLike] | pd.DataFrame
 
-TEXT_SUFFIXES = (".log", ".log.gz", ".txt", ".txt.gz")
+TEXT_SUFFIXES = (".log", ".log.gz")  # what AWS delivers; other names are read when named explicitly
 PARQUET_SUFFIXES = (".parquet",)
 CLOUDWATCH_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
 _GZIP_MAGIC = b"\x1f\x8b"

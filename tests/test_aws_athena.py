@@ -299,3 +299,10 @@ def test_hive_layout_is_pruned_day_by_day():
         "06",
         "01",
     )
+
+
+def test_time_windows_take_unix_seconds_like_the_local_engine():
+    lo, hi = _sql.time_bounds(1714521600, "2024-05-02T00:00:00Z")
+    assert lo == datetime(2024, 5, 1, tzinfo=UTC) and hi == datetime(2024, 5, 2, tzinfo=UTC)
+    with pytest.raises(ParameterError, match="datetime, ISO string or Unix seconds"):
+        _sql.time_bounds(True, None)

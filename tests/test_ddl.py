@@ -211,3 +211,17 @@ def test_cli_ddl(capsys):
     )  # fmt: skip
     assert main(["ddl", "--location", "bucket"]) == 2
     assert "s3://" in capsys.readouterr().err
+
+
+def test_repeated_accounts_and_regions_are_projected_once():
+    props = _props(
+        _parse(
+            athena_ddl(
+                location=LOCATION,
+                accounts=["123456789012", "210987654321", "123456789012"],
+                regions=["us-east-1", "us-east-1", "eu-west-1"],
+            )
+        )
+    )
+    assert props["projection.accid.values"] == "123456789012,210987654321"
+    assert props["projection.region.values"] == "us-east-1,eu-west-1"

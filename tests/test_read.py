@@ -407,3 +407,14 @@ def test_parquet_rows_out_of_range_are_refused_or_counted_once(tmp_path):
     report = df.attrs["report"]
     assert df["dstport"].tolist() == [443, 22]
     assert (report.lines_read, report.parsed, report.rejected) == (3, 2, {"out-of-range": 1})
+
+
+def test_only_delivery_names_are_picked_from_a_directory(tmp_path):
+    write(tmp_path / "logs" / "a.log", [HEADER, ACCEPT])
+    (tmp_path / "logs" / "notes.txt").write_text("remember to ask about port 3333\n")
+    df = read_flow_logs(tmp_path / "logs")
+    assert len(df) == 1 and df.attrs["report"].files == 1
+    named = write(
+        tmp_path / "export.txt", [HEADER, REJECT]
+    )  # a file named explicitly is read whatever its name
+    assert read_flow_logs(named)["dstport"].tolist() == [11211]

@@ -124,6 +124,8 @@ def to_qmark(sql: str, params: Mapping[str, Any] | None = None) -> tuple[str, li
 def _utc(name: str, value: datetime | str | None) -> datetime | None:
     if value is None:
         return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)  # Unix seconds, as the local engines take them
     if isinstance(value, str):
         try:
             value = parse_utc(value)
@@ -132,7 +134,9 @@ def _utc(name: str, value: datetime | str | None) -> datetime | None:
                 f"{name}={value!r} is not an ISO date-time (e.g. 2024-05-01T00:00:00Z)."
             ) from None
     if not isinstance(value, datetime):
-        raise ParameterError(f"{name} must be a datetime or ISO string, not {type(value).__name__}.")
+        raise ParameterError(
+            f"{name} must be a datetime, ISO string or Unix seconds, not {type(value).__name__}."
+        )
     if value.tzinfo is None:
         raise ParameterError(f"{name} must be timezone-aware (UTC), not {value!r}.")
     return value.astimezone(UTC)
