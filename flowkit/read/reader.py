@@ -1,0 +1,169 @@
+"""Read flow-log files of any kind into one Arrow table, then a typed DataFrame."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, BinaryIO, Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from flowkit.errors import FormatError, RecordParseError
+from flowkit.read.checks import arrow_type, drop_bad_rows
+from flowkit.read.report import Errors, ReadReport
+from flowkit.read.sources import CLOUDWATCH_SUFFIXES, Opener, Source, iter_inputs
+from flowkit.read.text import read_exact, read_fast
+from flowkit.schema import DEFAULT_FORMAT, Field, get_field, parse_log_format
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
+
+
+_logger = logging.getLogger(__name__)
+
+_PANDAS_TYPES = {
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.string(): pd.StringDtype("pyarrow"),
+}
+
+
+def read_flow_logs(
+    source: Source,
+    *,
+    log_format: str | None = None,
+    errors: Errors = "raise",
+    unknown_fields: Literal["raise", "keep"] = "raise",
+    boto3_session: Any = None,
+) -> pd.DataFrame:
+    """Read flow-log records into a typed DataFrame with Athena column names.
+
+    Args:
+        source: a file (``.log``, ``.log.gz``, ``.parquet``, CloudWatch ``.jsonl``), a directory
+            (searched recursively, e.g. an S3 delivery layout), a list of those, or an
+            ``s3://bucket/prefix`` (read through boto3).
+        log_format: the ``${field} ...`` format of headerless lines (CloudWatch messages). Files
+            whose first line is a header of field names do not need it.
+        errors: ``"raise"`` stops at the first bad line or file; ``"skip"`` keeps the good records
+            and reports the rest in ``df.attrs["report"]`` (a :class:`ReadReport`).
+        unknown_fields: ``"keep"`` reads fields flowkit does not know as text columns.
+        boto3_session: the boto3 session for ``s3://`` sources (default session if None).
+
+    Returns:
+        One row per record; columns in format order (files with other formats add their columns,
+        null where absent); numbers as nullable ``Int32``/``Int64``, text as Arrow strings, ``-``
+        as ``<NA>``.
+
+    Raises:
+        RecordParseError: a bad line or file, naming the file, the line and the problem.
+        FormatError: a header with an unknown field (with the closest known one).
+    """
+    report = ReadReport()
+    table = read_arrow(
+        source,
+        log_format=log_format,
+        errors=errors,
+        unknown_fields=unknown_fields,
+        boto3_session=boto3_session,
+        report=report,
+    )
+    frame = to_pandas(table)
+    frame.attrs["report"] = report
+    if report.rejected_total or report.skipped_files:
+        _logger.warning("flow-log read skipped input: %s", report)
+    return frame
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Convert a flow-log Arrow table to pandas with flowkit's dtypes (nullable ints, Arrow strings)."""
+    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, self_destruct=True, split_blocks=True)
+
+
+def read_arrow(
+    source: Source,
+    *,
+    log_format: str | None = None,
+    errors: Errors = "raise",
+    unknown_fields: Literal["raise", "keep"] = "raise",
+    boto3_session: Any = None,
+    report: ReadReport | None = None,
+) -> pa.Table:
+    """Read flow-log records into an Arrow table; the arguments are those of :func:`read_flow_logs`."""
+    if errors not in ("raise", "skip"):
+        raise ValueError(f"`errors` must be 'raise' or 'skip', not {errors!r}.")
+    report = report if report is not None else ReadReport()
+    fmt = parse_log_format(log_format, unknown=unknown_fields) if log_format else None
+    tables = []
+    for name, opener in iter_inputs(source, boto3_session):
+        report.files += 1
+        try:
+            table = _read_one(name, opener, fmt, errors, unknown_fields, report)
+        except (RecordParseError, FormatError) as exc:
+            if errors == "raise":
+                raise
+            report.skipped_files.append((name, str(exc).splitlines()[0]))
+            continue
+        if table is not None:
+            tables.append(table)
+    if not tables:
+        fields = fmt or parse_log_format(DEFAULT_FORMAT)
+        return pa.table({f.column: pa.array([], arrow_type(f)) for f in fields})
+    return pa.concat_tables(tables, promote_options="default")
+
+
+def _read_one(
+    name: str, opener: Opener, fmt: list[Field] | None, errors: Errors, unknown: str, report: ReadReport
+) -> pa.Table | None:
+    with opener() as raw:
+        magic = raw.read(4)
+    if magic == _PARQUET_MAGIC:
+        with opener() as raw:
+            return _read_parquet(name, raw, errors, unknown, report)
+    if not magic:
+        raise RecordParseError("the file is empty (no header, no records).", path=name, reason="empty-file")
+    gzipped = magic[:2] == _GZIP_MAGIC
+    if name.endswith(CLOUDWATCH_SUFFIXES):
+        return read_exact(name, opener, gzipped, fmt, errors, unknown, report)
+    table = read_fast(name, opener, gzipped, fmt, unknown)
+    if table is not None:
+        report.lines_read += table.num_rows
+        report.parsed += table.num_rows
+        return table
+    return read_exact(name, opener, gzipped, fmt, errors, unknown, report)
+
+
+def _read_parquet(name: str, raw: BinaryIO, errors: Errors, unknown: str, report: ReadReport) -> pa.Table:
+    try:
+        table = pq.read_table(raw)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise RecordParseError(
+            f"not a readable Parquet file ({exc}).", path=name, reason="bad-parquet"
+        ) from exc
+    columns = {}
+    for column in table.column_names:
+        try:
+            f = get_field(column.replace("_", "-"))
+        except FormatError:
+            if unknown == "raise":
+                raise RecordParseError(
+                    f"Parquet column {column!r} is not a flow-log field; pass unknown_fields='keep' to keep it.",
+                    path=name,
+                    reason="bad-header",
+                ) from None
+            columns[column.replace("-", "_")] = table[column].cast(pa.string())
+            continue
+        values = table[column]
+        if f.is_numeric and pa.types.is_timestamp(values.type):  # e.g. start written as a TIMESTAMP
+            values = values.cast(pa.timestamp("s", tz=values.type.tz), safe=False)  # -> Unix seconds
+        try:
+            columns[f.column] = values.cast(arrow_type(f))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise RecordParseError(
+                f"Parquet column {column!r} cannot be read as {f.type} ({exc}).", path=name, reason="bad-type"
+            ) from exc
+    out = pa.table(columns)
+    report.lines_read += out.num_rows
+    out = drop_bad_rows(name, out, errors, report)
+    report.parsed += out.num_rows
+    return out

@@ -1,0 +1,136 @@
+"""Where flow-log files are: local paths, directories in the S3 delivery layouts, ``s3://`` prefixes."""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+from flowkit.errors import RecordParseError
+
+Source = str | os.PathLike | Sequence[str | os.PathLike] | pd.DataFrame
+
+TEXT_SUFFIXES = (".log", ".log.gz")  # what AWS delivers; other names are read when named explicitly
+
+PARQUET_SUFFIXES = (".parquet",)
+
+CLOUDWATCH_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
+
+Opener = Callable[[], BinaryIO]
+
+
+def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+    """The flow-log files a local source names, sorted (directories are searched recursively).
+
+    A file named twice (e.g. a directory and a file inside it) is listed once.
+
+    Raises:
+        RecordParseError: if a named path does not exist, or a directory holds no flow-log file.
+    """
+    if isinstance(source, str | os.PathLike):
+        source = [source]
+    files: list[Path] = []
+    for item in source:
+        if isinstance(item, str) and not item.strip():  # Path("") is the working directory
+            raise RecordParseError("an empty path names no file: give a file or directory.", reason="missing")
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _is_flow_log_name(p.name))
+            if not found:
+                raise RecordParseError(
+                    "no flow-log files (.log, .log.gz, .parquet, .jsonl) under this directory.",
+                    path=str(path),
+                    reason="no-files",
+                )
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise RecordParseError("no such file or directory.", path=str(path), reason="missing")
+    seen: set[Path] = set()
+    unique = []
+    for path in files:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            unique.append(path)
+    return unique
+
+
+def _is_flow_log_name(name: str) -> bool:
+    return not name.startswith(".") and name.endswith(TEXT_SUFFIXES + PARQUET_SUFFIXES + CLOUDWATCH_SUFFIXES)
+
+
+def iter_inputs(source: Source, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
+    """(name, opener) pairs; an opener returns a fresh binary stream of the file's raw bytes."""
+    if isinstance(source, pd.DataFrame):
+        raise TypeError(
+            "read_flow_logs reads files; a DataFrame is already read (pass it to flowkit.connect)."
+        )
+    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    local = [item for item in items if not str(item).startswith("s3://")]
+    for item in items:
+        if str(item).startswith("s3://"):
+            yield from _iter_s3(str(item), boto3_session)
+    for path in list_files(local) if local else []:
+        yield str(path), functools.partial(open, path, "rb")
+
+
+def _iter_s3(url: str, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
+    import awswrangler as wr  # only the s3:// path needs AWS libraries
+    import boto3
+
+    from flowkit.aws._clients import CREDENTIALS_HINT, aws_reason, is_aws_error
+    from flowkit.errors import AWSError
+
+    session = boto3_session or boto3.Session()
+    where = url
+    try:
+        client = session.client("s3")
+        keys = [
+            k
+            for k in wr.s3.list_objects(url, boto3_session=session)
+            if _is_flow_log_name(k.rsplit("/", 1)[-1])
+        ]
+        if not keys:
+            raise RecordParseError("no flow-log objects under this prefix.", path=url, reason="no-files")
+        for key in keys:
+            where = key
+            bucket, _, name = key[len("s3://") :].partition("/")
+            data = client.get_object(Bucket=bucket, Key=name)["Body"].read()
+            yield key, functools.partial(io.BytesIO, data)
+    except Exception as exc:  # NoCredentialsError, ClientError, EndpointConnectionError, bad bucket names
+        if not is_aws_error(exc):
+            raise
+        raise AWSError(f"{where}: cannot read it from S3 ({aws_reason(exc)}). {CREDENTIALS_HINT}") from exc
+
+
+_DELIVERY = re.compile(
+    r"AWSLogs/(?:aws-account-id=)?(?P<account_id>\d{12}|[^/]+?)/(?:aws-service=)?vpcflowlogs/"
+    r"(?:aws-region=)?(?P<region>[a-z0-9-]+)/(?:year=)?(?P<year>\d{4})/(?:month=)?(?P<month>\d{2})/"
+    r"(?:day=)?(?P<day>\d{2})(?:/(?:hour=)?(?P<hour>\d{2}))?/"
+)
+
+
+def delivery_partitions(path: str | os.PathLike) -> dict[str, str]:
+    """Partition values in an S3 delivery key: account, Region, year, month, day and (per-hour) hour.
+
+    Handles the plain layout, the Hive-compatible one and their per-hour variants. Returns an
+    empty dict for a path outside these layouts.
+
+    Examples:
+        >>> delivery_partitions("b/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/04/x.log.gz")
+        {'account_id': '123456789012', 'region': 'us-east-1', 'year': '2024', 'month': '05', 'day': '04'}
+        >>> p = "AWSLogs/aws-account-id=1/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2024/month=05/day=04/hour=07/f"
+        >>> delivery_partitions(p)["hour"]
+        '07'
+    """
+    match = _DELIVERY.search(str(path).replace(os.sep, "/"))
+    if not match:
+        return {}
+    return {key: value for key, value in match.groupdict().items() if value is not None}
