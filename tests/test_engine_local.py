@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from flowkit.cli import main
+from flowkit.ddl import athena_ddl
 from flowkit.engines import connect
 from flowkit.engines.sqlfuncs import joda_to_strftime
 from flowkit.errors import FlowkitError, ParameterError, QueryError
@@ -104,13 +105,19 @@ def test_aws_parquet_with_hyphenated_columns_in_a_hive_per_hour_layout(tmp_path)
     )
     pq.write_table(table, path)
     with connect(tmp_path) as engine:
+        # the partition columns of the Hive-layout table flowkit's DDL makes, so Athena's WHERE works here too
         assert engine.columns == [
-            "version", "srcaddr", "dstport", "pkt_dst_aws_service", "start", "end", "region", "day", "hour", "date",
+            "version", "srcaddr", "dstport", "pkt_dst_aws_service", "start", "end",
+            "aws-account-id", "aws-service", "aws-region", "year", "month", "day", "hour", "date",
         ]  # fmt: skip
+        ddl = athena_ddl(location="s3://b/", layout="hive", account_id="123456789012", per_hour=True)
+        for column in engine.partitions[:-1]:
+            assert f"`{column}` string" in ddl or f" {column} string" in ddl
         got = engine.sql(
-            'SELECT region, day, hour, "end" - start AS secs, pkt_dst_aws_service FROM t ORDER BY start'
+            'SELECT "aws-region", year, month, day, hour, "end" - start AS secs, pkt_dst_aws_service FROM t '
+            "WHERE year = '2022' AND month = '07' AND day = '16' ORDER BY start"
         )
-    assert got.values.tolist()[0] == ["us-west-2", "2022/07/16", "09", 30, "S3"]
+    assert got.values.tolist()[0] == ["us-west-2", "2022", "07", "16", "09", 30, "S3"]
 
 
 def test_converted_parquet_keeps_the_day(tmp_path, layout):

@@ -13,6 +13,10 @@ their Athena names, in the source's format order, then the partition columns of 
 * ``date`` (DATE): ``day`` as a date, as in AWS's date-partitioned ``vpc_flow_logs`` table and
   the guide's sample output, so ``WHERE date = DATE('2022-07-16')`` works too.
 
+Files in the Hive-compatible layout get the partitions of the Hive-layout table instead
+(``athena_ddl(layout="hive")``): ``aws-account-id``, ``aws-service``, ``aws-region``, ``year``,
+``month``, ``day`` (``dd``) and, per hour, ``hour``; plus the same ``date`` convenience column.
+
 Parquet is scanned by DuckDB in place (out of core: nothing is loaded into pandas, so data larger
 than memory can be queried); text files go through :func:`flowkit.read.read_arrow` into an in-memory
 Arrow table (for text larger than memory, ``flowkit convert`` it to Parquet first); a DataFrame
@@ -63,6 +67,23 @@ def _files(source: str | Path | Iterable[str | Path]) -> list[Path]:
     if not items:
         raise FlowkitError("no flow-log files given: pass a file, a directory or a list of them.")
     return list_files(items)
+
+
+def _hive_partitions(per_hour: bool) -> dict[str, str]:
+    """The partition columns of flowkit's Hive-layout DDL, read from the ``key=value`` folders of each file."""
+
+    def part(key: str) -> str:
+        return f"NULLIF(regexp_extract(fk_file, '{key}=([^/]+)/', 1), '')"
+
+    keys = ["aws-account-id", "aws-service", "aws-region", "year", "month", "day"] + (
+        ["hour"] if per_hour else []
+    )
+    extra = {key: part(key) for key in keys}
+    day = f"{part('year')} || '/' || {part('month')} || '/' || {part('day')}"
+    extra["date"] = (
+        f"CAST(strptime({day}, '%Y/%m/%d') AS DATE)"  # the local convenience column, as for plain keys
+    )
+    return extra
 
 
 def _column_name(name: str) -> str:
@@ -193,7 +214,9 @@ class LocalEngine:
         has_start = "start" in columns
         start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if has_start else "NULL::VARCHAR"
         extra: dict[str, str] = {}
-        if keys:
+        if keys and all(m.group(6) is not None for m in keys):
+            extra = _hive_partitions(any(m.group(10) for m in keys))
+        elif keys:
             day = f"COALESCE({from_key(2)} || '/' || {from_key(3)} || '/' || {from_key(4)}, {start_day})"
             extra["region"] = from_key(1)
             extra["day"] = day
