@@ -249,12 +249,13 @@ def _fields_after_v2(wb: Workbench) -> int:
 
 @exercise(
     "01.3",
-    "Which partition columns does the Athena table with partition projection have for Parquet files in the "
-    "plain S3 layout, delivered daily?",
+    "Which partition columns does the Athena table with partition projection have for Parquet files in "
+    "Hive-compatible S3 prefixes, delivered per hour?",
     "set",
-    "write the table with `athena_ddl(..., file_format='parquet')` and read its `PARTITIONED BY` line.",
+    "write the table with `athena_ddl(..., file_format='parquet')` and its `layout` and `per_hour` options, "
+    "then read its `PARTITIONED BY` line (a name in backquotes is still one column).",
 )
-def _parquet_partitions(wb: Workbench) -> list[str]:
+def _hive_hourly_partitions(wb: Workbench) -> list[str]:
     from flowkit.ddl import athena_ddl
 
     ddl = athena_ddl(
@@ -262,6 +263,8 @@ def _parquet_partitions(wb: Workbench) -> list[str]:
         file_format="parquet",
         account_id="111122223333",
         regions=["us-east-1"],
+        layout="hive",
+        per_hour=True,
     )
     line = next(line for line in ddl.splitlines() if line.startswith("PARTITIONED BY"))
     return [part.split()[0].strip("`") for part in line[line.index("(") + 1 : line.rindex(")")].split(",")]
