@@ -115,6 +115,8 @@ SAMPLE_VPC_CIDR = "10.32.0.0/16"
 SAMPLE_BASTION_ENI = "eni-1234567890000000"
 SAMPLE_BASTION_ADDRESS = "10.32.0.10"
 SAMPLE_NAT_ADDRESS = "10.32.0.100"
+SAMPLE_APP_ENI = "eni-0c0ffee0a0b0c0d01"
+SAMPLE_APP_ADDRESS = "10.32.10.11"
 
 
 def _in_cidr(addresses: pd.Series, cidr: str) -> pd.Series:
@@ -143,17 +145,18 @@ def _rejected_outbound(wb: Workbench) -> int:
 
 @exercise(
     "03.2",
-    "To which destination ports below 1024 does the bastion's interface (eni-1234567890000000) send traffic "
-    "from the bastion's own address (10.32.0.10)?",
+    "To which destination ports below 1024 does the first application server's interface "
+    "(eni-0c0ffee0a0b0c0d01) send traffic from the server's own address (10.32.10.11)?",
     "set",
-    "`engine.query('outbound_admin_traffic', eni=..., srcaddr=...)` returns the records (mind its `limit`); "
-    "or write the SQL with `SELECT DISTINCT dstport`.",
+    "the query you ran for the bastion works for any interface: `engine.query('outbound_admin_traffic', "
+    "eni=..., srcaddr=...)` returns the records (mind its `limit`); or write the SQL with `SELECT DISTINCT "
+    "dstport`.",
 )
-def _bastion_admin_ports(wb: Workbench) -> list[int]:
+def _app_admin_ports(wb: Workbench) -> list[int]:
     flows = wb.flows
     mask = (
-        _column(flows, "interface_id").eq(SAMPLE_BASTION_ENI)
-        & flows["srcaddr"].eq(SAMPLE_BASTION_ADDRESS)
+        _column(flows, "interface_id").eq(SAMPLE_APP_ENI)
+        & flows["srcaddr"].eq(SAMPLE_APP_ADDRESS)
         & flows["dstport"].lt(1024)
     )
     return sorted(int(p) for p in flows.loc[mask.fillna(False), "dstport"].unique())
@@ -380,8 +383,6 @@ def _ssh_source(wb: Workbench) -> str:
 
 
 # --- 07 From findings to egress rules --------------------------------------------------------------------
-
-SAMPLE_APP_ENI = "eni-0c0ffee0a0b0c0d01"
 
 
 @exercise(
