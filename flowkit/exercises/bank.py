@@ -197,16 +197,17 @@ def _web_rejected(wb: Workbench) -> int:
 
 @exercise(
     "04.2",
-    "In which hour of the day (UTC, 0 to 23) were the most records rejected?",
+    "In which hour of the day (UTC, 0 to 23) were the most records accepted?",
     "count",
-    "`filter action = 'REJECT' | stats count(*) by bin(1h)`, then read the hour of the top row.",
+    "the per-hour count of rejected records above is the pattern: change the `filter`, count by `bin(1h)`, "
+    "sort, then read the hour of the top row.",
 )
-def _busiest_reject_hour(wb: Workbench) -> int:
+def _busiest_accept_hour(wb: Workbench) -> int:
     flows = wb.flows
-    rejected = flows.loc[_column(flows, "action").eq("REJECT").fillna(False), "start"].dropna()
-    if rejected.empty:
-        raise ExerciseError("this data has no rejected records.")
-    hours = pd.to_datetime(rejected.astype("int64"), unit="s", utc=True).dt.hour
+    accepted = flows.loc[_column(flows, "action").eq("ACCEPT").fillna(False), "start"].dropna()
+    if accepted.empty:
+        raise ExerciseError("this data has no accepted records.")
+    hours = pd.to_datetime(accepted.astype("int64"), unit="s", utc=True).dt.hour
     counts = hours.value_counts().sort_index()
     return int(counts.idxmax())
 
