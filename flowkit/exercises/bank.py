@@ -117,6 +117,7 @@ SAMPLE_BASTION_ADDRESS = "10.32.0.10"
 SAMPLE_NAT_ADDRESS = "10.32.0.100"
 SAMPLE_APP_ENI = "eni-0c0ffee0a0b0c0d01"
 SAMPLE_APP_ADDRESS = "10.32.10.11"
+SAMPLE_APP2_ADDRESS = "10.32.11.12"
 
 
 def _in_cidr(addresses: pd.Series, cidr: str) -> pd.Series:
@@ -345,16 +346,20 @@ def _unexpected_patterns(wb: Workbench) -> int:
 
 @exercise(
     "06.2",
-    "Which anomalies did the simulator inject into the data?",
+    "Which anomalies did the simulator inject from the second application server (10.32.11.12)?",
     "set",
-    "read `labels.csv` (`flowkit.simulate.read_labels`) and keep the labels that start with `anomaly:`; "
-    "answer with the part after the colon.",
+    "read `labels.csv` (`flowkit.simulate.read_labels`) and keep the rows whose label starts with `anomaly:` "
+    "and whose `srcaddr` is that server's; answer with the part of the label after the colon.",
 )
-def _anomaly_names(wb: Workbench) -> list[str]:
+def _app2_anomaly_names(wb: Workbench) -> list[str]:
     from flowkit.simulate import label_flows
 
-    labels = label_flows(wb.flows, wb.labels).dropna()
-    return sorted({label.split(":", 1)[1] for label in labels.unique() if label.startswith("anomaly:")})
+    in_data = set(label_flows(wb.flows, wb.labels).dropna().unique())
+    labels = wb.labels
+    mine = labels.loc[labels["srcaddr"].eq(SAMPLE_APP2_ADDRESS), "label"].dropna()
+    return sorted(
+        {label.split(":", 1)[1] for label in mine if label.startswith("anomaly:") and label in in_data}
+    )
 
 
 @exercise(
