@@ -26,6 +26,13 @@ def session(boto3_session: Any = None) -> Any:
     return boto3.Session()
 
 
+def profile_session(profile_name: str | None = None, region_name: str | None = None) -> Any:
+    """A session from a named profile of the shared AWS config (default: the default chain), never from keys."""
+    import boto3
+
+    return boto3.Session(profile_name=profile_name, region_name=region_name)
+
+
 def botocore_config() -> Any:
     """A botocore ``Config`` with standard retries."""
     from botocore.config import Config

@@ -193,13 +193,15 @@ def _delivery_files(files: str | Path | Iterable[str | Path]) -> list[Path]:
 
 
 def _delivery_folder(account: str, region: str, when: datetime, options: dict[str, Any]) -> str:
-    """The folders AWS writes a file into, for the plan's layout options."""
+    """The folders AWS writes a file into, for the plan's layout options (as the simulator writes them)."""
+    from flowkit.simulate.output import delivery_prefix
+
+    hourly = bool(options.get("per_hour"))
     if options.get("hive_compatible"):
-        folder = f"AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
-        folder += f"year={when:%Y}/month={when:%m}/day={when:%d}/"
-        return folder + (f"hour={when:%H}/" if options.get("per_hour") else "")
-    folder = f"AWSLogs/{account}/vpcflowlogs/{region}/{when:%Y/%m/%d}/"
-    return folder + (f"{when:%H}/" if options.get("per_hour") else "")
+        layout = "hive-hourly" if hourly else "hive"
+    else:
+        layout = "hourly" if hourly else "default"
+    return delivery_prefix(account, region, when, layout) + "/"
 
 
 def athena_result_rows(frame: pd.DataFrame) -> tuple[list[dict], list[dict]]:

@@ -37,18 +37,14 @@ def print_frame(frame: pd.DataFrame, output: str = "table", *, file: TextIO | No
 
 
 def default_data() -> str:
-    """The bundled sample (data/sample in a checkout), the default --data of the commands."""
-    from pathlib import Path
-
+    """The bundled sample (data/sample), the default --data of the commands: the one ``connect()`` uses."""
+    from flowkit.engines import default_data as bundled_sample
     from flowkit.errors import FlowkitError
 
-    for candidate in (
-        Path.cwd() / "data" / "sample",
-        Path(__file__).resolve().parents[2] / "data" / "sample",
-    ):
-        if candidate.is_dir():
-            return str(candidate)
-    raise FlowkitError("no --data given and no bundled sample (data/sample) found; pass --data PATH.")
+    path = bundled_sample()
+    if path is None:
+        raise FlowkitError("no --data given and no bundled sample (data/sample) found; pass --data PATH.")
+    return str(path)
 
 
 def parse_params(items: list[str]) -> dict[str, str]:

@@ -153,11 +153,11 @@ def _check_backend(backend: str) -> None:
 
 
 def _session(profile: str | None, region: str | None) -> Any:
-    # the only boto3 use outside flowkit.aws: a session from a profile name, never from keys
-    import boto3
-    from botocore.exceptions import BotoCoreError
+    from flowkit.aws import _clients  # boto3 is imported only in flowkit.aws
 
     try:
-        return boto3.Session(profile_name=profile, region_name=region)
-    except BotoCoreError as exc:  # ProfileNotFound, a bad config file
+        return _clients.profile_session(profile, region)
+    except Exception as exc:  # ProfileNotFound, a bad config file
+        if not _clients.is_aws_error(exc):
+            raise
         raise NotebookError(f"AWS_PROFILE {profile!r}: {exc}; see `aws configure list-profiles`.") from exc

@@ -82,16 +82,14 @@ def iter_inputs(source: Source, boto3_session: Any) -> Iterable[tuple[str, Opene
 
 
 def _iter_s3(url: str, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
-    import awswrangler as wr  # only the s3:// path needs AWS libraries
-    import boto3
-
-    from flowkit.aws._clients import CREDENTIALS_HINT, aws_reason, is_aws_error
+    from flowkit.aws import _clients  # only the s3:// path needs AWS libraries
     from flowkit.errors import AWSError
 
-    session = boto3_session or boto3.Session()
+    session = _clients.session(boto3_session)
     where = url
     try:
-        client = session.client("s3")
+        wr = _clients.wrangler()
+        client = _clients.client("s3", session)
         keys = [
             k
             for k in wr.s3.list_objects(url, boto3_session=session)
@@ -105,9 +103,11 @@ def _iter_s3(url: str, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
             data = client.get_object(Bucket=bucket, Key=name)["Body"].read()
             yield key, functools.partial(io.BytesIO, data)
     except Exception as exc:  # NoCredentialsError, ClientError, EndpointConnectionError, bad bucket names
-        if not is_aws_error(exc):
+        if not _clients.is_aws_error(exc):
             raise
-        raise AWSError(f"{where}: cannot read it from S3 ({aws_reason(exc)}). {CREDENTIALS_HINT}") from exc
+        raise AWSError(
+            f"{where}: cannot read it from S3 ({_clients.aws_reason(exc)}). {_clients.CREDENTIALS_HINT}"
+        ) from exc
 
 
 _DELIVERY = re.compile(

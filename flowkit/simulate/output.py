@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from flowkit.errors import FormatError
 from flowkit.schema import DEFAULT_FORMAT, Field, fields_up_to, parse_log_format, record_version
+from flowkit.simulate.records import FIELD_COLUMNS
 from flowkit.simulate.scenario import Scenario
 
 FILE_SECONDS = 300
@@ -105,11 +106,9 @@ class Columns:
             picked = codes[b["eni"]]
             return _dict_array(picked, picked < 0, dictionary)
         if name in ("srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr"):
-            key = {"srcaddr": "src", "dstaddr": "dst", "pkt-srcaddr": "psrc", "pkt-dstaddr": "pdst"}[name]
-            return self._addresses(b[key], ok)
+            return self._addresses(b[FIELD_COLUMNS[name][0]], ok)
         if name in ("srcport", "dstport", "protocol", "tcp-flags"):
-            key = {"srcport": "sport", "dstport": "dport", "protocol": "proto", "tcp-flags": "flags"}[name]
-            return pa.array(b[key].astype(np.int32), mask=~ok)
+            return pa.array(b[FIELD_COLUMNS[name][0]].astype(np.int32), mask=~ok)
         if name in ("packets", "bytes"):
             return pa.array(b[name], mask=~ok)
         if name in ("start", "end"):

@@ -260,7 +260,8 @@ def take(
     return {k: v[index] for k, v in batch.items() if keys is None or k in keys}
 
 
-_FIELD_COLUMNS = {
+#: The record column(s) behind each flow-log field the writers take from a batch.
+FIELD_COLUMNS = {
     "srcaddr": ("src",), "dstaddr": ("dst",), "pkt-srcaddr": ("psrc",), "pkt-dstaddr": ("pdst",),
     "srcport": ("sport",), "dstport": ("dport",), "protocol": ("proto",), "packets": ("packets",),
     "bytes": ("bytes",), "action": ("action",), "tcp-flags": ("flags",), "flow-direction": ("egress",),
@@ -272,7 +273,7 @@ def needed_columns(fields) -> set[str]:
     """The record columns a log format needs (plus those every writer uses)."""
     keys = {"eni", "start", "end", "status", "action"}
     for f in fields:
-        keys.update(_FIELD_COLUMNS.get(f.name, ()))
+        keys.update(FIELD_COLUMNS.get(f.name, ()))
     return keys
 
 
