@@ -34,6 +34,7 @@ from flowkit.baseline.unexpected import AllowlistLike, explain
 from flowkit.enrich.aws_ranges import IpRanges, default_ip_ranges
 from flowkit.enrich.direction import add_direction
 from flowkit.errors import AllowlistError
+from flowkit.frames import with_flowkit_dtypes
 
 _logger = logging.getLogger(__name__)
 
@@ -375,7 +376,7 @@ def what_would_break(
     if "srcaddr" in explained:
         denied &= explained["srcaddr"].notna().to_numpy()
     out = explained[np.asarray(denied)].drop(columns=["rule"])
-    return out.sort_values(["pattern"], kind="stable") if "pattern" in out else out
+    return with_flowkit_dtypes(out.sort_values(["pattern"], kind="stable") if "pattern" in out else out)
 
 
 def _opened_by_logging_interface(flows: pd.DataFrame, inventory: pd.DataFrame | None) -> np.ndarray:

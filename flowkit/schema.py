@@ -21,7 +21,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from flowkit.errors import FormatError
 
@@ -56,13 +56,19 @@ class Field:
         return self.type != "string"
 
     @property
-    def pandas_dtype(self) -> str:
-        """The pandas dtype flowkit reads the field into (nullable ints, Arrow strings)."""
-        if self.athena_type == "int":
-            return "Int32"
-        if self.athena_type == "bigint":
-            return "Int64"
-        return "string[pyarrow]"
+    def arrow_type(self) -> Any:
+        """The Arrow type flowkit reads the field into: the width of its Athena column type."""
+        import pyarrow as pa
+
+        return {"int": pa.int32(), "bigint": pa.int64()}.get(self.athena_type, pa.string())
+
+    @property
+    def pandas_dtype(self) -> Any:
+        """The pandas dtype flowkit reads the field into: ``int32[pyarrow]``, ``int64[pyarrow]`` or
+        ``str`` (see :mod:`flowkit.frames`)."""
+        from flowkit.frames import dtype_for
+
+        return dtype_for(self.arrow_type)
 
 
 def _camel(name: str) -> str:

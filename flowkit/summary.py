@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from flowkit.frames import with_flowkit_dtypes
+
 
 def summarize(flows: pd.DataFrame) -> pd.DataFrame:
     """Summarise flow records: span, interfaces, actions, bytes, statuses and top destination ports.
@@ -47,7 +49,7 @@ def summarize(flows: pd.DataFrame) -> pd.DataFrame:
     if "dstport" in flows:
         top = flows["dstport"].value_counts().head(5)
         rows.append(("top destination ports", ", ".join(f"{port} ({n})" for port, n in top.items())))
-    return pd.DataFrame(rows, columns=["metric", "value"]).astype({"value": str})
+    return with_flowkit_dtypes(pd.DataFrame(rows, columns=["metric", "value"]).astype({"value": str}))
 
 
 def _iso(seconds: int) -> str:

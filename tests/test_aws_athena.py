@@ -158,7 +158,9 @@ def test_query_binds_parameters_and_returns_typed_frame_with_cost(sb):
         boto3_session=sb.session,
     )
     assert frame["dstport"].tolist() == [443, 22]
-    assert str(frame["dstport"].dtype) == "Int32"  # flowkit's dtype for ports, as the local engine gives
+    assert (
+        str(frame["dstport"].dtype) == "int32[pyarrow]"
+    )  # flowkit's dtype for ports, as the local engine gives
     assert frame["dstaddr"].isna().tolist() == [False, True]
     stats = frame.attrs["query"]
     assert stats["state"] == "SUCCEEDED" and stats["cost_usd"] == 0.0

@@ -45,7 +45,7 @@ def test_connect_returns_the_aws_engine(engine):
 def test_guide_query_runs_verbatim_against_the_athena_table(sb, engine):
     sb.queue_athena_result(pd.DataFrame({"interface_id": ["eni-1234567890000000"], "dstport": [22]}))
     frame = engine.query("guide_outbound_admin")
-    assert frame["dstport"].tolist() == [22] and str(frame["dstport"].dtype) == "Int32"
+    assert frame["dstport"].tolist() == [22] and str(frame["dstport"].dtype) == "int32[pyarrow]"
     sent = _execution(sb, frame)["Query"]
     assert "FROM flowkit.vpc_flow_logs" in sent and "<vpc_flow_logs_table_name>" not in sent
 

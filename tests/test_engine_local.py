@@ -6,7 +6,7 @@ import gzip
 import ipaddress
 import json
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pyarrow as pa
@@ -75,8 +75,8 @@ def test_text_layout_gets_partitions_from_the_keys(layout):
             "SELECT region, day, date, count(*) AS n FROM vpc_flow_logs GROUP BY 1, 2, 3 ORDER BY 1"
         )
     assert got.values.tolist() == [
-        ["eu-west-1", "2022/08/01", date(2022, 8, 1), 1],
-        ["us-east-1", "2022/07/31", date(2022, 7, 31), 4],
+        ["eu-west-1", "2022/08/01", pd.Timestamp("2022-08-01"), 1],
+        ["us-east-1", "2022/07/31", pd.Timestamp("2022-07-31"), 4],
     ]
 
 

@@ -16,7 +16,9 @@ import environment  # noqa: E402  (requirements/environment.py: the lock -> envi
 
 def test_environment_yml_pins_the_locked_runtime_dependencies():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda = [d for d in env["dependencies"] if isinstance(d, str) and d != "pip" and not d.startswith("python>")]
+    conda = [
+        d for d in env["dependencies"] if isinstance(d, str) and d != "pip" and not d.startswith("python>")
+    ]
     assert sorted(conda) == sorted(environment.runtime_pins()), "run `make lock` to rewrite environment.yml"
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert "-e ." in pip_section
@@ -41,7 +43,9 @@ def test_installed_versions_are_the_locked_ones():
 
     locked = environment.locked_versions()
     for name in ("pandas", "pyarrow", "duckdb", "sqlglot", "botocore", "boto3", "moto", "awswrangler"):
-        assert version(name) == locked[name], f"{name} {version(name)} is installed, the lock says {locked[name]}"
+        assert version(name) == locked[name], (
+            f"{name} {version(name)} is installed, the lock says {locked[name]}"
+        )
 
 
 def test_cli_help_lists_commands():

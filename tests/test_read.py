@@ -43,7 +43,7 @@ def test_default_format_types_and_values(default_file):
     assert list(df.columns) == [FIELDS[n].column for n in DEFAULT_FIELDS]
     assert len(df) == 5
     assert df.loc[0, "account_id"] == "012345678901"  # leading zero kept
-    assert str(df["dstport"].dtype) == "Int32" and str(df["bytes"].dtype) == "Int64"
+    assert str(df["dstport"].dtype) == "int32[pyarrow]" and str(df["bytes"].dtype) == "int64[pyarrow]"
     assert str(df["srcaddr"].dtype).startswith("string")
     assert df.loc[0, "dstport"] == 443 and df.loc[0, "bytes"] == 5445
     assert df.loc[1, "action"] == "REJECT" and df.loc[1, "protocol"] == 17
@@ -166,7 +166,7 @@ def test_parquet_with_hyphenated_columns(tmp_path):
         "traffic_path",
     ]
     assert df.loc[0, "account_id"] == "012345678901" and pd.isna(df.loc[0, "bytes"])
-    assert str(df["protocol"].dtype) == "Int64" and df.loc[0, "traffic_path"] == 8
+    assert str(df["protocol"].dtype) == "int64[pyarrow]" and df.loc[0, "traffic_path"] == 8
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from flowkit import schema
 from flowkit.aws import _clients
 from flowkit.aws.plan import AwsCall, FlowLogPlan
 from flowkit.errors import ApplyError, AWSError, FormatError
+from flowkit.frames import with_flowkit_dtypes
 
 __all__ = ["ApplyResult", "apply", "describe_flow_logs"]
 
@@ -340,5 +341,4 @@ def describe_flow_logs(
         rows, columns=[*_DESCRIBE_COLUMNS.values(), "file_format", "hive_compatible", "per_hour", "tags"]
     )
     frame["creation_time"] = pd.to_datetime(frame["creation_time"], utc=True)
-    frame["max_aggregation_interval"] = frame["max_aggregation_interval"].astype("Int64")
-    return frame
+    return with_flowkit_dtypes(frame)

@@ -45,6 +45,7 @@ from flowkit.aws.glue import (
     table_from_ddl,
 )
 from flowkit.errors import AWSError
+from flowkit.frames import with_flowkit_dtypes
 
 __all__ = [
     "QueryStats",
@@ -253,8 +254,9 @@ def results(stats: QueryStats, boto3_session: Any = None) -> pd.DataFrame:
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Give flow-log columns flowkit's dtypes (``Int32`` ports, Arrow strings), as the local engine does."""
-    out = frame.copy()
+    """Give the result flowkit's dtypes (:mod:`flowkit.frames`), flow-log columns their field's width,
+    as the local engine does."""
+    out = with_flowkit_dtypes(frame)
     for column in out.columns:
         field = schema.BY_COLUMN.get(str(column))
         if field is None:

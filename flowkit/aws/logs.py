@@ -35,6 +35,7 @@ from flowkit import schema
 from flowkit.aws import _clients
 from flowkit.aws._sql import time_bounds
 from flowkit.errors import AWSError, ParameterError
+from flowkit.frames import with_flowkit_dtypes
 
 __all__ = ["parse_results", "run_insights"]
 
@@ -159,14 +160,14 @@ def parse_results(results: list[list[dict[str, str]]]) -> pd.DataFrame:
     Examples:
         >>> rows = [[{"field": "dstPort", "value": "443"}, {"field": "n", "value": "12"}]]
         >>> parse_results(rows).dtypes.astype(str).tolist()
-        ['Int32', 'Int64']
+        ['int32[pyarrow]', 'int64[pyarrow]']
     """
     records = [{c["field"]: c.get("value") for c in row if c["field"] != "@ptr"} for row in results]
     columns = list(dict.fromkeys(name for record in records for name in record))
     frame = pd.DataFrame.from_records(records, columns=columns)
     for column in columns:
         frame[column] = _typed(column, frame[column])
-    return frame
+    return with_flowkit_dtypes(frame)
 
 
 def _typed(name: str, values: pd.Series) -> pd.Series:
@@ -180,9 +181,9 @@ def _typed(name: str, values: pd.Series) -> pd.Series:
             return pd.to_numeric(text.replace("-", pd.NA), errors="coerce").astype(field.pandas_dtype)
         return text.replace("-", pd.NA).astype(field.pandas_dtype)
     if name.startswith("@"):
-        return text.astype("string[pyarrow]")
+        return text
     numbers = pd.to_numeric(present, errors="coerce")
     if len(present) and numbers.notna().all():
         whole = (numbers == numbers.round()).all() and not present.str.contains(r"[.eE]").any()
         return pd.to_numeric(text, errors="coerce").astype("Int64" if whole else "Float64")
-    return text.astype("string[pyarrow]")
+    return text

@@ -48,6 +48,7 @@ import yaml
 
 from flowkit.enrich.protocols import protocol_name, protocol_number
 from flowkit.errors import AllowlistError, FlowkitError
+from flowkit.frames import with_flowkit_dtypes
 
 _logger = logging.getLogger(__name__)
 
@@ -193,20 +194,18 @@ class Allowlist:
                     "review": rule.review,
                 }
             )
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "name",
-                "direction",
-                "source",
-                "destination",
-                "protocol",
-                "ports",
-                "action",
-                "why",
-                "review",
-            ],
-        )
+        columns = [
+            "name",
+            "direction",
+            "source",
+            "destination",
+            "protocol",
+            "ports",
+            "action",
+            "why",
+            "review",
+        ]
+        return with_flowkit_dtypes(pd.DataFrame(rows, columns=columns))
 
     def to_yaml(self) -> str:
         """The allowlist as YAML text, in the documented file format."""

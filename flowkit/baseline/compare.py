@@ -6,6 +6,7 @@ import pandas as pd
 
 from flowkit.baseline.conversations import build_conversations
 from flowkit.enrich.protocols import protocol_name
+from flowkit.frames import with_flowkit_dtypes
 
 
 def compare_periods(
@@ -43,11 +44,11 @@ def compare_periods(
         )
     columns = ["kind", "value", "flows", "bytes", "first_seen", "last_seen", "example"]
     if not frames:
-        return pd.DataFrame(columns=columns)
+        return with_flowkit_dtypes(pd.DataFrame(columns=columns))
     out = pd.concat(frames, ignore_index=True)
     out["first_seen"] = pd.to_datetime(out.pop("first"), unit="s", utc=True)
     out["last_seen"] = pd.to_datetime(out.pop("last"), unit="s", utc=True)
-    return out[columns]
+    return with_flowkit_dtypes(out[columns])
 
 
 def _port_keys(table: pd.DataFrame) -> pd.Series:

@@ -19,6 +19,7 @@ from flowkit.enrich.addresses import inside_index
 from flowkit.enrich.aws_ranges import IpRanges, default_ip_ranges
 from flowkit.enrich.direction import DIRECTIONS, direction_codes, src_is_client
 from flowkit.errors import AllowlistError
+from flowkit.frames import with_flowkit_dtypes
 
 _STRIDE_PORT, _STRIDE_PROTO = 65537, 257
 
@@ -149,7 +150,9 @@ def interface_addresses(flows: pd.DataFrame) -> pd.DataFrame:
         ``vpc_id`` where the data has them.
     """
     if "interface_id" not in flows or flows.empty:
-        return pd.DataFrame(columns=["interface_id", "address", "subnet_id", "instance_id", "vpc_id"])
+        return with_flowkit_dtypes(
+            pd.DataFrame(columns=["interface_id", "address", "subnet_id", "instance_id", "vpc_id"])
+        )
     src, dst, addresses = _address_codes(flows, packet=False)
     eni, enis = factorize(flows["interface_id"])
     n = len(addresses) + 1
@@ -179,7 +182,7 @@ def interface_addresses(flows: pd.DataFrame) -> pd.DataFrame:
             out[column] = first.reindex(pairs // n).to_numpy()
         else:
             out[column] = None
-    return out.reset_index(drop=True)
+    return with_flowkit_dtypes(out.reset_index(drop=True))
 
 
 class Resolver:

@@ -20,6 +20,7 @@ from flowkit.baseline.conversations import (
 )
 from flowkit.enrich.aws_ranges import IpRanges
 from flowkit.enrich.protocols import protocol_name
+from flowkit.frames import with_flowkit_dtypes
 
 #: Remote administration, databases, caches and common miner / backdoor ports: unexplained traffic on
 #: these deserves a look first.
@@ -349,9 +350,10 @@ def find_unexpected(
         (UTC), ``explained_flows`` (records of a port scan that reached a port a rule allows: the scan
         found it open), ``score``, ``samples`` (example records) and ``interfaces``.
     """
-    return analyse(
+    result = analyse(
         flows, allowlist, ip_ranges=ip_ranges, tags=tags, inventory=inventory, fanout=fanout, samples=samples
-    ).patterns
+    )
+    return with_flowkit_dtypes(result.patterns)
 
 
 def explain(flows: pd.DataFrame, allowlist: AllowlistLike, **kwargs: Any) -> pd.DataFrame:
@@ -369,4 +371,4 @@ def explain(flows: pd.DataFrame, allowlist: AllowlistLike, **kwargs: Any) -> pd.
     pattern = np.where(row >= 0, result.pattern[np.maximum(row, 0)] if len(result.pattern) else -1, -1)
     out["pattern"] = pd.array(np.where(pattern >= 0, pattern, 0), dtype="Int64")
     out.loc[pattern < 0, "pattern"] = pd.NA
-    return out
+    return with_flowkit_dtypes(out)

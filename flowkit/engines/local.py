@@ -40,6 +40,7 @@ import pyarrow as pa
 from flowkit.engines import sqlfuncs
 from flowkit.engines.translate import VIEW, caret_message, to_duckdb
 from flowkit.errors import FlowkitError, ParameterError, QueryError
+from flowkit.frames import from_arrow
 from flowkit.schema import BY_COLUMN, Field, get_field
 
 logger = logging.getLogger(__name__)
@@ -303,7 +304,7 @@ class LocalEngine:
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise QueryError(f"the query failed in DuckDB: {first}\n    DuckDB SQL: {duck}") from None
-        return _integral_decimals(table).to_pandas(types_mapper=_pandas_type)
+        return from_arrow(_integral_decimals(table))
 
     def _binder_message(self, message: str, query: str) -> str:
         match = re.search(r'Referenced column "([^"]+)" not found', message)
@@ -361,23 +362,3 @@ def _integral_decimals(table: pa.Table) -> pa.Table:
             except (pa.ArrowInvalid, OverflowError):
                 logger.debug("column %s does not fit in bigint; kept as decimal", column.name)
     return table
-
-
-def _pandas_type(dtype: pa.DataType) -> Any:
-    """Arrow -> pandas types for results: nullable integers and Arrow strings, as the reader uses."""
-    if pa.types.is_integer(dtype):
-        return {
-            pa.int8(): pd.Int8Dtype(),
-            pa.int16(): pd.Int16Dtype(),
-            pa.int32(): pd.Int32Dtype(),
-            pa.int64(): pd.Int64Dtype(),
-            pa.uint8(): pd.UInt8Dtype(),
-            pa.uint16(): pd.UInt16Dtype(),
-            pa.uint32(): pd.UInt32Dtype(),
-            pa.uint64(): pd.UInt64Dtype(),
-        }.get(dtype)
-    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
-        return pd.StringDtype("pyarrow")
-    if pa.types.is_boolean(dtype):
-        return pd.BooleanDtype()
-    return None

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+
+from flowkit.frames import from_arrow
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -95,17 +98,18 @@ def factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes), np.asarray(uniques, dtype=object)
 
 
-def take(values: Sequence[object] | np.ndarray, codes: np.ndarray) -> pd.Categorical:
-    """Map per-unique results back to rows as a Categorical; code -1 (missing) and ``None`` give <NA>.
+def take(values: Sequence[str | None] | np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Map per-unique labels back to rows as text (:data:`flowkit.frames.TEXT`); code -1 (missing)
+    and ``None`` give <NA>. Arrow's ``take`` builds millions of rows of repeated labels in C++.
 
-    Categoricals keep millions of rows of repeated labels cheap to build and to group by.
+    Examples:
+        >>> take(["tcp", "udp", None], np.array([0, 1, -1, 2, 0])).tolist()
+        ['tcp', 'udp', <NA>, <NA>, 'tcp']
     """
-    value_codes, categories = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    if len(value_codes) == 0:
-        row_codes = np.full(len(codes), -1, dtype=np.int64)
-    else:
-        row_codes = np.where(codes < 0, -1, value_codes[np.where(codes < 0, 0, codes)])
-    return pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object))
+    labels = pa.array([None if v is None else str(v) for v in values], type=pa.string())
+    codes = np.asarray(codes)
+    indices = pa.array(codes.astype(np.int64, copy=False), mask=codes < 0)
+    return from_arrow(pa.table({"label": labels.take(indices)}))["label"].array
 
 
 class PrefixIndex:

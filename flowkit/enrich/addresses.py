@@ -122,7 +122,7 @@ def add_address_scope(
     ``vpc-dns-resolver`` (the VPC base address plus two, for each of ``vpc_cidrs``).
 
     Work is done once per unique address, so millions of rows cost little more than their distinct
-    addresses. Returns a new DataFrame; the new columns are categorical.
+    addresses. Returns a new DataFrame; the new columns are text.
 
     See https://docs.aws.amazon.com/vpc/latest/userguide/AmazonDNS-concepts.html
 

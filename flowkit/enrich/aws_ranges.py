@@ -22,6 +22,7 @@ import pandas as pd
 from flowkit.enrich._cidr import PrefixIndex, factorize, parse_network, require_columns, take
 from flowkit.enrich._tables import data_path
 from flowkit.errors import IpRangesError
+from flowkit.frames import with_flowkit_dtypes
 
 _logger = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ def lookup_aws_service(
 
     Examples:
         >>> lookup_aws_service(["52.216.8.1", "10.0.0.1"])[["service", "region"]].values.tolist()
-        [['S3', 'us-east-1'], [nan, nan]]
+        [['S3', 'us-east-1'], [<NA>, <NA>]]
     """
     ranges = ip_ranges or default_ip_ranges()
     hit = ranges.index.lookup(addresses)
@@ -192,7 +193,7 @@ def lookup_aws_service(
         values = np.full(len(hit), None, dtype=object)
         values[ok] = ranges.prefixes[column].to_numpy(dtype=object)[hit[ok]]
         columns[column] = values
-    return pd.DataFrame(columns)
+    return with_flowkit_dtypes(pd.DataFrame(columns))
 
 
 def add_aws_service(
@@ -205,7 +206,7 @@ def add_aws_service(
 
     The most specific listed prefix wins; when AWS lists the same prefix under several services, a
     specific service (S3, CLOUDFRONT, ...) wins over EC2, which wins over AMAZON. Private addresses are
-    never in the file, so only public ones get a service. Returns a new DataFrame with categorical columns.
+    never in the file, so only public ones get a service. Returns a new DataFrame with text columns.
 
     Args:
         flows: flow records.

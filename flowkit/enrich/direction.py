@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from flowkit.enrich._cidr import require_columns, rows_in, take
 from flowkit.enrich.addresses import inside_index
@@ -52,7 +53,7 @@ def direction_codes(src_inside: np.ndarray, dst_inside: np.ndarray) -> np.ndarra
 def add_direction(flows: pd.DataFrame, *, vpc_cidrs: Sequence[str] | None = None) -> pd.DataFrame:
     """Add direction relative to the VPC and the client/server role of each record.
 
-    New columns (categorical, except ``service_port``):
+    New columns (text, except ``service_port``, an ``int32[pyarrow]``):
 
     - ``direction``: the record's own direction: ``inbound`` (outside to inside), ``outbound``,
       ``internal`` (both inside) or ``external`` (neither, e.g. a NAT gateway's public side);
@@ -82,9 +83,9 @@ def add_direction(flows: pd.DataFrame, *, vpc_cidrs: Sequence[str] | None = None
     server_inside = np.where(role == 0, flags["srcaddr"], flags["dstaddr"])
     connection = direction_codes(client_inside, server_inside)
     out = flows.copy(deep=False)
-    out["direction"] = pd.Categorical.from_codes(record, categories=list(DIRECTIONS))
+    out["direction"] = take(list(DIRECTIONS), record)
     out["src_role"] = take(["server", "client", "unknown"], np.where(role < 0, 2, role).astype(np.int64))
-    out["connection_direction"] = pd.Categorical.from_codes(connection, categories=list(DIRECTIONS))
-    out["service_port"] = pd.array(np.where(role == 0, srcport, dstport), dtype="Int32")
-    out.loc[out["service_port"] < 0, "service_port"] = pd.NA
+    out["connection_direction"] = take(list(DIRECTIONS), connection)
+    port = np.where(role == 0, srcport, dstport)
+    out["service_port"] = pd.arrays.ArrowExtensionArray(pa.array(port, type=pa.int32(), mask=port < 0))
     return out

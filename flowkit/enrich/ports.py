@@ -80,12 +80,12 @@ def add_service_names(
     """Add ``<column>_service``: the IANA service name of each port (``443/tcp`` -> ``https``).
 
     Uses the shipped table of common services (``flowkit/data/service-names.csv``). Returns a new
-    DataFrame; the new columns are categorical, <NA> where the port has no name (e.g. ephemeral ports).
+    DataFrame; the new columns are text, <NA> where the port has no name (e.g. ephemeral ports).
 
     Examples:
         >>> frame = pd.DataFrame({"srcport": [51000, 443], "dstport": [443, 51000], "protocol": [6, 6]})
         >>> add_service_names(frame)[["srcport_service", "dstport_service"]].values.tolist()
-        [[nan, 'https'], ['https', nan]]
+        [[<NA>, 'https'], ['https', <NA>]]
     """
     _, names = _lookup()
     require_columns(flows, [*columns, protocol_column], "add_service_names")

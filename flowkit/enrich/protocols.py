@@ -75,13 +75,13 @@ def add_protocol_names(
 ) -> pd.DataFrame:
     """Add the IANA protocol keyword (``TCP``, ``UDP``, ``ICMP``, ...) of each record's protocol number.
 
-    Returns a new DataFrame (the input is not modified); the new column is categorical, <NA> where the
+    Returns a new DataFrame (the input is not modified); the new column is text, <NA> where the
     number is missing or unassigned.
 
     Examples:
         >>> frame = pd.DataFrame({"protocol": pd.array([6, 17, 1, None], dtype="Int32")})
         >>> add_protocol_names(frame)["protocol_name"].tolist()
-        ['TCP', 'UDP', 'ICMP', nan]
+        ['TCP', 'UDP', 'ICMP', <NA>]
     """
     require_columns(flows, [column], "add_protocol_names")
     out = flows.copy(deep=False)

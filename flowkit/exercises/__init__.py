@@ -31,6 +31,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from flowkit.errors import ExerciseError
+from flowkit.frames import with_flowkit_dtypes
 
 Kind = Literal["count", "number", "set", "text"]
 
@@ -142,7 +143,7 @@ def list_exercises(notebook: str | None = None) -> pd.DataFrame:
         for e in sorted(_REGISTRY.values(), key=lambda e: _sort_key(e.id))
         if notebook is None or e.id.split(".")[0] == notebook
     ]
-    return pd.DataFrame(rows, columns=["id", "kind", "question"])
+    return with_flowkit_dtypes(pd.DataFrame(rows, columns=["id", "kind", "question"]))
 
 
 def get_exercise(id: str) -> Exercise:

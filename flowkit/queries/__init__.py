@@ -31,6 +31,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from flowkit.errors import ParameterError, QueryError
+from flowkit.frames import with_flowkit_dtypes
 from flowkit.queries.params import VALIDATORS, validate
 
 __all__ = ["Param", "Query", "get_query", "list_queries", "render"]
@@ -188,7 +189,7 @@ def list_queries() -> pd.DataFrame:
         }
         for q in _catalogue().values()
     ]
-    return pd.DataFrame(rows, columns=["name", "question", "params", "insights"])
+    return with_flowkit_dtypes(pd.DataFrame(rows, columns=["name", "question", "params", "insights"]))
 
 
 def _strip_header(text: str) -> str:

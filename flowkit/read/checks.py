@@ -8,12 +8,10 @@ from flowkit.errors import RecordParseError
 from flowkit.read.report import Errors, ReadReport
 from flowkit.schema import ACTIONS, LOG_STATUSES, Field
 
-_ARROW_TYPES = {"int": pa.int32(), "bigint": pa.int64(), "string": pa.string()}
-
 
 def arrow_type(f: Field) -> pa.DataType:
     """The Arrow type flowkit reads a field into: the width of its Athena column type."""
-    return _ARROW_TYPES[f.athena_type]
+    return f.arrow_type
 
 
 _LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z: the last time dates and datetimes can hold

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flowkit.errors import FormatError, RecordParseError
+from flowkit.frames import from_arrow
 from flowkit.read.checks import arrow_type, drop_bad_rows
 from flowkit.read.report import Errors, ReadReport
 from flowkit.read.sources import CLOUDWATCH_SUFFIXES, Opener, Source, iter_inputs
@@ -21,12 +22,6 @@ _PARQUET_MAGIC = b"PAR1"
 
 
 _logger = logging.getLogger(__name__)
-
-_PANDAS_TYPES = {
-    pa.int32(): pd.Int32Dtype(),
-    pa.int64(): pd.Int64Dtype(),
-    pa.string(): pd.StringDtype("pyarrow"),
-}
 
 
 def read_flow_logs(
@@ -52,8 +47,9 @@ def read_flow_logs(
 
     Returns:
         One row per record; columns in format order (files with other formats add their columns,
-        null where absent); numbers as nullable ``Int32``/``Int64``, text as Arrow strings, ``-``
-        as ``<NA>``.
+        null where absent), in the dtypes of :mod:`flowkit.frames`: numbers ``int32[pyarrow]`` or
+        ``int64[pyarrow]``, text ``string[pyarrow]``, ``-`` as ``<NA>``. Masks on number and text
+        columns combine in any order, e.g. ``df[(df.dstport == 22) & (df.action == "ACCEPT")]``.
 
     Raises:
         RecordParseError: a bad line or file, naming the file, the line and the problem.
@@ -76,8 +72,8 @@ def read_flow_logs(
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Convert a flow-log Arrow table to pandas with flowkit's dtypes (nullable ints, Arrow strings)."""
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, self_destruct=True, split_blocks=True)
+    """Convert a flow-log Arrow table to pandas with flowkit's dtypes (:mod:`flowkit.frames`)."""
+    return from_arrow(table)
 
 
 def read_arrow(

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Literal
 
 Errors = Literal["raise", "skip"]
 
 
-@dataclass
-class ReadReport:
+def _item(key: str) -> property:
+    return property(lambda self: self[key], lambda self, value: self.__setitem__(key, value))
+
+
+class ReadReport(dict):
     """What a read took in and what it left out.
+
+    A dict with attribute access: a frame carries it in ``df.attrs["report"]``, and pandas writes a
+    frame's attrs as JSON (``to_parquet``), which a dict allows.
 
     Attributes:
         files: files read.
@@ -22,12 +27,15 @@ class ReadReport:
         skipped_files: files that could not be read at all, as ``(path, reason)``.
     """
 
-    files: int = 0
-    lines_read: int = 0
-    parsed: int = 0
-    rejected: Counter = field(default_factory=Counter)
-    examples: list[tuple[str, int, str, str]] = field(default_factory=list)
-    skipped_files: list[tuple[str, str]] = field(default_factory=list)
+    files = _item("files")
+    lines_read = _item("lines_read")
+    parsed = _item("parsed")
+    rejected = _item("rejected")
+    examples = _item("examples")
+    skipped_files = _item("skipped_files")
+
+    def __init__(self) -> None:
+        super().__init__(files=0, lines_read=0, parsed=0, rejected=Counter(), examples=[], skipped_files=[])
 
     @property
     def rejected_total(self) -> int:
@@ -50,3 +58,6 @@ class ReadReport:
         if self.skipped_files:
             text += f"; {len(self.skipped_files)} file(s) unreadable"
         return text
+
+    def __repr__(self) -> str:
+        return f"ReadReport({self})"

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.errors import FlowkitError
+from flowkit.frames import TEXT, with_flowkit_dtypes
 
 LABEL_COLUMNS = ["srcaddr", "dstaddr", "dstport", "protocol", "label"]
 
@@ -52,7 +53,7 @@ class LabelSet:
     def frame(self) -> pd.DataFrame:
         """The labels as a DataFrame sorted by address, one row per key (anomaly first on a clash)."""
         if not self._keys:
-            return pd.DataFrame({c: pd.Series(dtype="object") for c in LABEL_COLUMNS})
+            return with_flowkit_dtypes(pd.DataFrame({c: pd.Series(dtype="object") for c in LABEL_COLUMNS}))
         rows = np.array(sorted(self._keys), dtype=np.int64)
         packed = rows[:, 0]
         frame = pd.DataFrame(
@@ -69,7 +70,7 @@ class LabelSet:
         frame = frame.drop_duplicates(["_src", "_dst", "dstport", "protocol"], keep="first")
         frame.insert(0, "srcaddr", [_dotted(v) for v in frame["_src"].tolist()])
         frame.insert(1, "dstaddr", [_dotted(v) for v in frame["_dst"].tolist()])
-        return frame[LABEL_COLUMNS].reset_index(drop=True)
+        return with_flowkit_dtypes(frame[LABEL_COLUMNS].reset_index(drop=True))
 
 
 def _dotted(value: int) -> str:
@@ -83,7 +84,7 @@ def read_labels(path) -> pd.DataFrame:
         FlowkitError: the file cannot be read, or is not CSV with whole-number ports and protocols.
     """
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             path, dtype={"srcaddr": str, "dstaddr": str, "dstport": "int64", "protocol": "int64"}
         )
     except OSError as exc:
@@ -94,6 +95,7 @@ def read_labels(path) -> pd.DataFrame:
             f"{path}: not a labels.csv as the simulator writes it "
             f"(srcaddr,dstaddr,dstport,protocol,label): {reason}"
         ) from None
+    return with_flowkit_dtypes(frame)
 
 
 def label_flows(flows_df: pd.DataFrame, labels_df: pd.DataFrame) -> pd.Series:
@@ -132,7 +134,7 @@ def label_flows(flows_df: pd.DataFrame, labels_df: pd.DataFrame) -> pd.Series:
     keys["dstport"] = keys["dstport"].astype("int64")
     keys["protocol"] = keys["protocol"].astype("int64")
     keys = keys.drop_duplicates(["srcaddr", "dstaddr", "dstport", "protocol"])
-    result = pd.Series(pd.NA, index=flows_df.index, dtype="string")
+    result = pd.Series(pd.NA, index=flows_df.index, dtype=TEXT)
     pairs = [("srcaddr", "dstaddr")]
     if {"pkt_srcaddr", "pkt_dstaddr"} <= set(flows_df.columns):
         pairs.insert(0, ("pkt_srcaddr", "pkt_dstaddr"))

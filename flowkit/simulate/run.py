@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.errors import FlowkitError, ScenarioError
+from flowkit.frames import from_arrow
 from flowkit.schema import format_string
 from flowkit.simulate import records as rec
 from flowkit.simulate.labels import LabelSet
@@ -328,14 +329,11 @@ def _count(counts: dict[str, int], b: dict[str, np.ndarray]) -> None:
     counts["REJECT"] = counts.get("REJECT", 0) + int((ok & (b["action"] == 1)).sum())
 
 
-_PANDAS = {pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(), pa.string(): pd.StringDtype("pyarrow")}
-
-
 def _frame(tables: list[pa.Table], columns: Columns) -> pd.DataFrame:
     table = pa.concat_tables(tables) if tables else columns.table(rec.empty())
     table = Columns.plain(table).rename_columns([f.column for f in columns.fields])
-    frame = table.to_pandas(types_mapper=_PANDAS.get)
-    return frame.astype({f.column: f.pandas_dtype for f in columns.fields})
+    table = table.cast(pa.schema([(f.column, f.arrow_type) for f in columns.fields]))
+    return from_arrow(table)
 
 
 def _replace(sc: Scenario, **changes) -> Scenario:

@@ -15,6 +15,7 @@ from flowkit.engines.insights.errors import InsightsQueryError
 from flowkit.engines.insights.ip import ip_check, ip_in
 from flowkit.engines.insights.parser import parse_insights
 from flowkit.engines.insights.values import TS
+from flowkit.frames import from_arrow
 from flowkit.schema import BY_COLUMN, Field
 from flowkit.timeutil import parse_utc
 
@@ -157,35 +158,31 @@ def run_insights(
     return frame
 
 
-_TYPES = {
-    pa.int8(): pd.Int64Dtype(),
-    pa.int16(): pd.Int64Dtype(),
-    pa.int32(): pd.Int32Dtype(),
-    pa.int64(): pd.Int64Dtype(),
-    pa.uint64(): pd.Int64Dtype(),
-    pa.uint32(): pd.Int64Dtype(),
-    pa.float64(): pd.Float64Dtype(),
-    pa.float32(): pd.Float64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-    pa.string(): pd.StringDtype("pyarrow"),
-    pa.large_string(): pd.StringDtype("pyarrow"),
+_WIDEN = {  # Arrow types of DuckDB results -> the one integer and float width CloudWatch shows
+    pa.int8(): pa.int64(),
+    pa.int16(): pa.int64(),
+    pa.uint8(): pa.int64(),
+    pa.uint16(): pa.int64(),
+    pa.uint32(): pa.int64(),
+    pa.uint64(): pa.int64(),
+    pa.float32(): pa.float64(),
 }
 
 
 def _to_pandas(table: pa.Table, compiled: Compiled) -> pd.DataFrame:
-    columns = {}
+    arrays = []
     for index, kind in enumerate(compiled.types):
         array = table.column(index)
         if kind == TS:
-            values = pd.to_datetime(array.to_pandas(), unit="ms", utc=True)
+            if not pa.types.is_timestamp(array.type):  # epoch milliseconds
+                array = array.cast(pa.int64(), safe=False)
+            array = array.cast(pa.timestamp("ms", tz="UTC"))
         elif pa.types.is_decimal(array.type):
-            target = pa.int64() if array.type.scale == 0 else pa.float64()
-            values = array.cast(target, safe=False).to_pandas(types_mapper=_TYPES.get)
-        else:
-            values = array.to_pandas(types_mapper=_TYPES.get)
-        columns[index] = values.reset_index(drop=True) if hasattr(values, "reset_index") else values
-    frame = pd.DataFrame(columns)
-    if frame.empty and not len(frame.columns):
-        frame = pd.DataFrame(columns=range(len(compiled.columns)))
+            array = array.cast(pa.int64() if array.type.scale == 0 else pa.float64(), safe=False)
+        elif array.type in _WIDEN:
+            array = array.cast(_WIDEN[array.type])
+        arrays.append(array)
+    names = [str(i) for i in range(len(arrays))]
+    frame = from_arrow(pa.table(arrays, names=names))
     frame.columns = compiled.columns
     return frame
