@@ -4,6 +4,10 @@ Generates a 2-million-record default-format ``.log.gz`` (cached in benchmarks/.d
 - ``gzip -dc FILE > /dev/null`` (the decompression floor),
 - ``flowkit.read_flow_logs`` into a typed DataFrame,
 - ``pandas.read_csv(sep=" ")`` (the naive way),
+- the fastest peer readers of the same file: ``pyarrow.csv.read_csv`` and ``polars.read_csv``
+  (untyped by the schema, unchecked: the floor of what a checked reader can do),
+- the frame's dtypes: flowkit's Arrow-backed frame (no copy) against the masked ``Int32`` /
+  ``StringDtype`` frame of flowkit 0.1, converted from the same Arrow table,
 and measures the reader's peak memory (RSS growth in a fresh process) against the DataFrame's size.
 
 Targets (issue 2): flowkit <= 1.5x gzip -dc; >= 3x faster than pandas; peak memory <= 3x the frame.
@@ -91,10 +95,6 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=2_000_000)
     args = parser.parse_args()
 
-    import pandas as pd
-
-    from flowkit import read_flow_logs
-
     path = make_file(args.records, DATA / f"default-{args.records}.log.gz")
     print(f"file: {path.name}, {path.stat().st_size / 1e6:.1f} MB compressed, {args.records:,} records")
 
@@ -104,9 +104,28 @@ def main() -> None:
     )
     peak, frame = map(int, out.stdout.split())
 
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from flowkit import read_flow_logs
+    from flowkit.frames import from_arrow
+    from flowkit.read import read_arrow
+
     t_gzip = best_of(lambda: subprocess.run(f"gzip -dc {path} > /dev/null", shell=True, check=True))
     t_flowkit = best_of(lambda: read_flow_logs(path))
     t_pandas = best_of(lambda: pd.read_csv(path, sep=" "), repeat=1)
+    t_pyarrow = best_of(lambda: pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=" ")))
+    t_polars = best_of(lambda: pl.read_csv(path, separator=" "))
+    table = read_arrow(path)
+    t_arrow_frame = best_of(lambda: from_arrow(table))
+    masked = {
+        pa.int32(): pd.Int32Dtype(),
+        pa.int64(): pd.Int64Dtype(),
+        pa.string(): pd.StringDtype("pyarrow"),
+    }
+    t_masked_frame = best_of(lambda: table.to_pandas(types_mapper=masked.get))
 
     print(f"gzip -dc          {t_gzip:7.3f} s")
     print(
@@ -114,6 +133,15 @@ def main() -> None:
     )
     print(
         f"pandas.read_csv   {t_pandas:7.3f} s   flowkit is {t_pandas / t_flowkit:.1f}x faster (target >= 3x)"
+    )
+    print(
+        f"pyarrow.csv       {t_pyarrow:7.3f} s   flowkit / pyarrow: {t_flowkit / t_pyarrow:.2f}x "
+        f"(pyarrow does no schema typing or checks)"
+    )
+    print(f"polars.read_csv   {t_polars:7.3f} s   flowkit / polars: {t_flowkit / t_polars:.2f}x")
+    print(
+        f"Arrow -> frame    {t_arrow_frame:7.3f} s   flowkit's Arrow dtypes; 0.1's masked dtypes "
+        f"{t_masked_frame:.3f} s: {t_masked_frame / max(t_arrow_frame, 1e-9):.0f}x slower"
     )
     print(
         f"peak memory       {peak / 1e6:7.0f} MB  DataFrame {frame / 1e6:.0f} MB  "
