@@ -55,8 +55,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Jupyter refuses to run as root without --allow-root (containers, CI machines): pass it only there.
 lab: $(STAMP)  ## open the notebooks in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: $(STAMP)  ## speed and memory, as ratios against baselines measured in the same run
 	$(BIN)/python benchmarks/run.py
