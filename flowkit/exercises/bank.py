@@ -123,13 +123,14 @@ SAMPLE_APP2_ADDRESS = "10.32.11.12"
 def _in_cidr(addresses: pd.Series, cidr: str) -> pd.Series:
     """Whether each address is inside ``cidr`` (``False`` for missing or unparsable values)."""
     network = ipaddress.ip_network(cidr)
-    inside = {}
+    inside = []
     for value in addresses.dropna().unique():
         try:
-            inside[value] = ipaddress.ip_address(value) in network
+            if ipaddress.ip_address(value) in network:
+                inside.append(value)
         except ValueError:
-            inside[value] = False
-    return addresses.map(inside).fillna(False).astype(bool)
+            continue
+    return addresses.isin(inside).astype(bool)
 
 
 @exercise(
