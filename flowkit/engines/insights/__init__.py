@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flowkit.engines.insights.ast import Query
-from flowkit.engines.insights.compiler import DEFAULT_SORT_DESCENDING, MAX_ROWS
 from flowkit.engines.insights.errors import InsightsQueryError, InsightsSyntaxError, UnsupportedError
 from flowkit.engines.insights.parser import parse_insights
 from flowkit.engines.insights.run import TimeLike, compile_query, run_insights
+from flowkit.engines.insights.shared import DEFAULT_SORT_DESCENDING, MAX_ROWS
 from flowkit.schema import DEFAULT_FIELDS, FIELDS, Field
 
 

@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from flowkit.engines.insights import ast
 from flowkit.engines.insights.errors import InsightsQueryError, UnsupportedError
+from flowkit.engines.insights.shared import call, case_when
 from flowkit.engines.insights.values import (
     BOOL,
     NULL,
@@ -77,15 +78,6 @@ def function(*names: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
-
-
-def call(name: str, *args: exp.Expression) -> exp.Expression:
-    """A DuckDB function call expression."""
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _case(condition: exp.Expression, then: exp.Expression, default: exp.Expression | None = None) -> exp.Case:
-    return exp.Case(ifs=[exp.If(this=condition, true=then)], default=default)
 
 
 # --- strings ------------------------------------------------------------------------------------
@@ -185,7 +177,7 @@ def _strcontains(c: Compiler, node: ast.Call) -> Typed:
     text, sub = string(values[0]), string(values[1])
     if len(values) == 3:
         folded = Typed(call("contains", call("lower", text), call("lower", sub)), BOOL)
-        return Typed(_case(boolean(values[2]), folded.sql, call("contains", text, sub)), BOOL)
+        return Typed(case_when(boolean(values[2]), folded.sql, call("contains", text, sub)), BOOL)
     return Typed(call("contains", text, sub), BOOL)
 
 
@@ -225,7 +217,7 @@ def _log_sqrt(c: Compiler, node: ast.Call) -> Typed:
         if node.name == "log"
         else exp.GTE(this=x, expression=exp.Literal.number(0))
     )
-    return Typed(_case(domain, call("ln" if node.name == "log" else "sqrt", x)), NUM)
+    return Typed(case_when(domain, call("ln" if node.name == "log" else "sqrt", x)), NUM)
 
 
 @function("round")
@@ -276,7 +268,7 @@ def _coalesce(c: Compiler, node: ast.Call) -> Typed:
 def _if(c: Compiler, node: ast.Call) -> Typed:
     condition, then, otherwise = c.args(node, 3)
     (a, b), kind = _unify([then, otherwise])
-    return Typed(_case(boolean(condition), a, b), kind)
+    return Typed(case_when(boolean(condition), a, b), kind)
 
 
 @function("case")
@@ -334,7 +326,7 @@ def floor_time(c: Compiler, ts: exp.Expression, period: ast.Duration, ceil: bool
     if not ceil:
         return call("epoch_ms", floored)
     up = call("epoch_ms", exp.Add(this=floored, expression=interval.copy()))
-    return _case(exp.EQ(this=call("epoch_ms", floored.copy()), expression=ts.copy()), ts.copy(), up)
+    return case_when(exp.EQ(this=call("epoch_ms", floored.copy()), expression=ts.copy()), ts.copy(), up)
 
 
 def _duration(c: Compiler, node: ast.Call, index: int) -> ast.Duration:

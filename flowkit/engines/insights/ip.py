@@ -14,7 +14,8 @@ from sqlglot import exp
 
 from flowkit.engines.insights import ast
 from flowkit.engines.insights.errors import InsightsQueryError
-from flowkit.engines.insights.functions import _case, call, function
+from flowkit.engines.insights.functions import function
+from flowkit.engines.insights.shared import call, case_when
 from flowkit.engines.insights.values import BOOL, NUM, Typed, string
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def ipv4_number(text: exp.Expression) -> exp.Expression:
         term = exp.Mul(this=octet, expression=exp.Literal.number(weight))
         total = term if total is None else exp.Add(this=total, expression=term)
     assert total is not None
-    return _case(ipv4_valid(text.copy()), total)
+    return case_when(ipv4_valid(text.copy()), total)
 
 
 def _network(c: Compiler, node: ast.Call) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -89,7 +90,7 @@ def _is_valid(c: Compiler, node: ast.Call) -> Typed:
     if node.name == "isvalidipv6":
         return Typed(v6, BOOL)
     has_colon = call("contains", text.copy(), exp.Literal.string(":"))
-    return Typed(_case(has_colon, v6, ipv4_valid(text)), BOOL)
+    return Typed(case_when(has_colon, v6, ipv4_valid(text)), BOOL)
 
 
 @function("ipv4tonumber")

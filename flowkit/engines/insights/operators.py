@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from flowkit.engines.insights import ast
 from flowkit.engines.insights.fields import SYSTEM_BY_LOWER
-from flowkit.engines.insights.functions import call
+from flowkit.engines.insights.shared import call, paren
 from flowkit.engines.insights.values import (
     BOOL,
     NULL,
@@ -30,14 +30,6 @@ from flowkit.engines.insights.values import (
 
 if TYPE_CHECKING:
     from flowkit.engines.insights.compiler import Compiler
-
-
-def paren(sql: exp.Expression) -> exp.Expression:
-    """Wrap an operator expression in parentheses so it nests safely inside another."""
-    return exp.Paren(this=sql) if isinstance(sql, _WRAP) else sql
-
-
-_WRAP = (exp.Binary, exp.Not, exp.Neg, exp.Connector, exp.Between, exp.Is, exp.In)
 
 
 class OperatorsMixin:
@@ -217,38 +209,3 @@ class OperatorsMixin:
             raise self.fail(f"pct(): the percentile must be between 0 and 100, not {share:g}", node.args[1])
         value = self.expr(node.args[0])
         return Typed(call("quantile_disc", num(value), exp.Literal.number(share / 100)), NUM)
-
-
-def rewrite_groups(pattern: str, named_only: bool = False) -> str:
-    """Rewrite a Logs Insights regex for RE2: ``(?<name>`` becomes ``(?P<name>``; with
-    ``named_only``, unnamed capturing groups become non-capturing so that only the named groups
-    are numbered (``parse`` maps groups to fields by position)."""
-    out: list[str] = []
-    i, in_class = 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern.startswith("[]", i) or pattern.startswith("[^]", i):
-                width = 2 if pattern[i + 1] == "]" else 3
-                out.append(pattern[i : i + width])
-                i += width
-                continue
-        elif char == "(":
-            if pattern.startswith("(?<", i) and not pattern.startswith(("(?<=", "(?<!"), i):
-                out.append("(?P<")
-                i += 3
-                continue
-            if not pattern.startswith("(?", i) and named_only:
-                out.append("(?:")
-                i += 1
-                continue
-        out.append(char)
-        i += 1
-    return "".join(out)
