@@ -23,7 +23,7 @@ from flowkit.engines.insights import ast
 from flowkit.engines.insights.commands import CommandsMixin
 from flowkit.engines.insights.errors import InsightsQueryError
 from flowkit.engines.insights.fields import SYSTEM_BY_LOWER, base_fields
-from flowkit.engines.insights.functions import check_known
+from flowkit.engines.insights.functions import scalar_handler
 from flowkit.engines.insights.operators import OperatorsMixin
 from flowkit.engines.insights.regex import rewrite_groups
 from flowkit.engines.insights.shared import DEFAULT_SORT_DESCENDING, MAX_ROWS, Column, paren, select
@@ -244,7 +244,7 @@ class Compiler(CommandsMixin, OperatorsMixin):
         if isinstance(node, ast.Call):
             if node.name in AGGREGATES:
                 return self.aggregate(node)
-            return check_known(self, node)(self, node)
+            return scalar_handler(self, node)(self, node)
         if isinstance(node, ast.Unary):
             operand = self.expr(node.operand)
             if node.op == "-":

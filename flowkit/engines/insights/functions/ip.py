@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from flowkit.engines.insights import ast
 from flowkit.engines.insights.errors import InsightsQueryError
-from flowkit.engines.insights.functions import function
+from flowkit.engines.insights.functions.registry import function
 from flowkit.engines.insights.shared import call, case_when
 from flowkit.engines.insights.values import BOOL, NUM, Typed, string
 
@@ -135,3 +135,6 @@ def ip_in(value: str | None, cidr: str) -> bool | None:
         return ipaddress.ip_address(value.strip()) in ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return False
+
+
+__all__ = ["IPV4_PATTERN", "ip_check", "ip_in", "ipv4_number", "ipv4_valid"]
