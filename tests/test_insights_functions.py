@@ -14,7 +14,7 @@ from insights_data import T0, connection, records, run
 
 import flowkit.engines.insights
 from flowkit.engines.insights import InsightsQueryError, UnsupportedError
-from flowkit.engines.insights.functions import FUNCTIONS, UNSUPPORTED_FUNCTIONS
+from flowkit.engines.insights.functions import AGGREGATES, FUNCTIONS, UNSUPPORTED_FUNCTIONS
 from flowkit.engines.insights.functions.registry import Registry
 
 
@@ -163,8 +163,25 @@ def test_wrong_argument_count(con):
         run(con, "fields substr(srcAddr) as x")
 
 
-def test_unsupported_names_are_not_registered():
-    assert not set(UNSUPPORTED_FUNCTIONS) & set(FUNCTIONS)
+def test_each_aggregate_is_one_registry_entry_and_no_name_is_in_two_tables():
+    assert sorted(AGGREGATES) == sorted(
+        [
+            "count",
+            "count_distinct",
+            "sum",
+            "avg",
+            "min",
+            "max",
+            "stddev",
+            "pct",
+            "earliest",
+            "latest",
+            "sortsfirst",
+            "sortslast",
+        ]
+    )
+    assert not set(AGGREGATES) & set(FUNCTIONS)
+    assert not set(UNSUPPORTED_FUNCTIONS) & (set(FUNCTIONS) | set(AGGREGATES))
 
 
 def test_a_registry_takes_each_lower_case_name_once():
@@ -189,7 +206,7 @@ def test_importing_only_the_compiler_registers_every_function():
         from flowkit.engines.insights.parser import parse_insights
         from flowkit.schema import DEFAULT_FIELDS, FIELDS
         assert "flowkit.engines.insights.run" not in sys.modules
-        query = "filter isIpv4InSubnet(srcAddr, '10.0.0.0/8') and isPrivateIp(dstAddr) | stats count(*)"
+        query = "filter isIpv4InSubnet(srcAddr, '10.0.0.0/8') and isPrivateIp(dstAddr) | stats pct(bytes, 50)"
         fields = [FIELDS[name] for name in DEFAULT_FIELDS]
         print(Compiler(query, fields).compile(parse_insights(query)).sql)
         """
@@ -199,4 +216,4 @@ def test_importing_only_the_compiler_registers_every_function():
     )
     assert result.returncode == 0, result.stderr
     sql = result.stdout.upper()
-    assert "BETWEEN 167772160 AND 184549375" in sql and "FLOWKIT_IP_CHECK(" in sql
+    assert "BETWEEN 167772160 AND 184549375" in sql and "FLOWKIT_IP_CHECK(" in sql and "QUANTILE_DISC(" in sql

@@ -23,7 +23,7 @@ from flowkit.engines.insights import ast
 from flowkit.engines.insights.commands import CommandsMixin
 from flowkit.engines.insights.errors import InsightsQueryError
 from flowkit.engines.insights.fields import SYSTEM_BY_LOWER, base_fields
-from flowkit.engines.insights.functions import scalar_handler
+from flowkit.engines.insights.functions import compile_call
 from flowkit.engines.insights.operators import OperatorsMixin
 from flowkit.engines.insights.regex import rewrite_groups
 from flowkit.engines.insights.shared import DEFAULT_SORT_DESCENDING, MAX_ROWS, Column, paren, select
@@ -43,20 +43,6 @@ from flowkit.engines.insights.values import (
 )
 from flowkit.schema import Field
 
-AGGREGATES = (
-    "count",
-    "count_distinct",
-    "sum",
-    "avg",
-    "min",
-    "max",
-    "stddev",
-    "pct",
-    "earliest",
-    "latest",
-    "sortsfirst",
-    "sortslast",
-)
 _TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
 
 
@@ -242,9 +228,7 @@ class Compiler(CommandsMixin, OperatorsMixin):
         if isinstance(node, ast.Literal):
             return literal(node.value)
         if isinstance(node, ast.Call):
-            if node.name in AGGREGATES:
-                return self.aggregate(node)
-            return scalar_handler(self, node)(self, node)
+            return compile_call(self, node)
         if isinstance(node, ast.Unary):
             operand = self.expr(node.operand)
             if node.op == "-":
@@ -353,8 +337,9 @@ class Compiler(CommandsMixin, OperatorsMixin):
         return exp.and_(*terms)
 
 
+# MAX_ROWS and DEFAULT_SORT_DESCENDING are defined in shared.py; docs/insights-semantics.md
+# names this module for DEFAULT_SORT_DESCENDING, so both stay importable from here.
 __all__ = [
-    "AGGREGATES",
     "DEFAULT_SORT_DESCENDING",
     "MAX_ROWS",
     "Compiled",

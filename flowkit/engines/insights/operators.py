@@ -1,6 +1,6 @@
-"""Operators and aggregates of the compiler: comparisons, ``like``/``=~``, ``in``, ``and``/``or``,
-arithmetic, and the ``stats`` aggregate functions.
+"""The operators of the compiler: comparisons, ``like``/``=~``, ``in``, ``and``/``or``, arithmetic.
 
+The ``stats`` aggregate functions are in :mod:`flowkit.engines.insights.functions.aggregates`.
 Mixed into :class:`flowkit.engines.insights.compiler.Compiler`.
 """
 
@@ -18,13 +18,11 @@ from flowkit.engines.insights.values import (
     BOOL,
     NULL,
     NUM,
-    STR,
     Typed,
     as_value,
     boolean,
     compare,
     num,
-    order_key,
     string,
 )
 
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class OperatorsMixin:
-    """Binary operators, matching, membership and aggregates."""
+    """Binary operators, matching and membership, with the notes on likely mistakes."""
 
     def binary(self: Compiler, node: ast.Binary) -> Typed:
         op = node.op
@@ -158,54 +156,3 @@ class OperatorsMixin:
         return Typed(
             exp.EQ(this=self.column(iface.sql_name), expression=exp.Literal.string(value[:-4])), BOOL
         )
-
-    def aggregate(self: Compiler, node: ast.Call) -> Typed:
-        if self.agg_ctx is None:
-            raise self.fail(f"{node.name}() is an aggregate function: use it in stats", node)
-        if self.in_aggregate:
-            raise self.fail(f"{node.name}() cannot be nested inside another aggregate function", node)
-        self.found_aggregate = True
-        name = node.name
-        star = [a for a in node.args if isinstance(a, ast.Star)]
-        if star and (name != "count" or len(node.args) != 1):
-            raise self.fail("* is only valid as count(*)", star[0])
-        self.in_aggregate = True
-        try:
-            if name == "count":
-                if not node.args or star:
-                    return Typed(exp.Count(this=exp.Star()), NUM)
-                (value,) = self.args(node, 1)
-                return Typed(exp.Count(this=as_value(value).sql), NUM)
-            if name == "pct":
-                return self.percentile(node)
-            (value,) = self.args(node, 1)
-            value = as_value(value)
-            if name == "count_distinct":
-                return Typed(exp.Count(this=exp.Distinct(expressions=[value.sql])), NUM)
-            if name in ("sum", "avg", "stddev"):
-                builder = {"sum": exp.Sum, "avg": exp.Avg, "stddev": exp.StddevSamp}[name]
-                return Typed(builder(this=num(value)), NUM)
-            if name in ("earliest", "latest"):
-                ts = self.resolve(ast.Field("@timestamp", pos=node.pos, text="@timestamp"))
-                return Typed(
-                    call("arg_min" if name == "earliest" else "arg_max", value.sql, ts.sql), value.type
-                )
-            if name in ("min", "max") and value.type != STR:
-                return Typed((exp.Min if name == "min" else exp.Max)(this=value.sql), value.type)
-            first = name in ("min", "sortsfirst")
-            return Typed(call("arg_min" if first else "arg_max", value.sql, order_key(value)), value.type)
-        finally:
-            self.in_aggregate = False
-
-    def percentile(self: Compiler, node: ast.Call) -> Typed:
-        if (
-            len(node.args) != 2
-            or not isinstance(node.args[1], ast.Literal)
-            or isinstance(node.args[1].value, str)
-        ):
-            raise self.fail("pct() takes a field and a percentile from 0 to 100, e.g. pct(bytes, 95)", node)
-        share = float(node.args[1].value)
-        if not 0 <= share <= 100:
-            raise self.fail(f"pct(): the percentile must be between 0 and 100, not {share:g}", node.args[1])
-        value = self.expr(node.args[0])
-        return Typed(call("quantile_disc", num(value), exp.Literal.number(share / 100)), NUM)

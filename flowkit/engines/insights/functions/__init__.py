@@ -6,10 +6,11 @@ The compiler imports only this package, so it always sees every function, whatev
 has not been imported.
 
 - :mod:`~.numeric`, :mod:`~.general`, :mod:`~.strings`, :mod:`~.dates`, :mod:`~.ip`: scalar
-  functions (sections 4.1 to 4.5).
+  functions (sections 4.1 to 4.5);
+- :mod:`~.aggregates`: the stats functions (section 4.7).
 
 Examples:
-    >>> "isipv4insubnet" in FUNCTIONS
+    >>> "isipv4insubnet" in FUNCTIONS and "pct" in AGGREGATES
     True
 """
 
@@ -22,14 +23,40 @@ from flowkit.engines.insights import ast
 from flowkit.engines.insights.errors import InsightsQueryError, UnsupportedError
 
 # Every function module, imported here and only here (importing one registers its functions).
-from flowkit.engines.insights.functions import dates, general, ip, numeric, strings
-from flowkit.engines.insights.functions.registry import FUNCTIONS, UNSUPPORTED_FUNCTIONS, Handler
+from flowkit.engines.insights.functions import aggregates, dates, general, ip, numeric, strings
+from flowkit.engines.insights.functions.aggregates import compile_aggregate
+from flowkit.engines.insights.functions.registry import (
+    AGGREGATES,
+    FUNCTIONS,
+    UNSUPPORTED_FUNCTIONS,
+    Handler,
+)
+from flowkit.engines.insights.values import Typed
 
 if TYPE_CHECKING:
     from flowkit.engines.insights.compiler import Compiler
 
 #: The function modules, in the order of the spec's section 4.
-MODULES = (numeric, general, strings, dates, ip)
+MODULES = (numeric, general, strings, dates, ip, aggregates)
+
+
+def compile_call(c: Compiler, node: ast.Call) -> Typed:
+    """Compile a function call: an aggregate (only valid in ``stats``) or a scalar function.
+
+    Args:
+        c: the compiler.
+        node: the call (its name lower-cased by the parser).
+
+    Returns:
+        The compiled expression.
+
+    Raises:
+        UnsupportedError: a documented function the local engine does not run.
+        InsightsQueryError: an unknown function (with the closest known name) or bad arguments.
+    """
+    if node.name in AGGREGATES:
+        return compile_aggregate(c, node)
+    return scalar_handler(c, node)(c, node)
 
 
 def scalar_handler(c: Compiler, node: ast.Call) -> Handler:
@@ -58,8 +85,10 @@ def scalar_handler(c: Compiler, node: ast.Call) -> Handler:
 
 
 __all__ = [
+    "AGGREGATES",
     "FUNCTIONS",
     "MODULES",
     "UNSUPPORTED_FUNCTIONS",
+    "compile_call",
     "scalar_handler",
 ]

@@ -1,9 +1,9 @@
-"""The registry of Logs Insights functions: handlers by name.
+"""The registries of Logs Insights functions: handlers by name, for scalar functions and aggregates.
 
 A handler takes the compiler and the call node and returns a :class:`Typed` expression. Each
-function module registers its handlers with the :func:`function` decorator;
+function module registers its handlers with the :func:`function` or :func:`aggregate` decorator;
 :mod:`flowkit.engines.insights.functions` imports every such module, so importing it (as the
-compiler does) fills the registry.
+compiler does) fills both registries.
 
 Examples:
     >>> demo = Registry("function")
@@ -66,8 +66,12 @@ class Registry(dict[str, Handler]):
 
 #: Scalar functions (spec section 4.1 to 4.5): usable anywhere an expression is.
 FUNCTIONS = Registry("function")
+#: Stats aggregates and the non-aggregating stats functions (spec section 4.7): only inside stats.
+AGGREGATES = Registry("aggregate")
 #: Register a scalar function: ``@function("name", "alias")``.
 function = FUNCTIONS.register
+#: Register a stats aggregate: ``@aggregate("name")``.
+aggregate = AGGREGATES.register
 
 #: Documented functions the local engine refuses (priority P2 in the spec).
 UNSUPPORTED_FUNCTIONS = (
@@ -95,9 +99,11 @@ UNSUPPORTED_FUNCTIONS = (
 )
 
 __all__ = [
+    "AGGREGATES",
     "FUNCTIONS",
     "UNSUPPORTED_FUNCTIONS",
     "Handler",
     "Registry",
+    "aggregate",
     "function",
 ]
