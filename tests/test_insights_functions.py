@@ -10,17 +10,17 @@ import time
 
 import pandas as pd
 import pytest
-from insights_data import T0, connection, records, run
+from insights_data import (
+    T0,
+    fixture_con,  # noqa: F401  (the `con` fixture)
+    records,
+    run,
+)
 
 import flowkit.engines.insights
 from flowkit.engines.insights import InsightsQueryError, UnsupportedError
 from flowkit.engines.insights.functions import AGGREGATES, FUNCTIONS, UNSUPPORTED_FUNCTIONS
 from flowkit.engines.insights.functions.registry import Registry
-
-
-@pytest.fixture(scope="module")
-def con():
-    return connection()
 
 
 def value(con, expression: str, row: str = "srcPort = 40001"):
