@@ -15,7 +15,7 @@ from flowkit.engines.insights.regex import glob_to_regex
 from flowkit.engines.insights.shared import DEFAULT_SORT_DESCENDING, MAX_ROWS, Column, select
 from flowkit.engines.insights.values import STR, Typed, as_value, boolean, sort_keys, string
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 

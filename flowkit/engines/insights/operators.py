@@ -26,7 +26,7 @@ from flowkit.engines.insights.values import (
     string,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 

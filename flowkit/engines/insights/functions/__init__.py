@@ -33,7 +33,7 @@ from flowkit.engines.insights.functions.registry import (
 )
 from flowkit.engines.insights.values import Typed
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 #: The function modules, in the order of the spec's section 4.

@@ -18,7 +18,7 @@ from flowkit.engines.insights.functions.registry import AGGREGATES, aggregate
 from flowkit.engines.insights.shared import call
 from flowkit.engines.insights.values import NUM, STR, Typed, as_value, num, order_key
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 

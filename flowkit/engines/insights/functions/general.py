@@ -15,7 +15,7 @@ from flowkit.engines.insights.functions.registry import function
 from flowkit.engines.insights.shared import case_when
 from flowkit.engines.insights.values import BOOL, NULL, NUM, STR, TS, Typed, as_value, boolean, num, string
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 

@@ -15,7 +15,7 @@ from flowkit.engines.insights.functions.registry import Handler, function
 from flowkit.engines.insights.shared import call, case_when
 from flowkit.engines.insights.values import NUM, STR, Typed, num, try_double
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 

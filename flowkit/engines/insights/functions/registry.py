@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from flowkit.engines.insights import ast
 from flowkit.engines.insights.values import Typed
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 #: Compiles one call: ``handler(compiler, node) -> Typed``.

@@ -16,7 +16,7 @@ from flowkit.engines.insights.functions.registry import Handler, function
 from flowkit.engines.insights.shared import call, case_when
 from flowkit.engines.insights.values import BOOL, NULL_VALUE, NUM, STR, Typed, boolean, num, string
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 
