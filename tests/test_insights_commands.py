@@ -6,15 +6,17 @@ import statistics
 
 import pandas as pd
 import pytest
-from insights_data import ACCOUNT, T0, connection, frame, records, run
+from insights_data import (
+    ACCOUNT,
+    T0,
+    fixture_con,  # noqa: F401  (the `con` fixture)
+    frame,
+    records,
+    run,
+)
 
 import flowkit
 from flowkit.engines.insights import InsightsQueryError, run_insights
-
-
-@pytest.fixture(scope="module")
-def con():
-    return connection()
 
 
 def ts(seconds: int) -> pd.Timestamp:

@@ -3,18 +3,24 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import time
 
 import pandas as pd
 import pytest
-from insights_data import T0, connection, records, run
+from insights_data import (
+    T0,
+    fixture_con,  # noqa: F401  (the `con` fixture)
+    records,
+    run,
+)
 
+import flowkit.engines.insights
 from flowkit.engines.insights import InsightsQueryError, UnsupportedError
-
-
-@pytest.fixture(scope="module")
-def con():
-    return connection()
+from flowkit.engines.insights.functions import AGGREGATES, FUNCTIONS, UNSUPPORTED_FUNCTIONS
+from flowkit.engines.insights.functions.registry import Registry
 
 
 def value(con, expression: str, row: str = "srcPort = 40001"):
@@ -155,3 +161,59 @@ def test_unknown_function_suggests_the_closest(con):
 def test_wrong_argument_count(con):
     with pytest.raises(InsightsQueryError, match=r"substr\(\) takes 2 to 3 argument"):
         run(con, "fields substr(srcAddr) as x")
+
+
+def test_each_aggregate_is_one_registry_entry_and_no_name_is_in_two_tables():
+    assert sorted(AGGREGATES) == sorted(
+        [
+            "count",
+            "count_distinct",
+            "sum",
+            "avg",
+            "min",
+            "max",
+            "stddev",
+            "pct",
+            "earliest",
+            "latest",
+            "sortsfirst",
+            "sortslast",
+        ]
+    )
+    assert not set(AGGREGATES) & set(FUNCTIONS)
+    assert not set(UNSUPPORTED_FUNCTIONS) & (set(FUNCTIONS) | set(AGGREGATES))
+
+
+def test_a_registry_takes_each_lower_case_name_once():
+    registry = Registry("function")
+    registry.register("twice")(lambda c, node: None)
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.register("twice")(lambda c, node: None)
+    with pytest.raises(ValueError, match="lower case"):
+        registry.register("isValidIp")(lambda c, node: None)
+
+
+def test_importing_only_the_compiler_registers_every_function():
+    # The package's __init__ imports run.py, which imports more than the compiler needs; a fresh
+    # interpreter replaces the package by an empty one, so the compiler module is imported alone.
+    code = textwrap.dedent(
+        f"""
+        import sys, types
+        package = types.ModuleType("flowkit.engines.insights")
+        package.__path__ = {list(flowkit.engines.insights.__path__)!r}
+        sys.modules["flowkit.engines.insights"] = package
+        from flowkit.engines.insights.compiler import Compiler
+        from flowkit.engines.insights.parser import parse_insights
+        from flowkit.schema import DEFAULT_FIELDS, FIELDS
+        assert "flowkit.engines.insights.run" not in sys.modules
+        query = "filter isIpv4InSubnet(srcAddr, '10.0.0.0/8') and isPrivateIp(dstAddr) | stats pct(bytes, 50)"
+        fields = [FIELDS[name] for name in DEFAULT_FIELDS]
+        print(Compiler(query, fields).compile(parse_insights(query)).sql)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    sql = result.stdout.upper()
+    assert "BETWEEN 167772160 AND 184549375" in sql and "FLOWKIT_IP_CHECK(" in sql and "QUANTILE_DISC(" in sql

@@ -6,7 +6,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from insights_data import ROWS, connection, records, run
+from insights_data import (
+    ROWS,
+    connection,
+    fixture_con,  # noqa: F401  (the `con` fixture)
+    records,
+    run,
+)
 
 from flowkit.engines.insights import (
     MAX_ROWS,
@@ -17,11 +23,6 @@ from flowkit.engines.insights import (
     run_insights,
 )
 from flowkit.errors import QueryError
-
-
-@pytest.fixture(scope="module")
-def con():
-    return connection()
 
 
 @pytest.mark.parametrize(

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from insights_data import T0, connection, records, run, synthetic_frame
+from insights_data import (
+    T0,
+    connection,
+    fixture_con,  # noqa: F401  (the `con` fixture)
+    records,
+    run,
+    synthetic_frame,
+)
 
 import flowkit
 from flowkit.engines.insights import DEFAULT_SORT_DESCENDING, MAX_ROWS, UnsupportedError, parse_insights
-
-
-@pytest.fixture(scope="module")
-def con():
-    return connection()
 
 
 def test_q1_sort_without_direction_is_ascending(con):

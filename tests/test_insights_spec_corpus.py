@@ -5,7 +5,12 @@ except the negative examples, which fail with a clear error. Some results are ch
 from __future__ import annotations
 
 import pytest
-from insights_data import T0, connection, records, run
+from insights_data import (
+    T0,
+    fixture_con,  # noqa: F401  (the `con` fixture)
+    records,
+    run,
+)
 
 from flowkit.engines.insights import InsightsQueryError, parse_insights
 
@@ -135,11 +140,6 @@ FAILS = {
     52: r"bin\(\) reads @timestamp",
     56: "`logType` does not exist after stats",
 }
-
-
-@pytest.fixture(scope="module")
-def con():
-    return connection()
 
 
 def test_the_corpus_is_large_enough():

@@ -8,6 +8,16 @@ bare ENI id compared with ``@logStream``, the undocumented ``order by``), the re
 note in ``df.attrs["notes"]``. The behaviour chosen where the language is undocumented is listed
 in docs/insights-semantics.md.
 
+Modules, in the order a query goes through them:
+
+- ``lexer``, ``parser``, ``ast``: query text to a syntax tree;
+- ``compiler``: the tree to one SQL statement, with the mixins ``commands`` (one method per
+  command) and ``operators``; ``fields`` (the base fields), ``values`` (dynamic types),
+  ``regex`` (RE2 patterns) and ``shared`` (limits, :class:`~.shared.Column`, SQL builders);
+- ``functions``: every function, one module per family (``numeric``, ``general``, ``strings``,
+  ``dates``, ``ip``, ``aggregates``) registered by name in ``functions.registry``;
+- ``run``: the statement on a DuckDB connection, to a DataFrame; ``errors``: what can go wrong.
+
 Examples:
     >>> sql = compile_insights("filter dstPort < 1024 | stats count(*) by srcAddr")
     >>> "GROUP BY" in sql
@@ -19,10 +29,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flowkit.engines.insights.ast import Query
-from flowkit.engines.insights.compiler import DEFAULT_SORT_DESCENDING, MAX_ROWS
 from flowkit.engines.insights.errors import InsightsQueryError, InsightsSyntaxError, UnsupportedError
 from flowkit.engines.insights.parser import parse_insights
 from flowkit.engines.insights.run import TimeLike, compile_query, run_insights
+from flowkit.engines.insights.shared import DEFAULT_SORT_DESCENDING, MAX_ROWS
 from flowkit.schema import DEFAULT_FIELDS, FIELDS, Field
 
 

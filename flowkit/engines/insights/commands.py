@@ -6,21 +6,16 @@ compiler, the schema of the current stage and the stage list.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from flowkit.engines.insights import ast
+from flowkit.engines.insights.regex import glob_to_regex
+from flowkit.engines.insights.shared import DEFAULT_SORT_DESCENDING, MAX_ROWS, Column, select
 from flowkit.engines.insights.values import STR, Typed, as_value, boolean, sort_keys, string
 
-
-def select(*expressions: exp.Expression) -> exp.Select:
-    """A SELECT of these expressions (built directly: nothing is parsed from text)."""
-    return exp.Select(expressions=list(expressions))
-
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 
@@ -43,8 +38,6 @@ class CommandsMixin:
     def add_column(self: Compiler, name: str, value: Typed) -> None:
         """A stage adding one column (or replacing the field ``name``)."""
         value = as_value(value)
-        from flowkit.engines.insights.compiler import Column
-
         sql_name = self.new_name("c", name)
         self.stage(select(exp.Star(), exp.alias_(value.sql, sql_name)))
         self.schema[name] = Column(sql_name, value.type)
@@ -64,8 +57,6 @@ class CommandsMixin:
         self.stage(select(exp.Star()).where(boolean(self.expr(command.condition)), copy=False))
 
     def cmd_stats(self: Compiler, command: ast.Stats) -> None:
-        from flowkit.engines.insights.compiler import Column
-
         if self.stats_count == 2:
             raise self.fail("a query can have at most two stats commands", command)
         if self.stats_count == 1 and self.sorted_or_limited:
@@ -117,8 +108,6 @@ class CommandsMixin:
             self.display = None
 
     def cmd_sort(self: Compiler, command: ast.Sort) -> None:
-        from flowkit.engines.insights.compiler import DEFAULT_SORT_DESCENDING
-
         if command.keyword == "order by":
             self.note(
                 "`order by` is not Logs Insights syntax (CloudWatch documents `sort`), so CloudWatch would "
@@ -134,8 +123,6 @@ class CommandsMixin:
         self.sorted_or_limited = True
 
     def cmd_limit(self: Compiler, command: ast.Limit) -> None:
-        from flowkit.engines.insights.compiler import MAX_ROWS
-
         count = command.count
         if command.keyword == "head":
             self.note("`head` is a deprecated alias of `limit`; flowkit runs it as `limit`.")
@@ -148,8 +135,6 @@ class CommandsMixin:
         self.sorted_or_limited = True
 
     def cmd_parse(self: Compiler, command: ast.Parse) -> None:
-        from flowkit.engines.insights.compiler import Column
-
         source = string(self.expr(command.source))
         if command.is_regex:
             regex = self.regex(command.pattern, named_only=True)
@@ -193,24 +178,3 @@ class CommandsMixin:
             *[exp.Is(this=k.sql.copy(), expression=exp.Null()) for k in keys],
         )
         self.stage(select(exp.Star()).qualify(keep, copy=False))
-
-
-def glob_to_regex(glob: str) -> str:
-    """The regex of a ``parse`` glob: literal text escaped, each ``*`` a lazy group, except a ``*``
-    that ends the pattern, which takes the rest of the string.
-
-    Examples:
-        >>> print(glob_to_regex("[*] *"))
-        \\[(.*?)\\] (.*)
-    """
-    parts = glob.split("*")
-    out = [_escape(parts[0])]
-    for index, part in enumerate(parts[1:], start=1):
-        last = index == len(parts) - 1
-        out.append("(.*)" if last and part == "" else "(.*?)")
-        out.append(_escape(part))
-    return "".join(out)
-
-
-def _escape(text: str) -> str:
-    return re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", text)

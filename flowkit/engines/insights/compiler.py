@@ -20,17 +20,18 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from flowkit.engines.insights import ast
-from flowkit.engines.insights.commands import CommandsMixin, select
+from flowkit.engines.insights.commands import CommandsMixin
 from flowkit.engines.insights.errors import InsightsQueryError
 from flowkit.engines.insights.fields import SYSTEM_BY_LOWER, base_fields
-from flowkit.engines.insights.functions import check_known
-from flowkit.engines.insights.operators import OperatorsMixin, paren, rewrite_groups
+from flowkit.engines.insights.functions import compile_call
+from flowkit.engines.insights.operators import OperatorsMixin
+from flowkit.engines.insights.regex import rewrite_groups
+from flowkit.engines.insights.shared import DEFAULT_SORT_DESCENDING, MAX_ROWS, Column, paren, select
 from flowkit.engines.insights.values import (
     BOOL,
     NULL,
     NULL_VALUE,
     NUM,
-    STR,
     Typed,
     as_value,
     boolean,
@@ -42,34 +43,7 @@ from flowkit.engines.insights.values import (
 )
 from flowkit.schema import Field
 
-#: The row cap: at most this many rows are returned, whatever ``limit`` says (CloudWatch's default).
-MAX_ROWS = 10_000
-#: The direction of ``sort f`` with neither ``asc`` nor ``desc`` (undocumented; see the docs page).
-DEFAULT_SORT_DESCENDING = False
-
-AGGREGATES = (
-    "count",
-    "count_distinct",
-    "sum",
-    "avg",
-    "min",
-    "max",
-    "stddev",
-    "pct",
-    "earliest",
-    "latest",
-    "sortsfirst",
-    "sortslast",
-)
 _TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
-
-
-@dataclass(frozen=True)
-class Column:
-    """Where a field lives in the current stage: its SQL column name and type."""
-
-    sql_name: str
-    type: str
 
 
 @dataclass
@@ -146,12 +120,12 @@ class Compiler(CommandsMixin, OperatorsMixin):
         clean = re.sub(r"[^A-Za-z0-9_]", "", label)[:24].lower()
         return f"{prefix}{self.counter}_{clean}"
 
-    def stage(self, select: exp.Select) -> None:
+    def stage(self, query: exp.Select) -> None:
         """Add a stage reading the current relation."""
         self.counter += 1
         name = f"s{self.counter}"
-        select.set("from_", exp.From(this=exp.Table(this=exp.to_identifier(self.current))))
-        self.stages.append((name, select.sql(dialect="duckdb")))
+        query.set("from_", exp.From(this=exp.Table(this=exp.to_identifier(self.current))))
+        self.stages.append((name, query.sql(dialect="duckdb")))
         self.current = name
 
     def column(self, name: str) -> exp.Column:
@@ -254,9 +228,7 @@ class Compiler(CommandsMixin, OperatorsMixin):
         if isinstance(node, ast.Literal):
             return literal(node.value)
         if isinstance(node, ast.Call):
-            if node.name in AGGREGATES:
-                return self.aggregate(node)
-            return check_known(self, node)(self, node)
+            return compile_call(self, node)
         if isinstance(node, ast.Unary):
             operand = self.expr(node.operand)
             if node.op == "-":
@@ -365,12 +337,11 @@ class Compiler(CommandsMixin, OperatorsMixin):
         return exp.and_(*terms)
 
 
+# MAX_ROWS and DEFAULT_SORT_DESCENDING are defined in shared.py; docs/insights-semantics.md
+# names this module for DEFAULT_SORT_DESCENDING, so both stay importable from here.
 __all__ = [
-    "AGGREGATES",
     "DEFAULT_SORT_DESCENDING",
     "MAX_ROWS",
-    "STR",
     "Compiled",
     "Compiler",
-    "rewrite_groups",
 ]

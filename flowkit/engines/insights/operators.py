@@ -1,6 +1,6 @@
-"""Operators and aggregates of the compiler: comparisons, ``like``/``=~``, ``in``, ``and``/``or``,
-arithmetic, and the ``stats`` aggregate functions.
+"""The operators of the compiler: comparisons, ``like``/``=~``, ``in``, ``and``/``or``, arithmetic.
 
+The ``stats`` aggregate functions are in :mod:`flowkit.engines.insights.functions.aggregates`.
 Mixed into :class:`flowkit.engines.insights.compiler.Compiler`.
 """
 
@@ -13,35 +13,25 @@ from sqlglot import exp
 
 from flowkit.engines.insights import ast
 from flowkit.engines.insights.fields import SYSTEM_BY_LOWER
-from flowkit.engines.insights.functions import call
+from flowkit.engines.insights.shared import call, paren
 from flowkit.engines.insights.values import (
     BOOL,
     NULL,
     NUM,
-    STR,
     Typed,
     as_value,
     boolean,
     compare,
     num,
-    order_key,
     string,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 
-def paren(sql: exp.Expression) -> exp.Expression:
-    """Wrap an operator expression in parentheses so it nests safely inside another."""
-    return exp.Paren(this=sql) if isinstance(sql, _WRAP) else sql
-
-
-_WRAP = (exp.Binary, exp.Not, exp.Neg, exp.Connector, exp.Between, exp.Is, exp.In)
-
-
 class OperatorsMixin:
-    """Binary operators, matching, membership and aggregates."""
+    """Binary operators, matching and membership, with the notes on likely mistakes."""
 
     def binary(self: Compiler, node: ast.Binary) -> Typed:
         op = node.op
@@ -166,89 +156,3 @@ class OperatorsMixin:
         return Typed(
             exp.EQ(this=self.column(iface.sql_name), expression=exp.Literal.string(value[:-4])), BOOL
         )
-
-    def aggregate(self: Compiler, node: ast.Call) -> Typed:
-        if self.agg_ctx is None:
-            raise self.fail(f"{node.name}() is an aggregate function: use it in stats", node)
-        if self.in_aggregate:
-            raise self.fail(f"{node.name}() cannot be nested inside another aggregate function", node)
-        self.found_aggregate = True
-        name = node.name
-        star = [a for a in node.args if isinstance(a, ast.Star)]
-        if star and (name != "count" or len(node.args) != 1):
-            raise self.fail("* is only valid as count(*)", star[0])
-        self.in_aggregate = True
-        try:
-            if name == "count":
-                if not node.args or star:
-                    return Typed(exp.Count(this=exp.Star()), NUM)
-                (value,) = self.args(node, 1)
-                return Typed(exp.Count(this=as_value(value).sql), NUM)
-            if name == "pct":
-                return self.percentile(node)
-            (value,) = self.args(node, 1)
-            value = as_value(value)
-            if name == "count_distinct":
-                return Typed(exp.Count(this=exp.Distinct(expressions=[value.sql])), NUM)
-            if name in ("sum", "avg", "stddev"):
-                builder = {"sum": exp.Sum, "avg": exp.Avg, "stddev": exp.StddevSamp}[name]
-                return Typed(builder(this=num(value)), NUM)
-            if name in ("earliest", "latest"):
-                ts = self.resolve(ast.Field("@timestamp", pos=node.pos, text="@timestamp"))
-                return Typed(
-                    call("arg_min" if name == "earliest" else "arg_max", value.sql, ts.sql), value.type
-                )
-            if name in ("min", "max") and value.type != STR:
-                return Typed((exp.Min if name == "min" else exp.Max)(this=value.sql), value.type)
-            first = name in ("min", "sortsfirst")
-            return Typed(call("arg_min" if first else "arg_max", value.sql, order_key(value)), value.type)
-        finally:
-            self.in_aggregate = False
-
-    def percentile(self: Compiler, node: ast.Call) -> Typed:
-        if (
-            len(node.args) != 2
-            or not isinstance(node.args[1], ast.Literal)
-            or isinstance(node.args[1].value, str)
-        ):
-            raise self.fail("pct() takes a field and a percentile from 0 to 100, e.g. pct(bytes, 95)", node)
-        share = float(node.args[1].value)
-        if not 0 <= share <= 100:
-            raise self.fail(f"pct(): the percentile must be between 0 and 100, not {share:g}", node.args[1])
-        value = self.expr(node.args[0])
-        return Typed(call("quantile_disc", num(value), exp.Literal.number(share / 100)), NUM)
-
-
-def rewrite_groups(pattern: str, named_only: bool = False) -> str:
-    """Rewrite a Logs Insights regex for RE2: ``(?<name>`` becomes ``(?P<name>``; with
-    ``named_only``, unnamed capturing groups become non-capturing so that only the named groups
-    are numbered (``parse`` maps groups to fields by position)."""
-    out: list[str] = []
-    i, in_class = 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern.startswith("[]", i) or pattern.startswith("[^]", i):
-                width = 2 if pattern[i + 1] == "]" else 3
-                out.append(pattern[i : i + width])
-                i += width
-                continue
-        elif char == "(":
-            if pattern.startswith("(?<", i) and not pattern.startswith(("(?<=", "(?<!"), i):
-                out.append("(?P<")
-                i += 3
-                continue
-            if not pattern.startswith("(?", i) and named_only:
-                out.append("(?:")
-                i += 1
-                continue
-        out.append(char)
-        i += 1
-    return "".join(out)

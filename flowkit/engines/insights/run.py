@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from flowkit.engines.insights.compiler import Compiled, Compiler
 from flowkit.engines.insights.errors import InsightsQueryError
-from flowkit.engines.insights.ip import ip_check, ip_in
+from flowkit.engines.insights.functions.ip import ip_check, ip_in
 from flowkit.engines.insights.parser import parse_insights
 from flowkit.engines.insights.values import TS
 from flowkit.frames import from_arrow

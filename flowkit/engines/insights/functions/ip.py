@@ -14,10 +14,11 @@ from sqlglot import exp
 
 from flowkit.engines.insights import ast
 from flowkit.engines.insights.errors import InsightsQueryError
-from flowkit.engines.insights.functions import _case, call, function
+from flowkit.engines.insights.functions.registry import function
+from flowkit.engines.insights.shared import call, case_when
 from flowkit.engines.insights.values import BOOL, NUM, Typed, string
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the compiler imports this module, not back
     from flowkit.engines.insights.compiler import Compiler
 
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -25,12 +26,26 @@ IPV4_PATTERN = rf"^({_OCTET}\.){{3}}{_OCTET}$"
 
 
 def ipv4_valid(text: exp.Expression) -> exp.Expression:
-    """Whether ``text`` is a dotted-quad IPv4 address (plain SQL)."""
+    """Test whether a string is a dotted-quad IPv4 address, in plain SQL.
+
+    Args:
+        text: a string expression.
+
+    Returns:
+        A boolean expression (null when ``text`` is null).
+    """
     return call("regexp_matches", text, exp.Literal.string(IPV4_PATTERN))
 
 
 def ipv4_number(text: exp.Expression) -> exp.Expression:
-    """The IPv4 address as a 32-bit number, or null when it is not one."""
+    """Convert a dotted-quad IPv4 address to its 32-bit number, in plain SQL.
+
+    Args:
+        text: a string expression.
+
+    Returns:
+        A BIGINT expression, null when ``text`` is not an IPv4 address.
+    """
     total: exp.Expression | None = None
     for index, weight in enumerate((16_777_216, 65_536, 256, 1), start=1):
         octet = exp.cast(
@@ -39,7 +54,7 @@ def ipv4_number(text: exp.Expression) -> exp.Expression:
         term = exp.Mul(this=octet, expression=exp.Literal.number(weight))
         total = term if total is None else exp.Add(this=total, expression=term)
     assert total is not None
-    return _case(ipv4_valid(text.copy()), total)
+    return case_when(ipv4_valid(text.copy()), total)
 
 
 def _network(c: Compiler, node: ast.Call) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -89,7 +104,7 @@ def _is_valid(c: Compiler, node: ast.Call) -> Typed:
     if node.name == "isvalidipv6":
         return Typed(v6, BOOL)
     has_colon = call("contains", text.copy(), exp.Literal.string(":"))
-    return Typed(_case(has_colon, v6, ipv4_valid(text)), BOOL)
+    return Typed(case_when(has_colon, v6, ipv4_valid(text)), BOOL)
 
 
 @function("ipv4tonumber")
@@ -110,7 +125,19 @@ _PRIVATE = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "19
 
 
 def ip_check(value: str | None, kind: str) -> bool | None:
-    """The Python side of ``flowkit_ip_check``: ``v6``, ``private``, ``public`` or ``reserved``."""
+    """Classify an address: the Python side of the ``flowkit_ip_check`` UDF.
+
+    Args:
+        value: the address text, or None.
+        kind: ``v6`` (is it IPv6), ``private`` (RFC 1918 or fc00::/7), ``public`` or ``reserved``.
+
+    Returns:
+        Whether the address is of that kind; False for text that is not an address, None for None.
+
+    Examples:
+        >>> ip_check("10.1.2.3", "private"), ip_check("2001:db8::1", "v6"), ip_check("-", "public")
+        (True, True, False)
+    """
     if value is None:
         return None
     try:
@@ -127,10 +154,25 @@ def ip_check(value: str | None, kind: str) -> bool | None:
 
 
 def ip_in(value: str | None, cidr: str) -> bool | None:
-    """The Python side of ``flowkit_ip_in``: whether an address lies in a CIDR block."""
+    """Test whether an address lies in a CIDR block: the Python side of the ``flowkit_ip_in`` UDF.
+
+    Args:
+        value: the address text, or None.
+        cidr: the block, e.g. ``2001:db8::/32``.
+
+    Returns:
+        Whether it lies in the block; False for text that is not an address, None for None.
+
+    Examples:
+        >>> ip_in("2001:db8::7", "2001:db8::/32"), ip_in("10.0.0.1", "2001:db8::/32")
+        (True, False)
+    """
     if value is None:
         return None
     try:
         return ipaddress.ip_address(value.strip()) in ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return False
+
+
+__all__ = ["IPV4_PATTERN", "ip_check", "ip_in", "ipv4_number", "ipv4_valid"]
