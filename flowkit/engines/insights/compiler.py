@@ -337,11 +337,4 @@ class Compiler(CommandsMixin, OperatorsMixin):
         return exp.and_(*terms)
 
 
-# MAX_ROWS and DEFAULT_SORT_DESCENDING are defined in shared.py; docs/insights-semantics.md
-# names this module for DEFAULT_SORT_DESCENDING, so both stay importable from here.
-__all__ = [
-    "DEFAULT_SORT_DESCENDING",
-    "MAX_ROWS",
-    "Compiled",
-    "Compiler",
-]
+__all__ = ["Compiled", "Compiler"]
