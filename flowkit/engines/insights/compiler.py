@@ -26,7 +26,7 @@ from flowkit.engines.insights.fields import SYSTEM_BY_LOWER, base_fields
 from flowkit.engines.insights.functions import compile_call
 from flowkit.engines.insights.operators import OperatorsMixin
 from flowkit.engines.insights.regex import rewrite_groups
-from flowkit.engines.insights.shared import DEFAULT_SORT_DESCENDING, MAX_ROWS, Column, paren, select
+from flowkit.engines.insights.shared import MAX_ROWS, Column, paren, select
 from flowkit.engines.insights.values import (
     BOOL,
     NULL,
