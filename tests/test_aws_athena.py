@@ -14,7 +14,8 @@ from aws_fixtures import DOC_DDL
 from botocore.stub import Stubber
 
 import flowkit.aws as fa
-from flowkit.aws import _clients, _sql, athena
+from flowkit import sessions
+from flowkit.aws import _sql, athena
 from flowkit.errors import AWSError, ParameterError, PlanError, QueryError
 
 
@@ -199,7 +200,7 @@ def test_failed_query_raises_with_athenas_reason(sb, monkeypatch):
             }
         },
     )
-    monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: client)
+    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: client)
     with (
         stub,
         pytest.raises(AWSError, match="FAILED: SYNTAX_ERROR: line 1:8: Column 'nope' cannot be resolved"),
@@ -218,7 +219,7 @@ def test_cancelled_query_raises(sb, monkeypatch):
             }
         },
     )
-    monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: client)
+    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: client)
     with stub, pytest.raises(AWSError, match="CANCELLED: Query cancelled by user"):
         athena.wait_query("q-2", boto3_session=sb.session)
 

@@ -29,12 +29,12 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from flowkit import schema
-from flowkit.aws import _clients, _sql
+from flowkit import schema, sessions
+from flowkit.aws import _sql
 from flowkit.aws.glue import (
     create_database,
     create_table,
@@ -46,6 +46,9 @@ from flowkit.aws.glue import (
 )
 from flowkit.errors import AWSError
 from flowkit.frames import with_flowkit_dtypes
+
+if TYPE_CHECKING:
+    import boto3
 
 __all__ = [
     "QueryStats",
@@ -111,10 +114,10 @@ def _execute(
     workgroup: str,
     s3_output: str | None,
     timeout: float,
-    session: Any,
+    session: boto3.Session,
 ) -> QueryStats:
     """Start a query through awswrangler (qmark binding) and wait, at most ``timeout`` seconds."""
-    wr = _clients.wrangler()
+    wr = sessions.wrangler()
     try:
         query_id = wr.athena.start_query_execution(
             sql,
@@ -126,19 +129,23 @@ def _execute(
             boto3_session=session,
         )
     except Exception as exc:
-        raise AWSError(f"Athena refused the query: {_clients.aws_reason(exc)}") from exc
+        raise AWSError(f"Athena refused the query: {sessions.aws_reason(exc)}") from exc
     return wait_query(query_id, timeout=timeout, boto3_session=session)
 
 
 def wait_query(
-    query_execution_id: str, *, timeout: float = 300.0, poll_interval: float = 1.0, boto3_session: Any = None
+    query_execution_id: str,
+    *,
+    timeout: float = 300.0,
+    poll_interval: float = 1.0,
+    boto3_session: boto3.Session | None = None,
 ) -> QueryStats:
     """Wait for an Athena query to finish, at most ``timeout`` seconds (then it is stopped).
 
     Raises:
         AWSError: if the query ends FAILED or CANCELLED (with Athena's reason), or times out.
     """
-    athena = _clients.client("athena", boto3_session)
+    athena = sessions.client("athena", boto3_session)
     deadline = time.monotonic() + timeout
     delay = min(0.2, poll_interval)
     while True:
@@ -187,7 +194,7 @@ def run_query(
     workgroup: str = "primary",
     s3_output: str | None = None,
     timeout: float = 300.0,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """Run an Athena question and return its result as a typed DataFrame.
 
@@ -212,7 +219,7 @@ def run_query(
         ParameterError: on missing/unknown/unbindable parameters or a bad time window.
         AWSError: when the query fails, is cancelled or times out (with Athena's reason).
     """
-    session = _clients.session(boto3_session)
+    session = sessions.session(boto3_session)
     params = dict(params or {})
     if start is not None or end is not None:
         if partitions is None:
@@ -227,7 +234,7 @@ def run_query(
     return frame
 
 
-def results(stats: QueryStats, boto3_session: Any = None) -> pd.DataFrame:
+def results(stats: QueryStats, boto3_session: boto3.Session | None = None) -> pd.DataFrame:
     """The typed result of a finished query, read by awswrangler from Athena's CSV output.
 
     Raises:
@@ -235,7 +242,7 @@ def results(stats: QueryStats, boto3_session: Any = None) -> pd.DataFrame:
     """
     from flowkit.aws.sandbox import is_sandbox
 
-    wr = _clients.wrangler()
+    wr = sessions.wrangler()
     try:
         with warnings.catch_warnings():
             # awswrangler passes pandas' deprecated `copy=` to concat; nothing for the user to act on
@@ -248,7 +255,7 @@ def results(stats: QueryStats, boto3_session: Any = None) -> pd.DataFrame:
             else ""
         )
         raise AWSError(
-            f"could not read the results of {stats.query_execution_id}: {_clients.aws_reason(exc)}.{hint}"
+            f"could not read the results of {stats.query_execution_id}: {sessions.aws_reason(exc)}.{hint}"
         ) from exc
     return typed(frame)
 
@@ -268,6 +275,6 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _partition_keys(database: str, table: str, session: Any) -> list[str]:
+def _partition_keys(database: str, table: str, session: boto3.Session) -> list[str]:
     found = get_table(database, table, boto3_session=session)
     return [key["Name"] for key in found.get("PartitionKeys", [])]

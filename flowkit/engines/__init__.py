@@ -8,9 +8,12 @@ needs boto3). Both answer ``.sql(query, **params)`` and ``.insights(query, start
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowkit.errors import FlowkitError
+
+if TYPE_CHECKING:
+    import boto3
 
 __all__ = ["connect", "default_data"]
 
@@ -31,7 +34,7 @@ def connect(
     logs: Any = None,
     memory_limit: str | None = None,
     log_format: str | None = None,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> Any:
     """Open an engine over flow logs.
 

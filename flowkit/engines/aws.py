@@ -28,11 +28,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from flowkit import sessions
 from flowkit.errors import FlowkitError, QueryError
+
+if TYPE_CHECKING:
+    import boto3
 
 __all__ = ["AthenaTarget", "AwsEngine", "connect_aws"]
 
@@ -77,7 +81,11 @@ class AwsEngine:
     """
 
     def __init__(
-        self, athena: AthenaTarget | None, log_groups: list[str] | None, session: Any, timeout: float = 300.0
+        self,
+        athena: AthenaTarget | None,
+        log_groups: list[str] | None,
+        session: boto3.Session,
+        timeout: float = 300.0,
     ) -> None:
         self.athena = athena
         self.log_groups = log_groups
@@ -212,7 +220,7 @@ def connect_aws(
     workgroup: str = "primary",
     s3_output: str | None = None,
     timeout: float = 300.0,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> AwsEngine:
     """Open the AWS engine.
 
@@ -228,10 +236,8 @@ def connect_aws(
     Raises:
         FlowkitError: when neither Athena nor log groups are given, or the settings are malformed.
     """
-    from flowkit.aws import _clients
-
     target = _athena_target(athena, workgroup, s3_output)
     groups = [logs] if isinstance(logs, str) else (list(logs) if logs is not None else None)
     if target is None and not groups:
         raise FlowkitError("connect_aws needs athena='database[.table]' and/or logs='log-group'.")
-    return AwsEngine(target, groups, _clients.session(boto3_session), timeout)
+    return AwsEngine(target, groups, sessions.session(boto3_session), timeout)
