@@ -16,9 +16,9 @@ import pytest
 from flowkit.cli import main
 from flowkit.ddl import athena_ddl
 from flowkit.engines import connect
-from flowkit.engines.sqlfuncs import joda_to_strftime
 from flowkit.errors import FlowkitError, ParameterError, QueryError
 from flowkit.read import convert, read_flow_logs
+from flowkit.sql import joda_to_strftime
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 LINES = [

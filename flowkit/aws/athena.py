@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from flowkit import schema, sessions
-from flowkit.aws import _sql
 from flowkit.aws.glue import (
     create_database,
     create_table,
@@ -46,6 +45,7 @@ from flowkit.aws.glue import (
 )
 from flowkit.errors import AWSError
 from flowkit.frames import with_flowkit_dtypes
+from flowkit.sql import bound_by_time, time_bounds, to_qmark
 
 if TYPE_CHECKING:
     import boto3
@@ -55,7 +55,9 @@ __all__ = [
     "create_database",
     "create_table",
     "create_table_from_ddl",
+    "execute",
     "get_table",
+    "partition_keys",
     "projection_settings",
     "results",
     "run_query",
@@ -66,8 +68,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-time_bounds = _sql.time_bounds
 
 #: Athena's price per TB scanned in most Regions (USD), billed per MB rounded up, 10 MB minimum.
 PRICE_PER_TB = 5.0
@@ -107,16 +107,34 @@ def query_cost(data_scanned_bytes: int, price_per_tb: float = PRICE_PER_TB) -> f
     return billed / _TB * price_per_tb
 
 
-def _execute(
+def execute(
     sql: str,
     values: list[str],
+    *,
     database: str | None,
-    workgroup: str,
-    s3_output: str | None,
-    timeout: float,
-    session: boto3.Session,
+    workgroup: str = "primary",
+    s3_output: str | None = None,
+    timeout: float = 300.0,
+    boto3_session: boto3.Session | None = None,
 ) -> QueryStats:
-    """Start a query through awswrangler (qmark binding) and wait, at most ``timeout`` seconds."""
+    """Start a query through awswrangler with qmark binding and wait, at most ``timeout`` seconds.
+
+    :func:`run_query` and the AWS engine call it with text and values from
+    :func:`flowkit.sql.to_qmark`.
+
+    Args:
+        sql: Athena SQL with ``?`` placeholders.
+        values: one SQL literal per ``?``, in order (Athena's ``ExecutionParameters``).
+        database: the Glue database.
+        workgroup: Athena workgroup.
+        s3_output: where Athena writes results (default: the workgroup's or awswrangler's bucket).
+        timeout: seconds before the query is stopped and AWSError raised.
+        boto3_session: the session (default: the boto3 credential chain).
+
+    Raises:
+        AWSError: when Athena refuses the query, or it fails, is cancelled or times out.
+    """
+    session = sessions.session(boto3_session)
     wr = sessions.wrangler()
     try:
         query_id = wr.athena.start_query_execution(
@@ -223,11 +241,19 @@ def run_query(
     params = dict(params or {})
     if start is not None or end is not None:
         if partitions is None:
-            partitions = _partition_keys(database, table, session)
-        sql, extra = _sql.bound_by_time(sql, table, partitions, start, end)
+            partitions = partition_keys(database, table, boto3_session=session)
+        sql, extra = bound_by_time(sql, table, partitions, start, end)
         params |= extra
-    text, values = _sql.to_qmark(sql, params)
-    stats = _execute(text, values, database, workgroup, s3_output, timeout, session)
+    text, values = to_qmark(sql, params)
+    stats = execute(
+        text,
+        values,
+        database=database,
+        workgroup=workgroup,
+        s3_output=s3_output,
+        timeout=timeout,
+        boto3_session=session,
+    )
     frame = results(stats, session)
     frame.attrs["query"] = asdict(stats) | {"sql": text, "parameters": values}
     _log.info("%s", stats)
@@ -275,6 +301,7 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _partition_keys(database: str, table: str, session: boto3.Session) -> list[str]:
-    found = get_table(database, table, boto3_session=session)
+def partition_keys(database: str, table: str, *, boto3_session: boto3.Session | None = None) -> list[str]:
+    """The partition keys of a Glue table, in order (e.g. ``["region", "day"]``)."""
+    found = get_table(database, table, boto3_session=boto3_session)
     return [key["Name"] for key in found.get("PartitionKeys", [])]

@@ -298,9 +298,17 @@ def create_table_from_ddl(
     table = info["table"]
     location = info["location"]
     if method == "athena":
-        from flowkit.aws.athena import _execute
+        from flowkit.aws.athena import execute
 
-        stats = _execute(ddl.strip().rstrip(";"), [], database, workgroup, s3_output, timeout, session)
+        stats = execute(
+            ddl.strip().rstrip(";"),
+            [],
+            database=database,
+            workgroup=workgroup,
+            s3_output=s3_output,
+            timeout=timeout,
+            boto3_session=session,
+        )
         info["query"] = stats
         return info
     wr = sessions.wrangler()

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from flowkit import schema, sessions
-from flowkit.aws._sql import time_bounds
 from flowkit.errors import AWSError, ParameterError
 from flowkit.frames import with_flowkit_dtypes
+from flowkit.sql import time_bounds
 
 if TYPE_CHECKING:
     import boto3

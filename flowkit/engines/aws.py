@@ -7,7 +7,7 @@ the query text stays the same:
 - ``.sql(query, **params)`` runs Athena SQL. Every table name that is not a CTE (the guide's
   ``"<vpc_flow_logs_table_name>"``, ``vpc_flow_logs``, ...) means the configured Athena table, as
   locally. ``:name`` parameters are validated with the same validators as the local engine
-  (:mod:`flowkit.queries.params`) and bound as Athena execution parameters (qmark), never
+  (:mod:`flowkit.sql.params`) and bound as Athena execution parameters (qmark), never
   formatted into the text. ``start=`` / ``end=`` (keyword-only, reserved) bound the query by time
   so partitions are pruned.
 - ``.query(name, **params)`` runs a catalogue question by name.
@@ -115,9 +115,7 @@ class AwsEngine:
     ) -> tuple[str, list[str]]:
         from sqlglot import exp
 
-        from flowkit.aws import _sql
-        from flowkit.engines.translate import parse_athena, placeholders
-        from flowkit.queries.params import validate
+        from flowkit.sql import bound_by_time, parse_athena, placeholders, to_qmark, validate
 
         target = self._target()
         expression = parse_athena(query)
@@ -147,16 +145,16 @@ class AwsEngine:
             )
         sql = expression.sql(dialect="athena")
         if start is not None or end is not None:
-            sql, extra = _sql.bound_by_time(sql, target.table, self._partitions(), start, end)
+            sql, extra = bound_by_time(sql, target.table, self._partitions(), start, end)
             values |= extra
-        return _sql.to_qmark(sql, values)
+        return to_qmark(sql, values)
 
     def _partitions(self) -> list[str]:
         if not hasattr(self, "_partition_keys"):
-            from flowkit.aws.athena import _partition_keys
+            from flowkit.aws.athena import partition_keys
 
             target = self._target()
-            self._partition_keys = _partition_keys(target.database, target.table, self.session)
+            self._partition_keys = partition_keys(target.database, target.table, boto3_session=self.session)
         return self._partition_keys
 
     def sql(
@@ -184,8 +182,14 @@ class AwsEngine:
         kinds = params.pop("_kinds", None)
         text, values = self._prepare(query, params, start, end, kinds)
         target = self._target()
-        stats = athena._execute(
-            text, values, target.database, target.workgroup, target.s3_output, self.timeout, self.session
+        stats = athena.execute(
+            text,
+            values,
+            database=target.database,
+            workgroup=target.workgroup,
+            s3_output=target.s3_output,
+            timeout=self.timeout,
+            boto3_session=self.session,
         )
         frame = athena.results(stats, self.session)
         frame.attrs["query"] = {**stats.__dict__, "sql": text, "parameters": values}
@@ -194,11 +198,11 @@ class AwsEngine:
 
     def query(self, name: str, *, start: Any = None, end: Any = None, **params: Any) -> pd.DataFrame:
         """Run a catalogue question by name (see :func:`flowkit.queries.list_queries`)."""
-        from flowkit.queries import _strip_header, get_query
+        from flowkit.queries import get_query, strip_header
 
         q = get_query(name)
         values = q.bind_values(params)
-        return self.sql(_strip_header(q.sql), start=start, end=end, _kinds=q.kinds, **values)
+        return self.sql(strip_header(q.sql), start=start, end=end, _kinds=q.kinds, **values)
 
     def insights(self, query: str, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Run a Logs Insights query over the engine's log groups (default range: the last day)."""

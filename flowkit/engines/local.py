@@ -37,11 +37,10 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from flowkit.engines import sqlfuncs
-from flowkit.engines.translate import VIEW, caret_message, to_duckdb
 from flowkit.errors import FlowkitError, ParameterError, QueryError
 from flowkit.frames import from_arrow
 from flowkit.schema import BY_COLUMN, Field, get_field
+from flowkit.sql import VIEW, caret_message, install_functions, timestamp, to_duckdb
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +122,7 @@ class LocalEngine:
         self.con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'flowkit-duckdb'}'")
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
-        sqlfuncs.install(self.con)
+        install_functions(self.con)
         self._log_format = log_format
         self.fields: list[Field] = []
         self.partitions: list[str] = []
@@ -273,8 +272,6 @@ class LocalEngine:
 
     def _window(self, start: Any, end: Any) -> str:
         """The relation to query: the view, or a temporary view of it bounded to ``[start, end)``."""
-        from flowkit.queries.params import timestamp
-
         if start is None and end is None:
             return VIEW
         lo = None if start is None else timestamp(start)
