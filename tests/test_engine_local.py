@@ -192,8 +192,9 @@ def test_bad_statements(frame_engine, query, match):
 
 
 def test_parameters_are_literals_not_sql(frame_engine):
-    assert "'eni-1234567890000000'" in frame_engine.translate(
-        "SELECT * FROM t WHERE interface_id = :eni", eni="eni-1234567890000000"
+    assert (
+        "'eni-1234567890000000'"
+        in frame_engine.translate("SELECT * FROM t WHERE interface_id = :eni", eni="eni-1234567890000000").sql
     )
     with pytest.raises(ParameterError):
         frame_engine.sql("SELECT * FROM t WHERE interface_id = :eni", eni="eni-1; DROP TABLE x")

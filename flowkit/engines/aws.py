@@ -13,6 +13,8 @@ the query text stays the same:
 - ``.query(name, **params)`` runs a catalogue question by name.
 - ``.insights(query, start=None, end=None)`` runs Logs Insights over the configured log groups
   (on AWS the range defaults to the last day: the service bills the data scanned).
+- ``.translate(query, **params)`` shows the Athena SQL (``?`` placeholders) and execution
+  parameters ``.sql()`` would send, as a :class:`~flowkit.engines.base.Translation`.
 
 Each result's ``attrs["query"]`` holds the query ID and the data scanned and its cost; the
 engine's :attr:`AwsEngine.last_query` keeps the latest.
@@ -26,17 +28,20 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from flowkit import sessions
+from flowkit.engines.base import Translation
 from flowkit.errors import FlowkitError, QueryError
 
 if TYPE_CHECKING:
     import boto3
+
+    from flowkit.timeutil import TimeLike
 
 __all__ = ["AthenaTarget", "AwsEngine", "connect_aws"]
 
@@ -51,7 +56,9 @@ class AthenaTarget:
     s3_output: str | None = None
 
 
-def _athena_target(athena: Any, workgroup: str, s3_output: str | None) -> AthenaTarget | None:
+def _athena_target(
+    athena: str | dict[str, Any] | AthenaTarget | None, workgroup: str, s3_output: str | None
+) -> AthenaTarget | None:
     if athena is None or isinstance(athena, AthenaTarget):
         return athena
     if isinstance(athena, str):
@@ -100,10 +107,13 @@ class AwsEngine:
         target = f"{self.athena.database}.{self.athena.table}" if self.athena else None
         return f"AwsEngine(athena={target!r}, logs={self.log_groups!r}, {where})"
 
-    def translate(self, query: str, **params: Any) -> tuple[str, list[str]]:
+    def translate(
+        self, query: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
+    ) -> Translation:
         """The Athena SQL (``?`` placeholders) and execution parameters :meth:`sql` would send."""
-        start, end = params.pop("start", None), params.pop("end", None)
-        return self._prepare(query, params, start, end, params.pop("_kinds", None))
+        kinds = params.pop("_kinds", None)
+        text, values = self._prepare(query, params, start, end, kinds)
+        return Translation(text, tuple(values), "athena")
 
     def _target(self) -> AthenaTarget:
         if self.athena is None:
@@ -111,7 +121,12 @@ class AwsEngine:
         return self.athena
 
     def _prepare(
-        self, query: str, params: dict[str, Any], start: Any, end: Any, kinds: dict[str, str] | None
+        self,
+        query: str,
+        params: dict[str, Any],
+        start: TimeLike | None,
+        end: TimeLike | None,
+        kinds: dict[str, str] | None,
     ) -> tuple[str, list[str]]:
         from sqlglot import exp
 
@@ -161,8 +176,8 @@ class AwsEngine:
         self,
         query: str,
         *,
-        start: datetime | str | None = None,
-        end: datetime | str | None = None,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
         **params: Any,
     ) -> pd.DataFrame:
         """Run an Athena (Trino) SQL query and return the result as a typed DataFrame.
@@ -179,8 +194,8 @@ class AwsEngine:
         """
         from flowkit.aws import athena
 
-        kinds = params.pop("_kinds", None)
-        text, values = self._prepare(query, params, start, end, kinds)
+        translation = self.translate(query, start=start, end=end, **params)
+        text, values = translation.sql, list(translation.parameters)
         target = self._target()
         stats = athena.execute(
             text,
@@ -196,7 +211,9 @@ class AwsEngine:
         self.last_query = frame.attrs["query"]
         return frame
 
-    def query(self, name: str, *, start: Any = None, end: Any = None, **params: Any) -> pd.DataFrame:
+    def query(
+        self, name: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
+    ) -> pd.DataFrame:
         """Run a catalogue question by name (see :func:`flowkit.queries.list_queries`)."""
         from flowkit.queries import get_query, strip_header
 
@@ -204,7 +221,9 @@ class AwsEngine:
         values = q.bind_values(params)
         return self.sql(strip_header(q.sql), start=start, end=end, _kinds=q.kinds, **values)
 
-    def insights(self, query: str, start: Any = None, end: Any = None) -> pd.DataFrame:
+    def insights(
+        self, query: str, start: TimeLike | None = None, end: TimeLike | None = None
+    ) -> pd.DataFrame:
         """Run a Logs Insights query over the engine's log groups (default range: the last day)."""
         from flowkit.aws.logs import run_insights
 
@@ -219,8 +238,8 @@ class AwsEngine:
 
 def connect_aws(
     *,
-    athena: Any = None,
-    logs: Any = None,
+    athena: str | dict[str, Any] | AthenaTarget | None = None,
+    logs: str | Sequence[str] | None = None,
     workgroup: str = "primary",
     s3_output: str | None = None,
     timeout: float = 300.0,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowkit.errors import NotebookError
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import boto3
 
     from flowkit.aws.sandbox import Sandbox
+    from flowkit.engines import Engine
 
 BACKENDS = ("local", "aws")
 
@@ -39,7 +40,7 @@ def open_engine(
     athena_workgroup: str = "primary",
     athena_output: str | None = None,
     log_group: str | None = None,
-) -> Any:
+) -> Engine:
     """The query engine a notebook's parameters name.
 
     Args:
