@@ -12,11 +12,52 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__ imports on first use
+    from flowkit import aws as aws
+    from flowkit import baseline as baseline
+    from flowkit import ddl as ddl
+    from flowkit import engines as engines
+    from flowkit import enrich as enrich
+    from flowkit import plots as plots
+    from flowkit import queries as queries
+    from flowkit import read as read
+    from flowkit import rules as rules
+    from flowkit import schema as schema
+    from flowkit import simulate as simulate  # the package; also callable: simulate(...)
+    from flowkit import sql as sql
+    from flowkit.baseline import compare_periods as compare_periods
+    from flowkit.baseline import explain as explain
+    from flowkit.baseline import find_unexpected as find_unexpected
+    from flowkit.baseline import load_allowlist as load_allowlist
+    from flowkit.baseline import propose_allowlist as propose_allowlist
+    from flowkit.ddl import athena_ddl as athena_ddl
+    from flowkit.engines import Engine as Engine
+    from flowkit.engines import connect as connect
+    from flowkit.engines.insights import compile_insights as compile_insights
+    from flowkit.engines.insights import parse_insights as parse_insights
+    from flowkit.enrich import load_ip_ranges as load_ip_ranges
+    from flowkit.errors import FlowkitError as FlowkitError
+    from flowkit.queries import get_query as get_query
+    from flowkit.queries import list_queries as list_queries
+    from flowkit.queries import render as render
+    from flowkit.read import convert as convert
+    from flowkit.read import read_flow_logs as read_flow_logs
+    from flowkit.rules import network_acl_entries as network_acl_entries
+    from flowkit.rules import network_firewall_rules as network_firewall_rules
+    from flowkit.rules import security_group_egress as security_group_egress
+    from flowkit.rules import what_would_break as what_would_break
+    from flowkit.schema import DEFAULT_FORMAT as DEFAULT_FORMAT
+    from flowkit.schema import FIELDS as FIELDS
+    from flowkit.schema import parse_log_format as parse_log_format
+    from flowkit.simulate import label_flows as label_flows
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> module that defines it. The local Logs Insights runner over a DuckDB connection
+# (flowkit.engines.insights.run_insights) is not here: engine.insights(query) is the user API, and
+# flowkit.aws.run_insights is the one on CloudWatch.
 _EXPORTS: dict[str, str] = {
     "FlowkitError": "flowkit.errors",
     "FIELDS": "flowkit.schema",
@@ -27,7 +68,7 @@ _EXPORTS: dict[str, str] = {
     "simulate": "flowkit.simulate",
     "label_flows": "flowkit.simulate",
     "connect": "flowkit.engines",
-    "run_insights": "flowkit.engines.insights",
+    "Engine": "flowkit.engines",
     "parse_insights": "flowkit.engines.insights",
     "compile_insights": "flowkit.engines.insights",
     "athena_ddl": "flowkit.ddl",
@@ -49,6 +90,7 @@ _SUBMODULES = (
     "schema",
     "read",
     "simulate",
+    "sql",
     "engines",
     "queries",
     "ddl",
@@ -59,7 +101,7 @@ _SUBMODULES = (
     "plots",
 )
 
-__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+__all__ = sorted({*_EXPORTS, *_SUBMODULES, "__version__"})
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

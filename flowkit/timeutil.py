@@ -23,3 +23,8 @@ def parse_utc(value: datetime | str) -> datetime:
         else datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     )
     return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+#: A point in time as flowkit's query functions take it: a datetime (naive means UTC), ISO 8601
+#: text, or Unix seconds.
+TimeLike = datetime | str | int | float

@@ -8,7 +8,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 import flowkit.aws as fa
-from flowkit.aws import _clients
+from flowkit import sessions
 from flowkit.errors import ApplyError, AWSError
 
 
@@ -134,7 +134,7 @@ def test_cloudwatch_apply_is_idempotent_and_delivery_succeeds(aws):
 def test_partial_unsuccessful_reports_the_flow_logs_created(monkeypatch):
     # A per-resource failure next to a success, as real AWS returns it (moto cannot produce this mix).
     session = boto3.Session(region_name="us-east-1")
-    ec2 = session.client("ec2", config=_clients.botocore_config())
+    ec2 = session.client("ec2", config=sessions.botocore_config())
     stub = Stubber(ec2)
     a, b = "vpc-0aaaaaaaaaaaaaaaa", "vpc-0bbbbbbbbbbbbbbbb"
     stub.add_response("describe_flow_logs", {"FlowLogs": []})
@@ -151,7 +151,7 @@ def test_partial_unsuccessful_reports_the_flow_logs_created(monkeypatch):
         },
     )
     stub.add_client_error("describe_flow_logs", "RequestLimitExceeded", "Request limit exceeded.")
-    monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: ec2)
+    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: ec2)
     with stub, pytest.raises(ApplyError, match=f"{b}: AccessDenied Access Denied for LogDestination") as info:
         fa.apply(fa.plan_flow_logs([a, b], "s3://flow-logs-bucket"), boto3_session=session)
     assert info.value.created == [{"kind": "flow-log", "id": "fl-0123456789abcdef0", "resource_id": a}]
@@ -169,9 +169,9 @@ def test_plan_with_session_fills_in_account_and_region(aws):
 
 def test_clients_use_standard_retry_mode(aws):
     session, _, _ = aws
-    client = _clients.client("ec2", session)
+    client = sessions.client("ec2", session)
     assert client.meta.config.retries["mode"] == "standard"
-    wr = _clients.wrangler()
+    wr = sessions.wrangler()
     assert wr.config.botocore_config.retries["mode"] == "standard"
 
 
@@ -180,7 +180,7 @@ def test_describe_errors_become_aws_errors(monkeypatch):
     ec2 = session.client("ec2")
     stub = Stubber(ec2)
     stub.add_client_error("describe_flow_logs", "UnauthorizedOperation", "You are not authorized")
-    monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: ec2)
+    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: ec2)
     with stub, pytest.raises(AWSError, match="UnauthorizedOperation: You are not authorized"):
         fa.describe_flow_logs(["vpc-0aaaaaaaaaaaaaaaa"], boto3_session=session)
 
@@ -206,7 +206,7 @@ def test_connection_failure_part_way_still_reports_what_was_made(aws, monkeypatc
 
     session, vpc, _ = aws
     plan = fa.plan_cloudwatch_flow_logs([vpc], "/flowkit/conn", boto3_session=session)
-    real = _clients.client
+    real = sessions.client
 
     def client(service, boto3_session=None):
         made = real(service, boto3_session)
@@ -219,7 +219,7 @@ def test_connection_failure_part_way_still_reports_what_was_made(aws, monkeypatc
             made.get_paginator = lambda name: type("P", (), {"paginate": lambda self, **kw: fail()})()
         return made
 
-    monkeypatch.setattr(_clients, "client", client)
+    monkeypatch.setattr(sessions, "client", client)
     with pytest.raises(ApplyError, match="Could not connect to the endpoint URL") as info:
         fa.apply(plan, boto3_session=session)
     assert [c["kind"] for c in info.value.created] == ["log-group", "iam-role"]

@@ -14,8 +14,10 @@ from aws_fixtures import DOC_DDL
 from botocore.stub import Stubber
 
 import flowkit.aws as fa
-from flowkit.aws import _clients, _sql, athena
+from flowkit import sessions
+from flowkit.aws import athena
 from flowkit.errors import AWSError, ParameterError, PlanError, QueryError
+from flowkit.sql import bound_by_time, time_bounds, to_qmark
 
 
 @pytest.fixture
@@ -199,7 +201,7 @@ def test_failed_query_raises_with_athenas_reason(sb, monkeypatch):
             }
         },
     )
-    monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: client)
+    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: client)
     with (
         stub,
         pytest.raises(AWSError, match="FAILED: SYNTAX_ERROR: line 1:8: Column 'nope' cannot be resolved"),
@@ -218,7 +220,7 @@ def test_cancelled_query_raises(sb, monkeypatch):
             }
         },
     )
-    monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: client)
+    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: client)
     with stub, pytest.raises(AWSError, match="CANCELLED: Query cancelled by user"):
         athena.wait_query("q-2", boto3_session=sb.session)
 
@@ -261,33 +263,29 @@ def test_cost_is_per_mb_with_10_mb_minimum():
 )
 def test_bad_parameters(sql, params, match):
     with pytest.raises(ParameterError, match=match):
-        _sql.to_qmark(sql, params)
+        to_qmark(sql, params)
 
 
 def test_placeholders_in_strings_comments_and_casts_are_left_alone():
     sql = "SELECT ':x', \"a:b\", c::varchar -- :y\nFROM t /* :z */ WHERE d = :d"
-    text, values = _sql.to_qmark(sql, {"d": datetime(2024, 5, 1, 12, tzinfo=UTC)})
+    text, values = to_qmark(sql, {"d": datetime(2024, 5, 1, 12, tzinfo=UTC)})
     assert text == "SELECT ':x', \"a:b\", c::varchar -- :y\nFROM t /* :z */ WHERE d = ?"
     assert values == ["TIMESTAMP '2024-05-01 12:00:00.000'"]
 
 
 def test_bad_time_windows():
     with pytest.raises(ParameterError, match="must be before"):
-        _sql.bound_by_time(
-            "SELECT * FROM vpc_flow_logs", "vpc_flow_logs", ["day"], "2024-05-02", "2024-05-01"
-        )
+        bound_by_time("SELECT * FROM vpc_flow_logs", "vpc_flow_logs", ["day"], "2024-05-02", "2024-05-01")
     with pytest.raises(ParameterError, match="timezone-aware"):
-        _sql.bound_by_time(
-            "SELECT * FROM vpc_flow_logs", "vpc_flow_logs", ["day"], datetime(2024, 5, 1), None
-        )
+        bound_by_time("SELECT * FROM vpc_flow_logs", "vpc_flow_logs", ["day"], datetime(2024, 5, 1), None)
     with pytest.raises(ParameterError, match="ISO"):
-        _sql.bound_by_time("SELECT * FROM vpc_flow_logs", "vpc_flow_logs", ["day"], "yesterday", None)
+        bound_by_time("SELECT * FROM vpc_flow_logs", "vpc_flow_logs", ["day"], "yesterday", None)
     with pytest.raises(QueryError, match="does not read the table"):
-        _sql.bound_by_time("SELECT 1", "vpc_flow_logs", ["day"], "2024-05-01", None)
+        bound_by_time("SELECT 1", "vpc_flow_logs", ["day"], "2024-05-01", None)
 
 
 def test_hive_layout_is_pruned_day_by_day():
-    sql, params = _sql.bound_by_time(
+    sql, params = bound_by_time(
         "SELECT * FROM vpc_flow_logs",
         "vpc_flow_logs",
         ["aws-account-id", "year", "month", "day"],
@@ -304,7 +302,7 @@ def test_hive_layout_is_pruned_day_by_day():
 
 
 def test_time_windows_take_unix_seconds_like_the_local_engine():
-    lo, hi = _sql.time_bounds(1714521600, "2024-05-02T00:00:00Z")
+    lo, hi = time_bounds(1714521600, "2024-05-02T00:00:00Z")
     assert lo == datetime(2024, 5, 1, tzinfo=UTC) and hi == datetime(2024, 5, 2, tzinfo=UTC)
     with pytest.raises(ParameterError, match="datetime, ISO string or Unix seconds"):
-        _sql.time_bounds(True, None)
+        time_bounds(True, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -11,7 +12,9 @@ from aws_fixtures import DOC_DDL
 import flowkit
 import flowkit.aws as fa
 from flowkit.aws import athena
+from flowkit.engines import Engine, Translation
 from flowkit.engines.aws import AwsEngine, connect_aws
+from flowkit.engines.local import LocalEngine
 from flowkit.errors import AWSError, FlowkitError, ParameterError, QueryError
 
 
@@ -129,3 +132,32 @@ def test_connect_aws_settings():
 def test_sandbox_query_without_a_queued_result_says_what_to_do(engine):
     with pytest.raises(AWSError, match=r"queue the result first with sb\.queue_athena_result"):
         engine.sql("SELECT count(*) AS n FROM vpc_flow_logs")
+
+
+def test_both_engines_keep_the_engine_contract(engine):
+    local = flowkit.connect(pd.DataFrame({"srcaddr": ["10.32.0.10"], "dstport": [22], "start": [1714521600]}))
+    assert isinstance(engine, Engine) and isinstance(local, Engine)
+    for method in ("sql", "query", "insights", "translate"):
+        contract = inspect.signature(getattr(Engine, method))
+        for cls in (LocalEngine, AwsEngine):
+            got = inspect.signature(getattr(cls, method))
+            assert [(p.name, p.kind, p.default) for p in got.parameters.values()] == [
+                (p.name, p.kind, p.default) for p in contract.parameters.values()
+            ], f"{cls.__name__}.{method}{got} differs from Engine.{method}{contract}"
+    query = "SELECT dstport FROM vpc_flow_logs WHERE dstport = :port"
+    on_aws = engine.translate(query, port=22, start="2024-05-01T00:00:00Z", end="2024-05-01T01:00:00Z")
+    assert isinstance(on_aws, Translation) and on_aws.dialect == "athena"
+    assert "?" in on_aws.sql and on_aws.parameters[-1] == "22"
+    locally = local.translate(query, port=22, start="2024-05-01T00:00:00Z", end="2024-05-01T01:00:00Z")
+    assert isinstance(locally, Translation) and locally.dialect == "duckdb"
+    assert "= 22" in locally.sql and locally.parameters == ()
+    assert local.sql(query, port=22, start="2024-05-01T00:00:00Z").dstport.tolist() == [22]
+
+
+def test_translate_shows_what_sql_sends(sb, engine):
+    query = "SELECT count(*) AS n FROM vpc_flow_logs WHERE action = :action"
+    bounds = {"start": datetime(2024, 5, 1, tzinfo=UTC), "end": datetime(2024, 5, 1, 12, tzinfo=UTC)}
+    shown = engine.translate(query, action="REJECT", **bounds)
+    sb.queue_athena_result(pd.DataFrame({"n": [3]}))
+    execution = _execution(sb, engine.sql(query, action="REJECT", **bounds))
+    assert (shown.sql, list(shown.parameters)) == (execution["Query"], execution["ExecutionParameters"])

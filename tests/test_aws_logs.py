@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 import flowkit.aws as fa
-from flowkit.aws import _clients
+from flowkit import sessions
 from flowkit.errors import AWSError, ParameterError
 from flowkit.frames import TEXT
 
@@ -26,9 +26,9 @@ def _row(**fields):
 
 @pytest.fixture
 def stubbed(monkeypatch):
-    client = boto3.Session(region_name="us-east-1").client("logs", config=_clients.botocore_config())
+    client = boto3.Session(region_name="us-east-1").client("logs", config=sessions.botocore_config())
     stub = Stubber(client)
-    monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: client)
+    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: client)
     with stub:
         yield stub
 

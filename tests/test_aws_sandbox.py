@@ -118,9 +118,7 @@ def test_enable_sandbox_without_vpc_uses_the_sandbox_vpc(capsys):
 
 def test_enable_dry_run_prints_the_plan_and_calls_nothing(capsys, monkeypatch):
     monkeypatch.setattr(fa, "apply", lambda *a, **k: pytest.fail("dry run must not apply"))
-    monkeypatch.setattr(
-        "flowkit.aws._clients.session", lambda *a: pytest.fail("dry run must not open a session")
-    )
+    monkeypatch.setattr("flowkit.sessions.session", lambda *a: pytest.fail("dry run must not open a session"))
     assert (
         main(["enable", "--vpc", "vpc-0abc1234", "--s3", "s3://my-bucket/prefix", "--parquet", "--hive"]) == 0
     )

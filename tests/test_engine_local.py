@@ -16,9 +16,9 @@ import pytest
 from flowkit.cli import main
 from flowkit.ddl import athena_ddl
 from flowkit.engines import connect
-from flowkit.engines.sqlfuncs import joda_to_strftime
 from flowkit.errors import FlowkitError, ParameterError, QueryError
 from flowkit.read import convert, read_flow_logs
+from flowkit.sql import joda_to_strftime
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 LINES = [
@@ -192,8 +192,9 @@ def test_bad_statements(frame_engine, query, match):
 
 
 def test_parameters_are_literals_not_sql(frame_engine):
-    assert "'eni-1234567890000000'" in frame_engine.translate(
-        "SELECT * FROM t WHERE interface_id = :eni", eni="eni-1234567890000000"
+    assert (
+        "'eni-1234567890000000'"
+        in frame_engine.translate("SELECT * FROM t WHERE interface_id = :eni", eni="eni-1234567890000000").sql
     )
     with pytest.raises(ParameterError):
         frame_engine.sql("SELECT * FROM t WHERE interface_id = :eni", eni="eni-1; DROP TABLE x")

@@ -25,7 +25,8 @@ from matplotlib.figure import Figure
 
 import flowkit
 import flowkit.aws as fa
-from flowkit.aws import _clients, athena
+from flowkit import sessions
+from flowkit.aws import athena
 from flowkit.baseline import compare_periods, explain, find_unexpected, propose_allowlist
 from flowkit.enrich import enrich
 from flowkit.frames import TEXT, with_flowkit_dtypes
@@ -260,8 +261,8 @@ def test_aws_athena_frames():
 
 
 def test_aws_insights_frame(monkeypatch):
-    client = boto3.Session(region_name="us-east-1").client("logs", config=_clients.botocore_config())
-    monkeypatch.setattr(_clients, "client", lambda service, boto3_session=None: client)
+    client = boto3.Session(region_name="us-east-1").client("logs", config=sessions.botocore_config())
+    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: client)
     rows = [
         [
             {"field": "@timestamp", "value": f"2024-05-01 10:0{i}:00.000"},

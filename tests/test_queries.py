@@ -15,12 +15,11 @@ import pytest
 import sqlglot
 
 from flowkit.engines import connect
-from flowkit.engines.translate import placeholders
 from flowkit.errors import ParameterError, QueryError
 from flowkit.queries import get_query, list_queries, parse_params, render
-from flowkit.queries.params import validate
 from flowkit.read import read_flow_logs
 from flowkit.schema import fields_up_to
+from flowkit.sql import placeholders, validate
 
 T0 = 1657958400  # 2022-07-16 08:00:00 UTC, the day of the guide's sample output
 ENI_A = "eni-1234567890000000"  # the guide's ENI; its IP is the guide's 10.100.0.10

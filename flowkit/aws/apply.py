@@ -24,15 +24,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from flowkit import schema
-from flowkit.aws import _clients
+from flowkit import schema, sessions
 from flowkit.aws.plan import AwsCall, FlowLogPlan
 from flowkit.errors import ApplyError, AWSError, FormatError
 from flowkit.frames import with_flowkit_dtypes
+
+if TYPE_CHECKING:
+    import boto3
 
 __all__ = ["ApplyResult", "apply", "describe_flow_logs"]
 
@@ -97,7 +99,7 @@ def _on(item: dict) -> str:
     return f" on {item['resource_id']}" if item.get("resource_id") else ""
 
 
-def apply(plan: FlowLogPlan, *, boto3_session: Any = None) -> ApplyResult:
+def apply(plan: FlowLogPlan, *, boto3_session: boto3.Session | None = None) -> ApplyResult:
     """Create what the plan describes and is not there yet.
 
     Args:
@@ -113,13 +115,13 @@ def apply(plan: FlowLogPlan, *, boto3_session: Any = None) -> ApplyResult:
     """
     from flowkit.aws.sandbox import is_sandbox
 
-    session = _clients.session(boto3_session)
+    session = sessions.session(boto3_session)
     result = ApplyResult(plan=plan, sandbox=is_sandbox(session))
     clients: dict[str, Any] = {}
 
     def client(service: str) -> Any:
         if service not in clients:
-            clients[service] = _clients.client(service, session)
+            clients[service] = sessions.client(service, session)
         return clients[service]
 
     created_group = False
@@ -154,10 +156,10 @@ def apply(plan: FlowLogPlan, *, boto3_session: Any = None) -> ApplyResult:
         except AWSError:
             raise
         except Exception as exc:
-            if not _clients.is_aws_error(exc):  # a bug in flowkit: let it show
+            if not sessions.is_aws_error(exc):  # a bug in flowkit: let it show
                 raise
             raise ApplyError(
-                f"{call.service}.{call.operation} failed: {_clients.aws_reason(exc)}.", created=result.created
+                f"{call.service}.{call.operation} failed: {sessions.aws_reason(exc)}.", created=result.created
             ) from exc
     return result
 
@@ -165,7 +167,7 @@ def apply(plan: FlowLogPlan, *, boto3_session: Any = None) -> ApplyResult:
 def _call(client: Any, call: AwsCall, result: ApplyResult) -> dict:
     response = getattr(client, call.operation)(**call.params)
     result.responses.append(
-        {"call": f"{call.service}.{call.operation}", "response": _clients.strip_metadata(response)}
+        {"call": f"{call.service}.{call.operation}", "response": sessions.strip_metadata(response)}
     )
     return response
 
@@ -182,7 +184,7 @@ def _role_arn(iam: Any, name: str) -> str | None:
     try:
         return iam.get_role(RoleName=name)["Role"]["Arn"]
     except Exception as exc:
-        if _clients.aws_reason(exc).startswith("NoSuchEntity"):
+        if sessions.aws_reason(exc).startswith("NoSuchEntity"):
             return None
         raise
 
@@ -230,7 +232,7 @@ def _owners(ec2: Any, flow_log_ids: list[str]) -> dict[str, str]:
     try:
         found = ec2.describe_flow_logs(FlowLogIds=flow_log_ids).get("FlowLogs", [])
     except Exception as exc:  # the IDs are still reported; only their resources are inferred
-        if not _clients.is_aws_error(exc):
+        if not sessions.is_aws_error(exc):
             raise
         return {}
     return {fl["FlowLogId"]: fl["ResourceId"] for fl in found}
@@ -294,7 +296,7 @@ def describe_flow_logs(
     resource_ids: Sequence[str] | str | None = None,
     *,
     flow_log_ids: Sequence[str] | None = None,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The flow logs on the given resources (or all in the Region), one row each.
 
@@ -311,7 +313,7 @@ def describe_flow_logs(
     Raises:
         AWSError: when AWS refuses the call.
     """
-    ec2 = _clients.client("ec2", boto3_session)
+    ec2 = sessions.client("ec2", boto3_session)
     kwargs: dict[str, Any] = {}
     if resource_ids is not None:
         ids = [resource_ids] if isinstance(resource_ids, str) else list(resource_ids)
@@ -325,9 +327,9 @@ def describe_flow_logs(
             for fl in page["FlowLogs"]
         ]
     except Exception as exc:
-        if not _clients.is_aws_error(exc):
+        if not sessions.is_aws_error(exc):
             raise
-        raise AWSError(f"describe_flow_logs failed: {_clients.aws_reason(exc)}") from exc
+        raise AWSError(f"describe_flow_logs failed: {sessions.aws_reason(exc)}") from exc
     rows = []
     for fl in items:
         row: dict[str, Any] = {col: fl.get(key) for key, col in _DESCRIBE_COLUMNS.items()}

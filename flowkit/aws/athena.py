@@ -29,12 +29,11 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from flowkit import schema
-from flowkit.aws import _clients, _sql
+from flowkit import schema, sessions
 from flowkit.aws.glue import (
     create_database,
     create_table,
@@ -46,13 +45,19 @@ from flowkit.aws.glue import (
 )
 from flowkit.errors import AWSError
 from flowkit.frames import with_flowkit_dtypes
+from flowkit.sql import bound_by_time, time_bounds, to_qmark
+
+if TYPE_CHECKING:
+    import boto3
 
 __all__ = [
     "QueryStats",
     "create_database",
     "create_table",
     "create_table_from_ddl",
+    "execute",
     "get_table",
+    "partition_keys",
     "projection_settings",
     "results",
     "run_query",
@@ -63,8 +68,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-time_bounds = _sql.time_bounds
 
 #: Athena's price per TB scanned in most Regions (USD), billed per MB rounded up, 10 MB minimum.
 PRICE_PER_TB = 5.0
@@ -104,17 +107,35 @@ def query_cost(data_scanned_bytes: int, price_per_tb: float = PRICE_PER_TB) -> f
     return billed / _TB * price_per_tb
 
 
-def _execute(
+def execute(
     sql: str,
     values: list[str],
+    *,
     database: str | None,
-    workgroup: str,
-    s3_output: str | None,
-    timeout: float,
-    session: Any,
+    workgroup: str = "primary",
+    s3_output: str | None = None,
+    timeout: float = 300.0,
+    boto3_session: boto3.Session | None = None,
 ) -> QueryStats:
-    """Start a query through awswrangler (qmark binding) and wait, at most ``timeout`` seconds."""
-    wr = _clients.wrangler()
+    """Start a query through awswrangler with qmark binding and wait, at most ``timeout`` seconds.
+
+    :func:`run_query` and the AWS engine call it with text and values from
+    :func:`flowkit.sql.to_qmark`.
+
+    Args:
+        sql: Athena SQL with ``?`` placeholders.
+        values: one SQL literal per ``?``, in order (Athena's ``ExecutionParameters``).
+        database: the Glue database.
+        workgroup: Athena workgroup.
+        s3_output: where Athena writes results (default: the workgroup's or awswrangler's bucket).
+        timeout: seconds before the query is stopped and AWSError raised.
+        boto3_session: the session (default: the boto3 credential chain).
+
+    Raises:
+        AWSError: when Athena refuses the query, or it fails, is cancelled or times out.
+    """
+    session = sessions.session(boto3_session)
+    wr = sessions.wrangler()
     try:
         query_id = wr.athena.start_query_execution(
             sql,
@@ -126,19 +147,23 @@ def _execute(
             boto3_session=session,
         )
     except Exception as exc:
-        raise AWSError(f"Athena refused the query: {_clients.aws_reason(exc)}") from exc
+        raise AWSError(f"Athena refused the query: {sessions.aws_reason(exc)}") from exc
     return wait_query(query_id, timeout=timeout, boto3_session=session)
 
 
 def wait_query(
-    query_execution_id: str, *, timeout: float = 300.0, poll_interval: float = 1.0, boto3_session: Any = None
+    query_execution_id: str,
+    *,
+    timeout: float = 300.0,
+    poll_interval: float = 1.0,
+    boto3_session: boto3.Session | None = None,
 ) -> QueryStats:
     """Wait for an Athena query to finish, at most ``timeout`` seconds (then it is stopped).
 
     Raises:
         AWSError: if the query ends FAILED or CANCELLED (with Athena's reason), or times out.
     """
-    athena = _clients.client("athena", boto3_session)
+    athena = sessions.client("athena", boto3_session)
     deadline = time.monotonic() + timeout
     delay = min(0.2, poll_interval)
     while True:
@@ -187,7 +212,7 @@ def run_query(
     workgroup: str = "primary",
     s3_output: str | None = None,
     timeout: float = 300.0,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """Run an Athena question and return its result as a typed DataFrame.
 
@@ -212,22 +237,30 @@ def run_query(
         ParameterError: on missing/unknown/unbindable parameters or a bad time window.
         AWSError: when the query fails, is cancelled or times out (with Athena's reason).
     """
-    session = _clients.session(boto3_session)
+    session = sessions.session(boto3_session)
     params = dict(params or {})
     if start is not None or end is not None:
         if partitions is None:
-            partitions = _partition_keys(database, table, session)
-        sql, extra = _sql.bound_by_time(sql, table, partitions, start, end)
+            partitions = partition_keys(database, table, boto3_session=session)
+        sql, extra = bound_by_time(sql, table, partitions, start, end)
         params |= extra
-    text, values = _sql.to_qmark(sql, params)
-    stats = _execute(text, values, database, workgroup, s3_output, timeout, session)
+    text, values = to_qmark(sql, params)
+    stats = execute(
+        text,
+        values,
+        database=database,
+        workgroup=workgroup,
+        s3_output=s3_output,
+        timeout=timeout,
+        boto3_session=session,
+    )
     frame = results(stats, session)
     frame.attrs["query"] = asdict(stats) | {"sql": text, "parameters": values}
     _log.info("%s", stats)
     return frame
 
 
-def results(stats: QueryStats, boto3_session: Any = None) -> pd.DataFrame:
+def results(stats: QueryStats, boto3_session: boto3.Session | None = None) -> pd.DataFrame:
     """The typed result of a finished query, read by awswrangler from Athena's CSV output.
 
     Raises:
@@ -235,7 +268,7 @@ def results(stats: QueryStats, boto3_session: Any = None) -> pd.DataFrame:
     """
     from flowkit.aws.sandbox import is_sandbox
 
-    wr = _clients.wrangler()
+    wr = sessions.wrangler()
     try:
         with warnings.catch_warnings():
             # awswrangler passes pandas' deprecated `copy=` to concat; nothing for the user to act on
@@ -248,7 +281,7 @@ def results(stats: QueryStats, boto3_session: Any = None) -> pd.DataFrame:
             else ""
         )
         raise AWSError(
-            f"could not read the results of {stats.query_execution_id}: {_clients.aws_reason(exc)}.{hint}"
+            f"could not read the results of {stats.query_execution_id}: {sessions.aws_reason(exc)}.{hint}"
         ) from exc
     return typed(frame)
 
@@ -268,6 +301,7 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _partition_keys(database: str, table: str, session: Any) -> list[str]:
-    found = get_table(database, table, boto3_session=session)
+def partition_keys(database: str, table: str, *, boto3_session: boto3.Session | None = None) -> list[str]:
+    """The partition keys of a Glue table, in order (e.g. ``["region", "day"]``)."""
+    found = get_table(database, table, boto3_session=boto3_session)
     return [key["Name"] for key in found.get("PartitionKeys", [])]

@@ -27,10 +27,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from flowkit.aws import _clients
+from flowkit import sessions
 from flowkit.errors import AWSError, PlanError, QueryError
 
 if TYPE_CHECKING:
+    import boto3
+
     from flowkit.aws.plan_types import FlowLogPlan
 
 __all__ = [
@@ -120,13 +122,13 @@ def projection_settings(parameters: dict[str, str]) -> dict[str, Any]:
     return settings
 
 
-def _reconcile_parameters(database: str, table: str, wanted: dict[str, str], session: Any) -> None:
+def _reconcile_parameters(database: str, table: str, wanted: dict[str, str], session: boto3.Session) -> None:
     """Make the Glue table's projection properties exactly the DDL's.
 
     awswrangler rewrites some (it adds sanitised copies of ``projection.<key>.*`` for keys such as
     ``aws-account-id``, and its own date formats); only the DDL's own are kept.
     """
-    glue = _clients.client("glue", session)
+    glue = sessions.client("glue", session)
     current = glue.get_table(DatabaseName=database, Name=table)["Table"]
     have = dict(current.get("Parameters", {}))
     ours = ("projection.", "storage.location.template")
@@ -143,16 +145,16 @@ def create_database(
     *,
     description: str = "VPC flow logs (flowkit)",
     exist_ok: bool = True,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> None:
     """Create the Glue database (kept as is when it exists and ``exist_ok``)."""
-    wr = _clients.wrangler()
+    wr = sessions.wrangler()
     try:
         wr.catalog.create_database(
             database, description=description, exist_ok=exist_ok, boto3_session=boto3_session
         )
     except Exception as exc:
-        raise AWSError(f"could not create Glue database {database!r}: {_clients.aws_reason(exc)}") from exc
+        raise AWSError(f"could not create Glue database {database!r}: {sessions.aws_reason(exc)}") from exc
 
 
 def create_table(
@@ -172,7 +174,7 @@ def create_table(
     workgroup: str = "primary",
     s3_output: str | None = None,
     timeout: float = 300.0,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> dict[str, Any]:
     """Create the flow-log table from flowkit's DDL (:func:`flowkit.ddl.athena_ddl`).
 
@@ -204,9 +206,9 @@ def create_table(
     """
     from flowkit.ddl import athena_ddl
 
-    session = _clients.session(boto3_session)
+    session = sessions.session(boto3_session)
     if account_id is None and partitioning != "none":
-        account_id, _ = _clients.account_and_region(session)
+        account_id, _ = sessions.account_and_region(session)
     if regions is None and session.region_name:
         regions = [session.region_name]
     ddl = athena_ddl(
@@ -242,7 +244,7 @@ def table_for_plan(
     method: str = "auto",
     workgroup: str = "primary",
     s3_output: str | None = None,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> dict[str, Any]:
     """Create the table that reads what an S3 flow-log plan delivers (same format, file type and layout).
 
@@ -279,7 +281,7 @@ def create_table_from_ddl(
     workgroup: str = "primary",
     s3_output: str | None = None,
     timeout: float = 300.0,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> dict[str, Any]:
     """Create a table from a ``CREATE EXTERNAL TABLE`` statement, in Athena or straight in Glue.
 
@@ -289,19 +291,27 @@ def create_table_from_ddl(
 
     if method not in ("auto", "athena", "glue"):
         raise QueryError(f"method must be 'auto', 'athena' or 'glue', not {method!r}.")
-    session = _clients.session(boto3_session)
+    session = sessions.session(boto3_session)
     if method == "auto":
         method = "glue" if is_sandbox(session) else "athena"
     info = table_from_ddl(ddl) | {"ddl": ddl, "method": method}
     table = info["table"]
     location = info["location"]
     if method == "athena":
-        from flowkit.aws.athena import _execute
+        from flowkit.aws.athena import execute
 
-        stats = _execute(ddl.strip().rstrip(";"), [], database, workgroup, s3_output, timeout, session)
+        stats = execute(
+            ddl.strip().rstrip(";"),
+            [],
+            database=database,
+            workgroup=workgroup,
+            s3_output=s3_output,
+            timeout=timeout,
+            boto3_session=session,
+        )
         info["query"] = stats
         return info
-    wr = _clients.wrangler()
+    wr = sessions.wrangler()
     params = dict(info["parameters"])
     skip = params.pop("skip.header.line.count", None)
     projection = projection_settings(params)
@@ -332,20 +342,22 @@ def create_table_from_ddl(
             )
         _reconcile_parameters(database, table, info["parameters"], session)
     except Exception as exc:
-        raise AWSError(f"could not create Glue table {database}.{table}: {_clients.aws_reason(exc)}") from exc
+        raise AWSError(f"could not create Glue table {database}.{table}: {sessions.aws_reason(exc)}") from exc
     return info
 
 
-def get_table(database: str, table: str = "vpc_flow_logs", *, boto3_session: Any = None) -> dict[str, Any]:
+def get_table(
+    database: str, table: str = "vpc_flow_logs", *, boto3_session: boto3.Session | None = None
+) -> dict[str, Any]:
     """The table as Glue stores it (``glue.get_table(...)["Table"]``): columns, partition keys, properties.
 
     Raises:
         AWSError: when the table cannot be read (with AWS's reason).
     """
-    glue = _clients.client("glue", boto3_session)
+    glue = sessions.client("glue", boto3_session)
     try:
         return glue.get_table(DatabaseName=database, Name=table)["Table"]
     except Exception as exc:
-        if not _clients.is_aws_error(exc):
+        if not sessions.is_aws_error(exc):
             raise
-        raise AWSError(f"cannot read table {database}.{table} from Glue: {_clients.aws_reason(exc)}") from exc
+        raise AWSError(f"cannot read table {database}.{table} from Glue: {sessions.aws_reason(exc)}") from exc

@@ -27,15 +27,17 @@ import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from flowkit import schema
-from flowkit.aws import _clients
-from flowkit.aws._sql import time_bounds
+from flowkit import schema, sessions
 from flowkit.errors import AWSError, ParameterError
 from flowkit.frames import with_flowkit_dtypes
+from flowkit.sql import time_bounds
+
+if TYPE_CHECKING:
+    import boto3
 
 __all__ = ["parse_results", "run_insights"]
 
@@ -57,7 +59,7 @@ def run_insights(
     limit: int | None = None,
     timeout: float = 300.0,
     poll_interval: float = 1.0,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """Run a Logs Insights query and return its rows.
 
@@ -92,7 +94,7 @@ def run_insights(
     bad_limit = isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000
     if limit is not None and bad_limit:
         raise ParameterError(f"limit must be an integer from 1 to 10000, not {limit!r}.")
-    logs = _clients.client("logs", boto3_session)
+    logs = sessions.client("logs", boto3_session)
     key = "logGroupIdentifiers" if any(g.startswith("arn:") for g in groups) else "logGroupNames"
     request: dict[str, Any] = {
         key: groups,
@@ -105,9 +107,9 @@ def run_insights(
     try:
         query_id = logs.start_query(**request)["queryId"]
     except Exception as exc:
-        if not _clients.is_aws_error(exc):
+        if not sessions.is_aws_error(exc):
             raise
-        raise AWSError(f"Logs Insights refused the query: {_clients.aws_reason(exc)}") from exc
+        raise AWSError(f"Logs Insights refused the query: {sessions.aws_reason(exc)}") from exc
     response = _wait(logs, query_id, timeout, poll_interval)
     frame = parse_results(response.get("results", []))
     stats = response.get("statistics", {})
@@ -145,7 +147,7 @@ def _wait(logs: Any, query_id: str, timeout: float, poll_interval: float) -> dic
             try:
                 logs.stop_query(queryId=query_id)
             except Exception as exc:  # it may have finished meanwhile; the timeout is still reported
-                _log.warning("could not stop query %s: %s", query_id, _clients.aws_reason(exc))
+                _log.warning("could not stop query %s: %s", query_id, sessions.aws_reason(exc))
             raise AWSError(
                 f"Logs Insights query {query_id} did not finish within {timeout:g} s (status {status}); "
                 "it was stopped. Narrow the time range or raise timeout=."

@@ -113,10 +113,10 @@ def _format(log_format: str | None) -> tuple[str, bool, int]:
 def _resolve(account_id: str | None, region: str | None, boto3_session: Any) -> tuple[str | None, str | None]:
     if boto3_session is None:
         return account_id, region
-    from flowkit.aws import _clients
+    from flowkit import sessions
 
     if account_id is None:
-        account_id, found_region = _clients.account_and_region(boto3_session)
+        account_id, found_region = sessions.account_and_region(boto3_session)
         region = region or found_region
     return account_id, region or boto3_session.region_name
 

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowkit.errors import FlowkitError
+
+if TYPE_CHECKING:
+    import boto3
+
+    from flowkit.aws.sandbox import Sandbox
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,13 +73,13 @@ def run(args: argparse.Namespace) -> int:
             return _run(args, sb.session, sandbox_info=sb)
     session = None
     if args.apply:
-        from flowkit.aws import _clients
+        from flowkit import sessions
 
-        session = _clients.session(None)
+        session = sessions.session(None)
     return _run(args, session)
 
 
-def _run(args: argparse.Namespace, session: Any, sandbox_info: Any = None) -> int:
+def _run(args: argparse.Namespace, session: boto3.Session | None, sandbox_info: Sandbox | None = None) -> int:
     import flowkit.aws as fa
 
     resources = [*args.vpc, *args.subnet, *args.eni]

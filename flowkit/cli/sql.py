@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         text = sys.stdin.read() if args.query == "-" else args.query
         values, kinds = dict(params), None
     if args.show_sql:
-        print(engine.translate(text, _kinds=kinds, **values))
+        print(engine.translate(text, _kinds=kinds, **values).sql)
         return 0
     frame = engine.sql(text, _kinds=kinds, **values)
     print_frame(frame, args.output)

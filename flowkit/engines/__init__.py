@@ -2,17 +2,31 @@
 
 :func:`connect` is the one entry point: local data gives a :class:`~flowkit.engines.local.LocalEngine`,
 and ``athena=`` / ``logs=`` give the AWS engine (imported only then, so the offline path never
-needs boto3). Both answer ``.sql(query, **params)`` and ``.insights(query, start=None, end=None)``.
+needs boto3). Both satisfy :class:`~flowkit.engines.base.Engine`: ``.sql(query, **params)``,
+``.query(name, **params)``, ``.insights(query, start=None, end=None)`` and ``.translate(query,
+**params)`` (a :class:`~flowkit.engines.base.Translation`) answer the same way on both.
+
+The rooms: :mod:`~flowkit.engines.base` (the contract), :mod:`~flowkit.engines.local` (DuckDB),
+:mod:`~flowkit.engines.aws` (Athena and CloudWatch Logs), :mod:`~flowkit.engines.insights` (Logs
+Insights compiled to SQL for DuckDB). The SQL they run comes from :mod:`flowkit.sql`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from flowkit.engines.base import Engine, Translation
 from flowkit.errors import FlowkitError
 
-__all__ = ["connect", "default_data"]
+if TYPE_CHECKING:
+    import boto3
+
+    from flowkit.engines.aws import AthenaTarget
+    from flowkit.engines.local import Source
+
+__all__ = ["Engine", "Translation", "connect", "default_data"]
 
 
 def default_data() -> Path | None:
@@ -25,14 +39,14 @@ def default_data() -> Path | None:
 
 
 def connect(
-    source: Any = None,
+    source: Source | None = None,
     *,
-    athena: Any = None,
-    logs: Any = None,
+    athena: str | dict[str, Any] | AthenaTarget | None = None,
+    logs: str | Sequence[str] | None = None,
     memory_limit: str | None = None,
     log_format: str | None = None,
-    boto3_session: Any = None,
-) -> Any:
+    boto3_session: boto3.Session | None = None,
+) -> Engine:
     """Open an engine over flow logs.
 
     Args:
@@ -46,7 +60,8 @@ def connect(
         boto3_session: the boto3 session for the AWS engine.
 
     Returns:
-        A :class:`~flowkit.engines.local.LocalEngine`, or the AWS engine.
+        An :class:`~flowkit.engines.base.Engine`: a :class:`~flowkit.engines.local.LocalEngine`, or
+        the :class:`~flowkit.engines.aws.AwsEngine`.
 
     Examples:
         >>> import pandas as pd

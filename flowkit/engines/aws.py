@@ -7,12 +7,14 @@ the query text stays the same:
 - ``.sql(query, **params)`` runs Athena SQL. Every table name that is not a CTE (the guide's
   ``"<vpc_flow_logs_table_name>"``, ``vpc_flow_logs``, ...) means the configured Athena table, as
   locally. ``:name`` parameters are validated with the same validators as the local engine
-  (:mod:`flowkit.queries.params`) and bound as Athena execution parameters (qmark), never
+  (:mod:`flowkit.sql.params`) and bound as Athena execution parameters (qmark), never
   formatted into the text. ``start=`` / ``end=`` (keyword-only, reserved) bound the query by time
   so partitions are pruned.
 - ``.query(name, **params)`` runs a catalogue question by name.
 - ``.insights(query, start=None, end=None)`` runs Logs Insights over the configured log groups
   (on AWS the range defaults to the last day: the service bills the data scanned).
+- ``.translate(query, **params)`` shows the Athena SQL (``?`` placeholders) and execution
+  parameters ``.sql()`` would send, as a :class:`~flowkit.engines.base.Translation`.
 
 Each result's ``attrs["query"]`` holds the query ID and the data scanned and its cost; the
 engine's :attr:`AwsEngine.last_query` keeps the latest.
@@ -26,13 +28,20 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from flowkit import sessions
+from flowkit.engines.base import Translation
 from flowkit.errors import FlowkitError, QueryError
+
+if TYPE_CHECKING:
+    import boto3
+
+    from flowkit.timeutil import TimeLike
 
 __all__ = ["AthenaTarget", "AwsEngine", "connect_aws"]
 
@@ -47,7 +56,9 @@ class AthenaTarget:
     s3_output: str | None = None
 
 
-def _athena_target(athena: Any, workgroup: str, s3_output: str | None) -> AthenaTarget | None:
+def _athena_target(
+    athena: str | dict[str, Any] | AthenaTarget | None, workgroup: str, s3_output: str | None
+) -> AthenaTarget | None:
     if athena is None or isinstance(athena, AthenaTarget):
         return athena
     if isinstance(athena, str):
@@ -77,7 +88,11 @@ class AwsEngine:
     """
 
     def __init__(
-        self, athena: AthenaTarget | None, log_groups: list[str] | None, session: Any, timeout: float = 300.0
+        self,
+        athena: AthenaTarget | None,
+        log_groups: list[str] | None,
+        session: boto3.Session,
+        timeout: float = 300.0,
     ) -> None:
         self.athena = athena
         self.log_groups = log_groups
@@ -92,10 +107,13 @@ class AwsEngine:
         target = f"{self.athena.database}.{self.athena.table}" if self.athena else None
         return f"AwsEngine(athena={target!r}, logs={self.log_groups!r}, {where})"
 
-    def translate(self, query: str, **params: Any) -> tuple[str, list[str]]:
+    def translate(
+        self, query: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
+    ) -> Translation:
         """The Athena SQL (``?`` placeholders) and execution parameters :meth:`sql` would send."""
-        start, end = params.pop("start", None), params.pop("end", None)
-        return self._prepare(query, params, start, end, params.pop("_kinds", None))
+        kinds = params.pop("_kinds", None)
+        text, values = self._prepare(query, params, start, end, kinds)
+        return Translation(text, tuple(values), "athena")
 
     def _target(self) -> AthenaTarget:
         if self.athena is None:
@@ -103,13 +121,16 @@ class AwsEngine:
         return self.athena
 
     def _prepare(
-        self, query: str, params: dict[str, Any], start: Any, end: Any, kinds: dict[str, str] | None
+        self,
+        query: str,
+        params: dict[str, Any],
+        start: TimeLike | None,
+        end: TimeLike | None,
+        kinds: dict[str, str] | None,
     ) -> tuple[str, list[str]]:
         from sqlglot import exp
 
-        from flowkit.aws import _sql
-        from flowkit.engines.translate import parse_athena, placeholders
-        from flowkit.queries.params import validate
+        from flowkit.sql import bound_by_time, parse_athena, placeholders, to_qmark, validate
 
         target = self._target()
         expression = parse_athena(query)
@@ -139,24 +160,24 @@ class AwsEngine:
             )
         sql = expression.sql(dialect="athena")
         if start is not None or end is not None:
-            sql, extra = _sql.bound_by_time(sql, target.table, self._partitions(), start, end)
+            sql, extra = bound_by_time(sql, target.table, self._partitions(), start, end)
             values |= extra
-        return _sql.to_qmark(sql, values)
+        return to_qmark(sql, values)
 
     def _partitions(self) -> list[str]:
         if not hasattr(self, "_partition_keys"):
-            from flowkit.aws.athena import _partition_keys
+            from flowkit.aws.athena import partition_keys
 
             target = self._target()
-            self._partition_keys = _partition_keys(target.database, target.table, self.session)
+            self._partition_keys = partition_keys(target.database, target.table, boto3_session=self.session)
         return self._partition_keys
 
     def sql(
         self,
         query: str,
         *,
-        start: datetime | str | None = None,
-        end: datetime | str | None = None,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
         **params: Any,
     ) -> pd.DataFrame:
         """Run an Athena (Trino) SQL query and return the result as a typed DataFrame.
@@ -173,26 +194,36 @@ class AwsEngine:
         """
         from flowkit.aws import athena
 
-        kinds = params.pop("_kinds", None)
-        text, values = self._prepare(query, params, start, end, kinds)
+        translation = self.translate(query, start=start, end=end, **params)
+        text, values = translation.sql, list(translation.parameters)
         target = self._target()
-        stats = athena._execute(
-            text, values, target.database, target.workgroup, target.s3_output, self.timeout, self.session
+        stats = athena.execute(
+            text,
+            values,
+            database=target.database,
+            workgroup=target.workgroup,
+            s3_output=target.s3_output,
+            timeout=self.timeout,
+            boto3_session=self.session,
         )
         frame = athena.results(stats, self.session)
         frame.attrs["query"] = {**stats.__dict__, "sql": text, "parameters": values}
         self.last_query = frame.attrs["query"]
         return frame
 
-    def query(self, name: str, *, start: Any = None, end: Any = None, **params: Any) -> pd.DataFrame:
+    def query(
+        self, name: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
+    ) -> pd.DataFrame:
         """Run a catalogue question by name (see :func:`flowkit.queries.list_queries`)."""
-        from flowkit.queries import _strip_header, get_query
+        from flowkit.queries import get_query, strip_header
 
         q = get_query(name)
         values = q.bind_values(params)
-        return self.sql(_strip_header(q.sql), start=start, end=end, _kinds=q.kinds, **values)
+        return self.sql(strip_header(q.sql), start=start, end=end, _kinds=q.kinds, **values)
 
-    def insights(self, query: str, start: Any = None, end: Any = None) -> pd.DataFrame:
+    def insights(
+        self, query: str, start: TimeLike | None = None, end: TimeLike | None = None
+    ) -> pd.DataFrame:
         """Run a Logs Insights query over the engine's log groups (default range: the last day)."""
         from flowkit.aws.logs import run_insights
 
@@ -207,12 +238,12 @@ class AwsEngine:
 
 def connect_aws(
     *,
-    athena: Any = None,
-    logs: Any = None,
+    athena: str | dict[str, Any] | AthenaTarget | None = None,
+    logs: str | Sequence[str] | None = None,
     workgroup: str = "primary",
     s3_output: str | None = None,
     timeout: float = 300.0,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> AwsEngine:
     """Open the AWS engine.
 
@@ -228,10 +259,8 @@ def connect_aws(
     Raises:
         FlowkitError: when neither Athena nor log groups are given, or the settings are malformed.
     """
-    from flowkit.aws import _clients
-
     target = _athena_target(athena, workgroup, s3_output)
     groups = [logs] if isinstance(logs, str) else (list(logs) if logs is not None else None)
     if target is None and not groups:
         raise FlowkitError("connect_aws needs athena='database[.table]' and/or logs='log-group'.")
-    return AwsEngine(target, groups, _clients.session(boto3_session), timeout)
+    return AwsEngine(target, groups, sessions.session(boto3_session), timeout)

@@ -31,17 +31,20 @@ import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from flowkit.engines import sqlfuncs
-from flowkit.engines.translate import VIEW, caret_message, to_duckdb
+from flowkit.engines.base import Translation
 from flowkit.errors import FlowkitError, ParameterError, QueryError
 from flowkit.frames import from_arrow
 from flowkit.schema import BY_COLUMN, Field, get_field
+from flowkit.sql import VIEW, caret_message, install_functions, timestamp, to_duckdb
+
+if TYPE_CHECKING:
+    from flowkit.timeutil import TimeLike
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +126,7 @@ class LocalEngine:
         self.con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'flowkit-duckdb'}'")
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
-        sqlfuncs.install(self.con)
+        install_functions(self.con)
         self._log_format = log_format
         self.fields: list[Field] = []
         self.partitions: list[str] = []
@@ -245,13 +248,18 @@ class LocalEngine:
             row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         ]
 
-    def translate(self, query: str, *, start: Any = None, end: Any = None, **params: Any) -> str:
-        """The DuckDB SQL that :meth:`sql` would run (parameters bound)."""
+    def translate(
+        self, query: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
+    ) -> Translation:
+        """The DuckDB SQL that :meth:`sql` would run, parameters bound as literals (``.parameters`` is empty)."""
         kinds = params.pop("_kinds", None)
         view = self._window(start, end)
-        return to_duckdb(query, params=params, kinds=kinds, known_tables=self._relations, view=view)
+        duck = to_duckdb(query, params=params, kinds=kinds, known_tables=self._relations, view=view)
+        return Translation(duck, (), "duckdb")
 
-    def sql(self, query: str, *, start: Any = None, end: Any = None, **params: Any) -> pd.DataFrame:
+    def sql(
+        self, query: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
+    ) -> pd.DataFrame:
         """Run an Athena (Trino) SQL query and return the result as a DataFrame.
 
         Args:
@@ -267,14 +275,12 @@ class LocalEngine:
                 closest one) or a failure while running.
             ParameterError: on a missing, unknown or invalid parameter, or an empty time window.
         """
-        duck = self.translate(query, start=start, end=end, **params)
+        duck = self.translate(query, start=start, end=end, **params).sql
         logger.debug("duckdb sql: %s", duck)
         return self._run(duck, query)
 
-    def _window(self, start: Any, end: Any) -> str:
+    def _window(self, start: TimeLike | None, end: TimeLike | None) -> str:
         """The relation to query: the view, or a temporary view of it bounded to ``[start, end)``."""
-        from flowkit.queries.params import timestamp
-
         if start is None and end is None:
             return VIEW
         lo = None if start is None else timestamp(start)
@@ -288,7 +294,9 @@ class LocalEngine:
         )
         return _WINDOW
 
-    def query(self, name: str, *, start: Any = None, end: Any = None, **params: Any) -> pd.DataFrame:
+    def query(
+        self, name: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
+    ) -> pd.DataFrame:
         """Run a catalogue question by name (see :func:`flowkit.queries.list_queries`), optionally in a time window."""
         from flowkit.queries import get_query
 
@@ -328,7 +336,9 @@ class LocalEngine:
             return caret_message(query, line, col, f"unknown column {name!r}{hint}")
         return f"unknown column {name!r}{hint}."
 
-    def insights(self, query: str, start: Any = None, end: Any = None) -> pd.DataFrame:
+    def insights(
+        self, query: str, start: TimeLike | None = None, end: TimeLike | None = None
+    ) -> pd.DataFrame:
         """Run a CloudWatch Logs Insights query over the same records (:mod:`flowkit.engines.insights`)."""
         from flowkit.engines.insights import run_insights
 

@@ -17,9 +17,15 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flowkit.errors import NotebookError
+
+if TYPE_CHECKING:
+    import boto3
+
+    from flowkit.aws.sandbox import Sandbox
+    from flowkit.engines import Engine
 
 BACKENDS = ("local", "aws")
 
@@ -34,7 +40,7 @@ def open_engine(
     athena_workgroup: str = "primary",
     athena_output: str | None = None,
     log_group: str | None = None,
-) -> Any:
+) -> Engine:
     """The query engine a notebook's parameters name.
 
     Args:
@@ -83,12 +89,12 @@ class AwsTarget:
         sandbox: the :class:`~flowkit.aws.sandbox.Sandbox` when the steps run offline, else ``None``.
     """
 
-    session: Any
+    session: boto3.Session
     region: str
     vpc_id: str
     bucket: str | None
     log_group: str | None
-    sandbox: Any = None
+    sandbox: Sandbox | None = None
     _stack: contextlib.ExitStack | None = field(default=None, repr=False)
 
     @property
@@ -152,12 +158,12 @@ def _check_backend(backend: str) -> None:
         raise NotebookError(f"BACKEND must be 'local' or 'aws', not {backend!r}.")
 
 
-def _session(profile: str | None, region: str | None) -> Any:
-    from flowkit.aws import _clients  # boto3 is imported only in flowkit.aws
+def _session(profile: str | None, region: str | None) -> boto3.Session:
+    from flowkit import sessions  # boto3 is imported only inside flowkit.sessions' functions
 
     try:
-        return _clients.profile_session(profile, region)
+        return sessions.profile_session(profile, region)
     except Exception as exc:  # ProfileNotFound, a bad config file
-        if not _clients.is_aws_error(exc):
+        if not sessions.is_aws_error(exc):
             raise
         raise NotebookError(f"AWS_PROFILE {profile!r}: {exc}; see `aws configure list-profiles`.") from exc

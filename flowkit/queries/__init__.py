@@ -8,7 +8,7 @@ Each question is Athena SQL in ``<name>.sql`` (and, where written, a Logs Insigh
     -- params: vpc_cidr: cidr = 10.32.0.0/16, limit: limit = 200
 
 ``params`` lists ``name: type [= default]`` items; the types are the validators of
-:mod:`flowkit.queries.params`. The query refers to them as ``:name`` placeholders, which are bound
+:mod:`flowkit.sql.params`. The query refers to them as ``:name`` placeholders, which are bound
 as literals after validation, never pasted in. The ``guide_*`` files are the three Athena queries
 of the AWS guide, verbatim.
 
@@ -32,9 +32,9 @@ import pandas as pd
 
 from flowkit.errors import ParameterError, QueryError
 from flowkit.frames import with_flowkit_dtypes
-from flowkit.queries.params import VALIDATORS, validate
+from flowkit.sql import VALIDATORS, validate
 
-__all__ = ["Param", "Query", "get_query", "list_queries", "render"]
+__all__ = ["Param", "Query", "get_query", "list_queries", "render", "strip_header"]
 
 QUERY_DIR = Path(__file__).parent
 _HEADER = re.compile(r"^\s*(?:--|#)\s*(name|question|params|source)\s*:\s*(.*?)\s*$")
@@ -43,7 +43,7 @@ _PARAM = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*:\s*([a-z_0-9]+)\s*(?:=\s*(.*?))?
 
 @dataclass(frozen=True)
 class Param:
-    """A typed query parameter (``kind`` is a :data:`~flowkit.queries.params.VALIDATORS` key)."""
+    """A typed query parameter (``kind`` is a :data:`~flowkit.sql.params.VALIDATORS` key)."""
 
     name: str
     kind: str
@@ -192,7 +192,8 @@ def list_queries() -> pd.DataFrame:
     return with_flowkit_dtypes(pd.DataFrame(rows, columns=["name", "question", "params", "insights"]))
 
 
-def _strip_header(text: str) -> str:
+def strip_header(text: str) -> str:
+    """A catalogue file's text without its header: the query as an engine runs it."""
     lines = text.splitlines()
     while lines and (not lines[0].strip() or _HEADER.match(lines[0]) or lines[0].lstrip().startswith("--")):
         lines.pop(0)
@@ -212,22 +213,22 @@ def render(name: str, dialect: Literal["athena", "duckdb", "insights"] = "athena
         QueryError: unknown query, or no Insights twin.
         ParameterError: on a bad parameter.
     """
-    from flowkit.engines.translate import bind, parse_athena, to_duckdb
+    from flowkit.sql import bind, parse_athena, to_duckdb  # sqlglot and DuckDB load only when needed
 
     query = get_query(name)
     values = query.bind_values(params)
     if dialect == "athena":
-        return bind(parse_athena(_strip_header(query.sql)), values, query.kinds).sql(
+        return bind(parse_athena(strip_header(query.sql)), values, query.kinds).sql(
             dialect="athena", pretty=True
         )
     if dialect == "duckdb":
-        return to_duckdb(_strip_header(query.sql), params=values, kinds=query.kinds)
+        return to_duckdb(strip_header(query.sql), params=values, kinds=query.kinds)
     if dialect == "insights":
         if query.insights is None:
             raise QueryError(
                 f"query {name!r} has no Logs Insights version ({query.path.with_suffix('.cwli')})."
             )
-        return bind_insights(_strip_header(query.insights), values)
+        return bind_insights(strip_header(query.insights), values)
     raise QueryError(f"unknown dialect {dialect!r}: use athena, duckdb or insights.")
 
 

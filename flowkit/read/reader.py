@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -16,6 +16,9 @@ from flowkit.read.report import Errors, ReadReport
 from flowkit.read.sources import CLOUDWATCH_SUFFIXES, Opener, Source, iter_inputs
 from flowkit.read.text import read_exact, read_fast
 from flowkit.schema import DEFAULT_FORMAT, Field, get_field, parse_log_format
+
+if TYPE_CHECKING:
+    import boto3
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
@@ -30,7 +33,7 @@ def read_flow_logs(
     log_format: str | None = None,
     errors: Errors = "raise",
     unknown_fields: Literal["raise", "keep"] = "raise",
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """Read flow-log records into a typed DataFrame with Athena column names.
 
@@ -82,7 +85,7 @@ def read_arrow(
     log_format: str | None = None,
     errors: Errors = "raise",
     unknown_fields: Literal["raise", "keep"] = "raise",
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
     report: ReadReport | None = None,
 ) -> pa.Table:
     """Read flow-log records into an Arrow table; the arguments are those of :func:`read_flow_logs`."""

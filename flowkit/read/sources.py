@@ -82,14 +82,14 @@ def iter_inputs(source: Source, boto3_session: Any) -> Iterable[tuple[str, Opene
 
 
 def _iter_s3(url: str, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
-    from flowkit.aws import _clients  # only the s3:// path needs AWS libraries
+    from flowkit import sessions  # only the s3:// path needs AWS libraries
     from flowkit.errors import AWSError
 
-    session = _clients.session(boto3_session)
+    session = sessions.session(boto3_session)
     where = url
     try:
-        wr = _clients.wrangler()
-        client = _clients.client("s3", session)
+        wr = sessions.wrangler()
+        client = sessions.client("s3", session)
         keys = [
             k
             for k in wr.s3.list_objects(url, boto3_session=session)
@@ -103,10 +103,10 @@ def _iter_s3(url: str, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
             data = client.get_object(Bucket=bucket, Key=name)["Body"].read()
             yield key, functools.partial(io.BytesIO, data)
     except Exception as exc:  # NoCredentialsError, ClientError, EndpointConnectionError, bad bucket names
-        if not _clients.is_aws_error(exc):
+        if not sessions.is_aws_error(exc):
             raise
         raise AWSError(
-            f"{where}: cannot read it from S3 ({_clients.aws_reason(exc)}). {_clients.CREDENTIALS_HINT}"
+            f"{where}: cannot read it from S3 ({sessions.aws_reason(exc)}). {sessions.CREDENTIALS_HINT}"
         ) from exc
 
 

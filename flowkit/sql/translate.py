@@ -5,7 +5,8 @@ error becomes a :class:`~flowkit.errors.QueryError` that points at the line and 
 one read-only statement (a trailing ``;`` is fine), points every table name that is not a CTE or a
 relation the connection knows (the guide's ``"<vpc_flow_logs_table_name>"``, ``vpc_flow_logs``, a
 ``database.table`` from the Athena DDL, ...) at the ``vpc_flow_logs`` view, binds ``:name``
-placeholders as literals after validating them, and applies :func:`flowkit.engines.sqlfuncs.rewrite`.
+placeholders as literals after validating them, and applies
+:func:`flowkit.sql.functions.rewrite_functions`.
 
 Examples:
     >>> to_duckdb('SELECT * FROM "<vpc_flow_logs_table_name>" WHERE dstport < :p;', params={"p": 1024})
@@ -23,9 +24,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from flowkit.engines.sqlfuncs import rewrite
 from flowkit.errors import ParameterError, QueryError
-from flowkit.queries.params import validate
+from flowkit.sql.functions import rewrite_functions
+from flowkit.sql.params import validate
 
 VIEW = "vpc_flow_logs"
 #: The table placeholder of the AWS guide's queries.
@@ -118,7 +119,7 @@ def bind(
     Args:
         expression: the parsed query.
         params: name -> value.
-        kinds: name -> parameter type (see :mod:`flowkit.queries.params`); a name not listed is
+        kinds: name -> parameter type (see :mod:`flowkit.sql.params`); a name not listed is
             checked as ``int`` for Python ints and as ``string`` otherwise.
 
     Raises:
@@ -209,5 +210,5 @@ def to_duckdb(
     expression = parse_athena(query)
     expression = bind(expression, params or {}, kinds)
     expression = resolve_tables(expression, known=known_tables, view=view)
-    expression = expression.transform(rewrite, copy=False)
+    expression = expression.transform(rewrite_functions, copy=False)
     return expression.sql(dialect="duckdb")

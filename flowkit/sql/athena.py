@@ -1,4 +1,4 @@
-"""Query text for Athena: ``:name`` placeholders to ``?`` with bound values, and time bounds.
+"""Athena SQL as Athena's API takes it: ``:name`` placeholders to ``?`` with bound values, and time bounds.
 
 Values are never pasted into the query text. :func:`to_qmark` turns each ``:name`` placeholder
 into ``?`` and returns the values, in order, as the SQL literals Athena's ``ExecutionParameters``

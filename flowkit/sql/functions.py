@@ -62,7 +62,7 @@ def _cidr_contains(network: str | None, address: str | None) -> bool | None:
         return None
 
 
-def install(con: duckdb.DuckDBPyConnection) -> None:
+def install_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Set the session to UTC and create flowkit's macros and UDFs on a DuckDB connection."""
     con.execute("SET TimeZone = 'UTC'")
     for macro in _MACROS:
@@ -191,7 +191,7 @@ def joda_to_strftime(pattern: str) -> str:
     return _JODA_TOKEN.sub(swap, pattern)
 
 
-def rewrite(node: exp.Expression) -> exp.Expression:
+def rewrite_functions(node: exp.Expression) -> exp.Expression:
     """sqlglot transform: replace the Trino constructs DuckDB lacks (use with ``Expression.transform``)."""
     if isinstance(node, exp.ArrayContains) and (
         _is_ip_cast(node.expression)

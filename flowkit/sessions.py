@@ -1,23 +1,29 @@
-"""boto3 sessions and clients for flowkit: the session chain only, botocore standard retries.
+"""boto3 sessions and clients: the one place flowkit builds AWS clients (session chain, standard retries).
 
 Credentials always come from the boto3 session chain (the ``boto3_session`` you pass, or the
 default chain: environment, shared config/SSO profile, instance role). flowkit never reads or
 stores keys itself.
 
-boto3, botocore and awswrangler are imported inside the functions so that ``import flowkit.aws``
-works offline without touching them.
+Every part of flowkit that reaches AWS (``flowkit.aws``, the AWS engine, the reader's ``s3://``
+path, the notebooks' backend, the CLI) gets its session, clients and awswrangler from here, so
+this module sits on the bottom floor beside :mod:`flowkit.errors`. boto3, botocore and
+awswrangler are imported inside the functions: importing this module needs none of them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
 
 #: Retry policy for every client flowkit creates: botocore's standard mode retries throttling and
 #: transient errors with exponential back-off.
 RETRIES = {"mode": "standard", "max_attempts": 5}
 
 
-def session(boto3_session: Any = None) -> Any:
+def session(boto3_session: boto3.Session | None = None) -> boto3.Session:
     """The given session, or a new default one from the boto3 credential chain."""
     if boto3_session is not None:
         return boto3_session
@@ -26,21 +32,21 @@ def session(boto3_session: Any = None) -> Any:
     return boto3.Session()
 
 
-def profile_session(profile_name: str | None = None, region_name: str | None = None) -> Any:
+def profile_session(profile_name: str | None = None, region_name: str | None = None) -> boto3.Session:
     """A session from a named profile of the shared AWS config (default: the default chain), never from keys."""
     import boto3
 
     return boto3.Session(profile_name=profile_name, region_name=region_name)
 
 
-def botocore_config() -> Any:
+def botocore_config() -> Config:
     """A botocore ``Config`` with standard retries."""
     from botocore.config import Config
 
     return Config(retries=dict(RETRIES))  # type: ignore[arg-type]
 
 
-def client(service: str, boto3_session: Any = None) -> Any:
+def client(service: str, boto3_session: boto3.Session | None = None) -> Any:
     """A boto3 client for ``service`` from the session chain, with standard retries."""
     return session(boto3_session).client(service, config=botocore_config())
 
@@ -64,7 +70,7 @@ def wrangler() -> Any:
     return wr
 
 
-def account_and_region(boto3_session: Any = None) -> tuple[str, str]:
+def account_and_region(boto3_session: boto3.Session | None = None) -> tuple[str, str]:
     """The caller's account ID (STS GetCallerIdentity) and the session's region.
 
     Raises:
