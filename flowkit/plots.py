@@ -18,8 +18,8 @@ from matplotlib.ticker import EngFormatter
 
 from flowkit.baseline.conversations import build_conversations
 from flowkit.baseline.unexpected import AllowlistLike, analyse
-from flowkit.enrich._cidr import require_columns
 from flowkit.enrich.aws_ranges import IpRanges, lookup_aws_service
+from flowkit.enrich.cidr import require_columns
 from flowkit.enrich.ports import service_name
 from flowkit.enrich.protocols import protocol_name
 

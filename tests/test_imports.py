@@ -35,8 +35,8 @@ FLOOR = {room: level for level, rooms in enumerate(FLOORS) for room in rooms}
 
 #: Private names still crossing a room boundary, to be given public names (then removed from here).
 KNOWN_PRIVATE = {
-    ("baseline", "flowkit.enrich._cidr"),
-    ("plots", "flowkit.enrich._cidr"),
+    ("baseline", "flowkit.enrich.cidr"),
+    ("plots", "flowkit.enrich.cidr"),
     ("exercises", "flowkit.cli._output"),
 }
 

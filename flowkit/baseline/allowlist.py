@@ -40,7 +40,7 @@ import logging
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -416,8 +416,3 @@ def load_allowlist(
         where = f", line {mark.line + 1}" if mark is not None else ""
         raise AllowlistError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     return parse_allowlist(document, source=path, strict=strict)
-
-
-def with_rules(allowlist: Allowlist, rules: list[Rule]) -> Allowlist:
-    """A copy of ``allowlist`` with other rules."""
-    return replace(allowlist, rules=rules)

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from flowkit.baseline.allowlist import Allowlist, Endpoint, Rule
-from flowkit.enrich._cidr import ParsedAddresses, PrefixIndex, factorize, parse_addresses, require_columns
 from flowkit.enrich.addresses import inside_index
 from flowkit.enrich.aws_ranges import IpRanges, default_ip_ranges
+from flowkit.enrich.cidr import ParsedAddresses, PrefixIndex, factorize, parse_addresses, require_columns
 from flowkit.enrich.direction import DIRECTIONS, direction_codes, src_is_client
 from flowkit.errors import AllowlistError
 from flowkit.frames import with_flowkit_dtypes

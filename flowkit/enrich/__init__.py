@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from flowkit.enrich._cidr import PrefixIndex
 from flowkit.enrich.addresses import add_address_scope, vpc_dns_resolvers
 from flowkit.enrich.aws_ranges import (
     IpRanges,
@@ -24,6 +23,7 @@ from flowkit.enrich.aws_ranges import (
     lookup_aws_service,
     parse_ip_ranges,
 )
+from flowkit.enrich.cidr import PrefixIndex
 from flowkit.enrich.direction import add_direction
 from flowkit.enrich.ports import add_service_names, service_name
 from flowkit.enrich.protocols import (

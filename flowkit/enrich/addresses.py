@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich._cidr import PrefixIndex, factorize, parse_addresses, require_columns, take
+from flowkit.enrich.cidr import PrefixIndex, factorize, parse_addresses, require_columns, take
 from flowkit.errors import FlowkitError
 
 _logger = logging.getLogger(__name__)

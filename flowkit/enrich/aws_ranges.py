@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich._cidr import PrefixIndex, factorize, parse_network, require_columns, take
 from flowkit.enrich._tables import data_path
+from flowkit.enrich.cidr import PrefixIndex, factorize, parse_network, require_columns, take
 from flowkit.errors import IpRangesError
 from flowkit.frames import with_flowkit_dtypes
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from flowkit.enrich._cidr import require_columns, rows_in, take
 from flowkit.enrich.addresses import inside_index
+from flowkit.enrich.cidr import require_columns, rows_in, take
 from flowkit.enrich.ports import service_port_score
 
 DIRECTIONS = ("inbound", "outbound", "internal", "external")

@@ -7,8 +7,8 @@ import functools
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich._cidr import require_columns, take
 from flowkit.enrich._tables import service_table
+from flowkit.enrich.cidr import require_columns, take
 
 _PROTOCOLS = {"tcp": 6, "udp": 17, "sctp": 132}
 

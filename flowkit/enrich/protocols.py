@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich._cidr import require_columns, take
 from flowkit.enrich._tables import protocol_table
+from flowkit.enrich.cidr import require_columns, take
 from flowkit.errors import FlowkitError
 
 #: TCP flag bits as flow logs report them (OR-ed over the aggregation interval).

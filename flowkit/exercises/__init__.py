@@ -297,9 +297,12 @@ def _resolve(data: str | os.PathLike | None) -> Path:
         if not path.exists():
             raise ExerciseError(f"{data}: no such file or folder (the `data` of the exercise).")
         return path.resolve()
-    from flowkit.cli._output import default_data
+    from flowkit.engines import default_data
 
-    return Path(default_data()).resolve()
+    sample = default_data()
+    if sample is None:
+        raise ExerciseError("no bundled sample (data/sample) found: pass data=PATH to the exercise.")
+    return sample.resolve()
 
 
 @functools.lru_cache(maxsize=4)

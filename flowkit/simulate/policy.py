@@ -18,8 +18,6 @@ import pandas as pd
 
 from flowkit.simulate.scenario import Eni, Rule, Scenario
 
-_PROTO_NAMES = {1: "icmp", 6: "tcp", 17: "udp"}
-
 
 def decide(
     scenario: Scenario,
@@ -128,14 +126,3 @@ def _match(rule: Rule, remote: np.ndarray, dport: np.ndarray, protocol: np.ndarr
         if rule.protocol in (6, 17):
             hit &= (dport >= rule.ports[0]) & (dport <= rule.ports[1])
     return hit
-
-
-def describe_rule(rule: Rule) -> str:
-    """A one-line description of a rule, e.g. ``tcp/22 from 10.100.0.0/16``."""
-    proto = "all" if rule.protocol == -1 else _PROTO_NAMES.get(rule.protocol, str(rule.protocol))
-    ports = (
-        ""
-        if rule.ports == (0, 65535)
-        else f"/{rule.ports[0]}" + (f"-{rule.ports[1]}" if rule.ports[1] != rule.ports[0] else "")
-    )
-    return f"{proto}{ports} {', '.join(map(str, rule.networks))}"

@@ -6,7 +6,6 @@ Everything is drawn per pattern and per time chunk with NumPy, from a generator 
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,8 +182,3 @@ def _addresses(end: Endpoint, n: int, pools: Pools, rng: np.random.Generator) ->
     if end.eni is not None:
         return np.full(n, int(end.eni.address), dtype=np.uint32)
     return pools.draw(end.network, n, rng)  # type: ignore[arg-type]
-
-
-def ip_to_int(address: str) -> int:
-    """``"10.32.0.10"`` -> its integer value."""
-    return int(ipaddress.IPv4Address(address))
