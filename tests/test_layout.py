@@ -113,6 +113,16 @@ def test_suffix_sets_are_one_truth():
     ]  # fmt: skip
 
 
+def test_the_reader_lists_by_the_same_suffixes():
+    from flowkit.read import CLOUDWATCH_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES
+
+    assert (TEXT_SUFFIXES, PARQUET_SUFFIXES, CLOUDWATCH_SUFFIXES) == (
+        layout.TEXT_SUFFIXES,
+        layout.PARQUET_SUFFIXES,
+        layout.CLOUDWATCH_SUFFIXES,
+    )
+
+
 @pytest.mark.parametrize("name", layout.LAYOUTS)
 def test_the_key_patterns_mean_the_same_in_duckdb(name):
     """The local engine runs the patterns in SQL (RE2): each group gives what Python's re gives."""
@@ -129,3 +139,18 @@ def test_the_key_patterns_mean_the_same_in_duckdb(name):
         value = layout.hive_value_pattern(key)
         (got,) = con.execute("SELECT regexp_extract(?, ?, 1)", [path, value]).fetchone()
         assert got == re.search(value, path).group(1), key
+
+
+def test_a_parq_file_in_a_directory_is_read_as_parquet(tmp_path):
+    """The reader and the local engine once disagreed on ``.parq``; both now take it from layout."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from flowkit.engines import connect
+    from flowkit.read import read_flow_logs
+
+    table = pa.table({"srcaddr": ["10.0.0.1"], "dstport": pa.array([443], pa.int32()), "start": [1657962000]})
+    pq.write_table(table, tmp_path / "part-0.parq")
+    assert read_flow_logs(tmp_path).dstport.tolist() == [443]
+    with connect(tmp_path) as engine:
+        assert engine.sql("SELECT dstport FROM vpc_flow_logs").dstport.tolist() == [443]
