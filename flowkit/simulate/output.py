@@ -1,8 +1,9 @@
 """Turn record batches into flow-log columns (any format) and write them as AWS delivers them.
 
 - text: ``AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/<account>_vpcflowlogs_<region>_<fl-id>_
-  <YYYYMMDDTHHmmZ>_<hash>.log.gz``, one file per 5 minutes (records by end time), gzip with
-  mtime 0, a header line of hyphenated field names, ``-`` for nulls;
+  <YYYYMMDDTHHmmZ>_<hash>.log.gz`` (or another layout of :mod:`flowkit.layout`, which builds the
+  keys), one file per 5 minutes (records by end time), gzip with mtime 0, a header line of
+  hyphenated field names, ``-`` for nulls;
 - parquet: the same layout, ``.log.parquet``, hyphenated column names typed per :class:`Field`;
 - cloudwatch: ``cloudwatch/<eni>-all.jsonl``, one JSON event per line
   (``timestamp`` = start in ms, ``logStream``, ``message`` = the record line, no header).
@@ -24,13 +25,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from flowkit.errors import FormatError
+from flowkit.layout import FILE_KINDS, delivery_prefix, delivery_suffix, file_name
 from flowkit.schema import DEFAULT_FORMAT, Field, fields_up_to, parse_log_format, record_version
 from flowkit.simulate.records import FIELD_COLUMNS
 from flowkit.simulate.scenario import Scenario
 
 FILE_SECONDS = 300
-FILE_FORMATS = ("text", "parquet", "cloudwatch")
-LAYOUTS = ("default", "hourly", "hive", "hive-hourly")  # S3 DestinationOptions: per-hour, Hive-compatible
+FILE_FORMATS = FILE_KINDS  # text and parquet in an S3 layout (flowkit.layout.LAYOUTS), or CloudWatch events
 _OCTETS = pa.array([str(i) for i in range(256)])
 _INTERFACE_TYPES = {
     "instance": "interface",
@@ -228,23 +229,6 @@ def _ecs_columns(scenario: Scenario) -> dict[str, list[str | None]]:
     return cols
 
 
-def delivery_prefix(account: str, region: str, when: datetime, layout: str = "default") -> str:
-    """The S3 key prefix AWS delivers a file under, for each ``DestinationOptions`` layout.
-
-    Examples:
-        >>> delivery_prefix("111122223333", "us-east-1", datetime(2026, 11, 2, 14, tzinfo=UTC), "hive-hourly")
-        'AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=02/hour=14'
-    """
-    if layout.startswith("hive"):
-        prefix = (
-            f"AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
-            f"year={when:%Y}/month={when:%m}/day={when:%d}"
-        )
-        return prefix + (f"/hour={when:%H}" if layout == "hive-hourly" else "")
-    prefix = f"AWSLogs/{account}/vpcflowlogs/{region}/{when:%Y/%m/%d}"
-    return prefix + (f"/{when:%H}" if layout == "hourly" else "")
-
-
 class Writer:
     """Writes sorted record batches into the delivery layout of one file format."""
 
@@ -318,8 +302,8 @@ class Writer:
         s = self.scenario
         when = datetime.fromtimestamp(stamp, UTC)
         digest = hashlib.sha256(f"{s.name}/{self.seed}/{s.flow_log_id}/{stamp}".encode()).hexdigest()[:8]
-        suffix = ".log.gz" if self.file_format == "text" else ".log.parquet"
-        name = f"{s.account}_vpcflowlogs_{s.region}_{s.flow_log_id}_{when:%Y%m%dT%H%M}Z_{digest}{suffix}"
+        suffix = delivery_suffix(self.file_format)
+        name = file_name(s.account, s.region, s.flow_log_id, when, digest, suffix=suffix)
         return self.out / delivery_prefix(s.account, s.region, when, self.layout) / name
 
     def _write_cloudwatch(self, b: dict[str, np.ndarray], table: pa.Table) -> None:

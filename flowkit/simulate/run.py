@@ -15,10 +15,11 @@ import pyarrow as pa
 
 from flowkit.errors import FlowkitError, ScenarioError
 from flowkit.frames import from_arrow
+from flowkit.layout import LAYOUTS, ROOT, file_glob
 from flowkit.schema import format_string
 from flowkit.simulate import records as rec
 from flowkit.simulate.labels import LabelSet
-from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, LAYOUTS, Columns, Writer, resolve_log_format
+from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, Columns, Writer, resolve_log_format
 from flowkit.simulate.scenario import Scenario, load_scenario
 from flowkit.simulate.traffic import Pools, connections
 from flowkit.timeutil import parse_utc
@@ -311,8 +312,8 @@ def _start_time(start: str | datetime | None, sc: Scenario) -> int:
 
 def _clear_previous(out: Path, sc: Scenario) -> None:
     """Remove flow-log files an earlier run of this flow log left in ``out`` (nothing else)."""
-    pattern = f"{sc.account}_vpcflowlogs_{sc.region}_{sc.flow_log_id}_*"
-    old = list((out / "AWSLogs").rglob(pattern)) if (out / "AWSLogs").exists() else []
+    pattern = file_glob(sc.account, sc.region, sc.flow_log_id)
+    old = list((out / ROOT).rglob(pattern)) if (out / ROOT).exists() else []
     old += list((out / "cloudwatch").glob("eni-*-all.jsonl")) if (out / "cloudwatch").exists() else []
     for path in old:
         path.unlink()
