@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flowkit import schema
+from flowkit import layout, schema
 from flowkit.aws import policies
 from flowkit.aws.plan_types import AwsCall, FlowLogPlan
 from flowkit.errors import FormatError, PlanError
@@ -162,8 +162,10 @@ def parse_s3_destination(destination: str) -> tuple[str, str, str]:
             f"S3 prefix {prefix!r} in {destination!r}: use letters, digits and ! - _ . * ( ) = / only "
             "(no spaces, quotes or empty folders)."
         )
-    if "AWSLogs" in prefix.split("/"):
-        raise PlanError(f"the S3 prefix {prefix!r} may not contain the folder 'AWSLogs' (AWS reserves it).")
+    if layout.ROOT in prefix.split("/"):
+        raise PlanError(
+            f"the S3 prefix {prefix!r} may not contain the folder '{layout.ROOT}' (AWS reserves it)."
+        )
     return partition, bucket, f"{prefix}/" if prefix else ""
 
 
@@ -227,16 +229,11 @@ def plan_flow_logs(
     extra = {"LogDestinationType": "s3", "LogDestination": arn, "DestinationOptions": options}
     calls = _flow_log_calls(groups, traffic_type, max_aggregation_interval, fmt, custom, tags, extra)
     acct, reg = account_id or "<account-id>", region or "<region>"
-    if hive_compatible:
-        path = f"AWSLogs/aws-account-id={acct}/aws-service=vpcflowlogs/aws-region={reg}/"
-        path += "year=YYYY/month=MM/day=DD/"
-        path += "hour=HH/" if per_hour else ""
-    else:
-        path = f"AWSLogs/{acct}/vpcflowlogs/{reg}/YYYY/MM/DD/" + ("HH/" if per_hour else "")
-    suffix = ".log.parquet" if file_format == "parquet" else ".log.gz"
+    where = layout.layout_name(hive=hive_compatible, per_hour=per_hour)
+    path = layout.delivery_prefix(acct, reg, None, where) + "/"
+    suffix = layout.delivery_suffix(file_format)
     notes = [
-        f"Files: {acct}_vpcflowlogs_{reg}_<flow-log-id>_<YYYYMMDDTHHmmZ>_<hash>{suffix}, "
-        "one or more every 5 minutes.",
+        f"Files: {layout.file_name(acct, reg, suffix=suffix)}, one or more every 5 minutes.",
         "Add the bucket policy below to the bucket (merge it with any existing statements). If the caller "
         "also holds s3:PutBucketPolicy, AWS attaches it itself, REPLACING any existing bucket policy; "
         "flowkit's enable-flow-logs policy leaves that right out on purpose (it would let its holder "
