@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import itertools
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,9 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from flowkit.errors import FormatError
 from flowkit.layout import FILE_KINDS, delivery_prefix, delivery_suffix, file_name
-from flowkit.schema import DEFAULT_FORMAT, Field, fields_up_to, parse_log_format, record_version
+from flowkit.schema import Field, record_version
 from flowkit.simulate.records import FIELD_COLUMNS
 from flowkit.simulate.scenario import Scenario
 
@@ -41,20 +39,6 @@ _INTERFACE_TYPES = {
     "load-balancer": "load_balancer",
     "vpc-endpoint": "vpc_endpoint",
 }
-
-
-def resolve_log_format(log_format: str | None) -> list[Field]:
-    """Fields of a format: ``default``/``v2``, ``v3`` ... ``v11`` (all fields up to it), or a format string."""
-    text = (log_format or "default").strip()
-    if text.lower() == "default":
-        return parse_log_format(DEFAULT_FORMAT)
-    match = re.fullmatch(r"[vV](\d+)", text)
-    if match:
-        version = int(match.group(1))
-        if not 2 <= version <= 11:
-            raise FormatError(f"no flow-log version {version}: use v2 to v11.")
-        return fields_up_to(version)
-    return parse_log_format(text, unknown="keep")
 
 
 class Columns:

@@ -16,10 +16,10 @@ import pyarrow as pa
 from flowkit.errors import FlowkitError, ScenarioError
 from flowkit.frames import from_arrow
 from flowkit.layout import LAYOUTS, ROOT, file_glob
-from flowkit.schema import format_string
+from flowkit.schema import LogFormatSpec, format_string, resolve_log_format
 from flowkit.simulate import records as rec
 from flowkit.simulate.labels import LabelSet
-from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, Columns, Writer, resolve_log_format
+from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, Columns, Writer
 from flowkit.simulate.scenario import Scenario, load_scenario
 from flowkit.simulate.traffic import Pools, connections
 from flowkit.timeutil import parse_utc
@@ -79,7 +79,7 @@ def simulate(
     records: int | None = None,
     out: str | Path | None = None,
     file_format: str = "text",
-    log_format: str | None = None,
+    log_format: LogFormatSpec | None = None,
     anomalies: bool = True,
     aggregation_interval: int | None = None,
     keep_flows: bool | None = None,
@@ -101,8 +101,11 @@ def simulate(
             top, which shows for small numbers).
         out: the output directory; None keeps the records in memory only (``result.flows``).
         file_format: ``"text"`` (.log.gz), ``"parquet"`` (.log.parquet) or ``"cloudwatch"`` (JSON lines).
-        log_format: the record format: ``"default"``, ``"v2"`` ... ``"v11"`` (every field up to that
-            version) or a ``${field} ...`` string. Default: the scenario's ``log_format``.
+        log_format: the record format, in any spelling of
+            :func:`~flowkit.schema.resolve_log_format`: ``"default"``, ``"v2"`` ... ``"v11"`` (every
+            field up to that version), a named set (``"security"``, ``"athena-v5"``, ``"ecs"``), a
+            ``${field} ...`` string or a list of fields. Fields flowkit does not know are written
+            as ``-``. Default: the scenario's ``log_format``.
         anomalies: False leaves out the scenario's anomalies (a clean baseline period).
         aggregation_interval: 60 or 600 seconds, overriding the scenario's.
         keep_flows: keep every record in ``result.flows`` (default: when at most 2 million).
@@ -140,7 +143,7 @@ def simulate(
         raise FlowkitError(f"days must be more than 0 and at most 366, not {days}.")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise FlowkitError(f"seed must be a whole number 0 or more, not {seed!r}.")
-    fields = resolve_log_format(log_format or sc.log_format)
+    fields = resolve_log_format(log_format or sc.log_format, unknown="keep")
     interval = sc.aggregation_interval
     step = math.lcm(interval, FILE_SECONDS)
     t_start = _start_time(start, sc) // step * step
