@@ -31,7 +31,7 @@ from typing import Literal
 
 from flowkit.errors import FlowkitError
 from flowkit.layout import ROOT, SERVICE, build_prefix, hive_partition_keys, service_prefix
-from flowkit.schema import DEFAULT_FORMAT, Field, parse_log_format
+from flowkit.schema import Field, LogFormatSpec, resolve_log_format
 
 __all__ = ["DEFAULT_REGIONS", "athena_ddl"]
 
@@ -114,7 +114,7 @@ def _is_date(day: str) -> bool:
 
 def athena_ddl(
     *,
-    log_format: str | None = None,
+    log_format: LogFormatSpec | None = None,
     location: str,
     file_format: Literal["text", "parquet"] = "text",
     partitioning: Literal["projection", "hive", "none"] = "projection",
@@ -130,7 +130,9 @@ def athena_ddl(
     """Write the Athena ``CREATE EXTERNAL TABLE`` statement for flow logs in S3.
 
     Args:
-        log_format: the flow log's format (``${version} ${account-id} ...``); default: AWS's default.
+        log_format: the flow log's format, in any spelling of :func:`~flowkit.schema.resolve_log_format`
+            (``${version} ${account-id} ...``, ``"v5"``, ``"security"``, a list of fields); default:
+            AWS's default.
         location: the S3 prefix the flow log delivers to (``s3://bucket/prefix/``), or
             ``.../AWSLogs/<account>/vpcflowlogs/``; with ``partitioning="none"`` the exact prefix to read.
         file_format: ``"text"`` (gzip, space-delimited, header line) or ``"parquet"``.
@@ -153,7 +155,7 @@ def athena_ddl(
     Raises:
         DDLError: on an invalid name, location, account or Region; FormatError on a bad format.
     """
-    fields = parse_log_format(log_format or DEFAULT_FORMAT)
+    fields = resolve_log_format(log_format)
     if file_format not in ("text", "parquet"):
         raise DDLError(f"file_format {file_format!r}: use 'text' or 'parquet'.")
     if partitioning not in ("projection", "hive", "none"):

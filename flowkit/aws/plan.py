@@ -100,11 +100,11 @@ def _check_common(resource_ids: Iterable[str], traffic_type: str, max_aggregatio
     return ids, groups
 
 
-def _format(log_format: str | None) -> tuple[str, bool, int]:
+def _format(log_format: schema.LogFormatSpec | None) -> tuple[str, bool, int]:
     if log_format is None:
         return schema.DEFAULT_FORMAT, False, 2
     try:
-        fields = schema.parse_log_format(log_format)
+        fields = schema.resolve_log_format(log_format, max_version=schema.MAX_FORMAT_VERSION)
     except FormatError as exc:
         raise PlanError(f"log_format: {exc}") from None
     return schema.format_string(fields), True, schema.record_version(fields)
@@ -173,7 +173,7 @@ def plan_flow_logs(
     resource_ids: Sequence[str] | str,
     destination: str,
     *,
-    log_format: str | None = None,
+    log_format: schema.LogFormatSpec | None = None,
     file_format: str = "plain-text",
     hive_compatible: bool = False,
     per_hour: bool = False,
@@ -190,8 +190,10 @@ def plan_flow_logs(
         resource_ids: VPC, subnet, network interface or transit gateway IDs (types may be mixed:
             one ``create_flow_logs`` call per type).
         destination: ``s3://bucket/optional/prefix/`` or the bucket ARN.
-        log_format: a ``${field} ...`` format (see :func:`flowkit.aws.log_format`); ``None`` for
-            AWS's default format.
+        log_format: the format, in any spelling of :func:`~flowkit.schema.resolve_log_format`
+            (``"security"``, ``"v5"``, a ``${field} ...`` string, a list of fields; see also
+            :func:`flowkit.aws.log_format`); versions above 8 are refused; ``None`` for AWS's
+            default format.
         file_format: ``"plain-text"`` (gzip text with a header line) or ``"parquet"``.
         hive_compatible: Hive-style ``key=value`` folders.
         per_hour: hourly folders instead of daily.
@@ -283,7 +285,7 @@ def plan_cloudwatch_flow_logs(
     *,
     role_arn: str | None = None,
     role_name: str = "flowkit-flow-logs-delivery",
-    log_format: str | None = None,
+    log_format: schema.LogFormatSpec | None = None,
     traffic_type: str = "ALL",
     max_aggregation_interval: int = 60,
     retention_days: int | None = 30,
@@ -300,8 +302,8 @@ def plan_cloudwatch_flow_logs(
         role_arn: an existing delivery role; ``None`` plans creating ``role_name`` with the trust
             and permission policies shown in the plan.
         role_name: name of the role to create when ``role_arn`` is ``None``.
-        log_format: a ``${field} ...`` format, or ``None`` for AWS's default format (the only one
-            Logs Insights discovers fields for; custom formats need ``parse @message``).
+        log_format: the format, as for :func:`plan_flow_logs`, or ``None`` for AWS's default format
+            (the only one Logs Insights discovers fields for; custom formats need ``parse @message``).
         traffic_type: ``"ALL"``, ``"ACCEPT"`` or ``"REJECT"``.
         max_aggregation_interval: 60 or 600 seconds.
         retention_days: retention set on a log group the plan creates (``None``: never expire).

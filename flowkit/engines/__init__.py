@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flowkit.errors import FlowkitError
+from flowkit.schema import LogFormatSpec
 
 __all__ = ["connect", "default_data"]
 
@@ -30,7 +31,7 @@ def connect(
     athena: Any = None,
     logs: Any = None,
     memory_limit: str | None = None,
-    log_format: str | None = None,
+    log_format: LogFormatSpec | None = None,
     boto3_session: Any = None,
 ) -> Any:
     """Open an engine over flow logs.
@@ -42,7 +43,8 @@ def connect(
         athena: Athena settings (passed to :func:`flowkit.engines.aws.connect_aws`); selects AWS.
         logs: CloudWatch Logs settings (log group(s)); selects AWS.
         memory_limit: DuckDB memory limit for the local engine, e.g. ``"4GB"``.
-        log_format: log format of headerless text files.
+        log_format: log format of headerless text files, in any spelling of
+            :func:`~flowkit.schema.resolve_log_format` (``"v5"``, ``"security"``, ``${field} ...``).
         boto3_session: the boto3 session for the AWS engine.
 
     Returns:

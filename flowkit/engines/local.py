@@ -50,7 +50,7 @@ from flowkit.layout import (
     hive_value_pattern,
     parse_key,
 )
-from flowkit.schema import BY_COLUMN, Field, get_field
+from flowkit.schema import BY_COLUMN, Field, LogFormatSpec, get_field
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,8 @@ class LocalEngine:
             e.g. an S3 delivery layout), a list of those, or a DataFrame / Arrow table in the
             reader's shape (Athena column names).
         memory_limit: DuckDB's memory limit, e.g. ``"4GB"`` (default: DuckDB's, 80 % of RAM).
-        log_format: the log format of text files without a header line (passed to the reader).
+        log_format: the log format of text files without a header line (passed to the reader;
+            any spelling of :func:`~flowkit.schema.resolve_log_format`).
 
     Attributes:
         con: the DuckDB connection (the view ``vpc_flow_logs`` lives there).
@@ -117,7 +118,7 @@ class LocalEngine:
     """
 
     def __init__(
-        self, source: Source, *, memory_limit: str | None = None, log_format: str | None = None
+        self, source: Source, *, memory_limit: str | None = None, log_format: LogFormatSpec | None = None
     ) -> None:
         self.source = source
         self.con = duckdb.connect()
