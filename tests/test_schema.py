@@ -195,3 +195,68 @@ def test_aws_log_format_combines_any_spellings():
         [*DEFAULT_FIELDS, "vpc-id", "subnet-id", "tcp-flags"]
     )
     assert log_format("v5") == log_format(version=5) == log_format("athena-v5")
+
+
+# -- every entry point that takes a log format takes the same spellings ------------------------------
+
+SECURITY = [FIELDS[n] for n in NAMED_SETS["security"]]
+SPELLINGS = {
+    "set name": "security",
+    "format string": format_string(SECURITY),
+    "header names": " ".join(f.name for f in SECURITY),
+    "list": [f.column for f in SECURITY],
+}
+
+
+@pytest.fixture(scope="module")
+def headerless(tmp_path_factory):
+    """CloudWatch events in the security format: records without a header line."""
+    from flowkit import simulate
+
+    out = tmp_path_factory.mktemp("headerless")
+    result = simulate("workshop", seed=3, days=0.02, out=out, file_format="cloudwatch", log_format="security")
+    return result.files[0]
+
+
+@pytest.mark.parametrize("how", SPELLINGS)
+def test_every_entry_point_takes_the_same_vocabulary(how, headerless, capsys):
+    from flowkit import athena_ddl, connect, read_flow_logs, simulate
+    from flowkit.aws import log_format, plan_cloudwatch_flow_logs, plan_flow_logs
+    from flowkit.cli import main
+
+    spec = SPELLINGS[how]
+    columns = [f.column for f in SECURITY]
+    assert list(read_flow_logs(headerless, log_format=spec).columns) == columns
+    with connect(headerless, log_format=spec) as engine:
+        assert engine.columns[: len(columns)] == columns
+    assert list(simulate("workshop", seed=3, days=0.01, log_format=spec).flows.columns) == columns
+    ddl = athena_ddl(location="s3://bucket-x/", account_id="123456789012", log_format=spec)
+    assert ddl == athena_ddl(
+        location="s3://bucket-x/", account_id="123456789012", log_format=format_string(SECURITY)
+    )
+    for plan in (
+        plan_flow_logs(["vpc-0abc1234"], "s3://bucket-x/", log_format=spec),
+        plan_cloudwatch_flow_logs(["vpc-0abc1234"], "/vpc/flow-logs", log_format=spec),
+    ):
+        assert plan.calls[-1].params["LogFormat"] == log_format("security") == format_string(SECURITY)
+    text = spec if isinstance(spec, str) else " ".join(spec)
+    assert (
+        main(["ddl", "--location", "s3://bucket-x/", "--account-id", "123456789012", "--log-format", text])
+        == 0
+    )
+    assert capsys.readouterr().out.strip() == ddl
+    assert (
+        main(["enable", "--vpc", "vpc-0abc1234", "--s3", "s3://bucket-x/", "--log-format", text, "--json"])
+        == 0
+    )
+    assert format_string(SECURITY).replace("$", "") in capsys.readouterr().out.replace("$", "")
+
+
+def test_aws_entry_points_refuse_unconfirmed_versions_and_name_typos():
+    from flowkit.aws import plan_flow_logs
+    from flowkit.errors import PlanError
+
+    with pytest.raises(PlanError, match="version 9 is not supported here"):
+        plan_flow_logs(["vpc-0abc1234"], "s3://bucket-x/", log_format="v9")
+    with pytest.raises(PlanError, match="Did you mean 'security'"):
+        plan_flow_logs(["vpc-0abc1234"], "s3://bucket-x/", log_format="secuirty")
