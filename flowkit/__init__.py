@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "FIELDS": "flowkit.schema",
     "DEFAULT_FORMAT": "flowkit.schema",
     "parse_log_format": "flowkit.schema",
+    "resolve_log_format": "flowkit.schema",
     "read_flow_logs": "flowkit.read",
     "convert": "flowkit.read",
     "simulate": "flowkit.simulate",
@@ -47,6 +48,7 @@ _EXPORTS: dict[str, str] = {
 }
 _SUBMODULES = (
     "schema",
+    "layout",
     "read",
     "simulate",
     "engines",
