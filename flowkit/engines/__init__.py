@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from flowkit.errors import FlowkitError
-from flowkit.schema import LogFormatSpec
 
 __all__ = ["connect", "default_data"]
 
@@ -31,7 +30,7 @@ def connect(
     athena: Any = None,
     logs: Any = None,
     memory_limit: str | None = None,
-    log_format: LogFormatSpec | None = None,
+    log_format: str | None = None,
     boto3_session: Any = None,
 ) -> Any:
     """Open an engine over flow logs.

@@ -50,7 +50,7 @@ from flowkit.layout import (
     hive_value_pattern,
     parse_key,
 )
-from flowkit.schema import BY_COLUMN, Field, LogFormatSpec, get_field
+from flowkit.schema import BY_COLUMN, Field, get_field
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class LocalEngine:
     """
 
     def __init__(
-        self, source: Source, *, memory_limit: str | None = None, log_format: LogFormatSpec | None = None
+        self, source: Source, *, memory_limit: str | None = None, log_format: str | None = None
     ) -> None:
         self.source = source
         self.con = duckdb.connect()
