@@ -63,6 +63,7 @@ _EXPORTS: dict[str, str] = {
     "FIELDS": "flowkit.schema",
     "DEFAULT_FORMAT": "flowkit.schema",
     "parse_log_format": "flowkit.schema",
+    "resolve_log_format": "flowkit.schema",
     "read_flow_logs": "flowkit.read",
     "convert": "flowkit.read",
     "simulate": "flowkit.simulate",
@@ -88,6 +89,7 @@ _EXPORTS: dict[str, str] = {
 }
 _SUBMODULES = (
     "schema",
+    "layout",
     "read",
     "simulate",
     "sql",

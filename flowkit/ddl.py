@@ -30,7 +30,8 @@ from datetime import datetime
 from typing import Literal
 
 from flowkit.errors import FlowkitError
-from flowkit.schema import DEFAULT_FORMAT, Field, parse_log_format
+from flowkit.layout import ROOT, SERVICE, build_prefix, hive_partition_keys, service_prefix
+from flowkit.schema import Field, LogFormatSpec, resolve_log_format
 
 __all__ = ["DEFAULT_REGIONS", "athena_ddl"]
 
@@ -85,17 +86,17 @@ def _plain_prefix(
     base: str, account_id: str | None, accounts: Sequence[str] | None
 ) -> tuple[str, str | None]:
     """The ``.../vpcflowlogs/`` prefix and the projected account key, if any."""
-    match = re.search(r"AWSLogs/(\d{12})/(vpcflowlogs/)?$", base)
+    match = re.search(rf"{ROOT}/(\d{{12}})/({SERVICE}/)?$", base)
     if match:
-        return base + ("" if match.group(2) else "vpcflowlogs/"), None
-    if "AWSLogs/" in base:
+        return base + ("" if match.group(2) else f"{SERVICE}/"), None
+    if f"{ROOT}/" in base:
         raise DDLError(
             f"location {base!r}: give the prefix above AWSLogs/, or .../AWSLogs/<account>/vpcflowlogs/."
         )
     if accounts:
-        return base + "AWSLogs/${accid}/vpcflowlogs/", "accid"
+        return base + service_prefix("${accid}"), "accid"
     if account_id:
-        return base + f"AWSLogs/{account_id}/vpcflowlogs/", None
+        return base + service_prefix(account_id), None
     raise DDLError(
         "the S3 layout puts the account in the path: give account_id='123456789012' (or accounts=[...]), "
         "or a location ending in AWSLogs/<account>/vpcflowlogs/."
@@ -113,7 +114,7 @@ def _is_date(day: str) -> bool:
 
 def athena_ddl(
     *,
-    log_format: str | None = None,
+    log_format: LogFormatSpec | None = None,
     location: str,
     file_format: Literal["text", "parquet"] = "text",
     partitioning: Literal["projection", "hive", "none"] = "projection",
@@ -129,7 +130,9 @@ def athena_ddl(
     """Write the Athena ``CREATE EXTERNAL TABLE`` statement for flow logs in S3.
 
     Args:
-        log_format: the flow log's format (``${version} ${account-id} ...``); default: AWS's default.
+        log_format: the flow log's format, in any spelling of :func:`~flowkit.schema.resolve_log_format`
+            (``${version} ${account-id} ...``, ``"v5"``, ``"security"``, a list of fields); default:
+            AWS's default.
         location: the S3 prefix the flow log delivers to (``s3://bucket/prefix/``), or
             ``.../AWSLogs/<account>/vpcflowlogs/``; with ``partitioning="none"`` the exact prefix to read.
         file_format: ``"text"`` (gzip, space-delimited, header line) or ``"parquet"``.
@@ -152,7 +155,7 @@ def athena_ddl(
     Raises:
         DDLError: on an invalid name, location, account or Region; FormatError on a bad format.
     """
-    fields = parse_log_format(log_format or DEFAULT_FORMAT)
+    fields = resolve_log_format(log_format)
     if file_format not in ("text", "parquet"):
         raise DDLError(f"file_format {file_format!r}: use 'text' or 'parquet'.")
     if partitioning not in ("projection", "hive", "none"):
@@ -204,11 +207,9 @@ def athena_ddl(
         props += [("storage.location.template", template)]
         table_location = prefix.split("${")[0]
     elif partitioning != "none":  # Hive-compatible prefixes
-        keys = ["aws-account-id", "aws-service", "aws-region", "year", "month", "day"] + (
-            ["hour"] if per_hour else []
-        )
-        partitions = [(k, "string") for k in keys]
-        table_location = base if base.endswith("AWSLogs/") else base + "AWSLogs/"
+        partitions = [(k, "string") for k in hive_partition_keys(per_hour)]
+        root = base.removesuffix(f"{ROOT}/")
+        table_location = f"{root}{ROOT}/"
         if partitioning == "projection":
             accts = list(accounts or ([account_id] if account_id else []))
             if not accts:
@@ -233,9 +234,18 @@ def athena_ddl(
             if per_hour:
                 props += [("projection.hour.type", "integer"), ("projection.hour.range", "0,23"),
                           ("projection.hour.digits", "2")]  # fmt: skip
-            template = table_location + "aws-account-id=${aws-account-id}/aws-service=${aws-service}/"
-            template += "aws-region=${aws-region}/year=${year}/month=${month}/day=${day}"
-            props += [("storage.location.template", template + ("/hour=${hour}" if per_hour else ""))]
+            keys = {k: "${" + k + "}" for k in hive_partition_keys(per_hour)}
+            template = root + build_prefix(
+                keys["aws-account-id"],
+                keys["aws-region"],
+                keys["year"],
+                keys["month"],
+                keys["day"],
+                keys.get("hour"),
+                hive=True,
+                service=keys["aws-service"],
+            )
+            props += [("storage.location.template", template)]
     else:
         table_location = base
 

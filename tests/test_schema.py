@@ -10,12 +10,16 @@ from flowkit.schema import (
     DEFAULT_FIELDS,
     DEFAULT_FORMAT,
     FIELDS,
+    LATEST_VERSION,
+    MAX_FORMAT_VERSION,
+    NAMED_SETS,
     field_table,
     fields_up_to,
     format_string,
     get_field,
     parse_log_format,
     record_version,
+    resolve_log_format,
 )
 
 
@@ -89,3 +93,170 @@ def test_unknown_fields_can_be_kept_as_text():
 def test_field_table_is_a_frame():
     table = field_table()
     assert len(table) == len(FIELDS) and {"field", "column", "insights", "version"} <= set(table.columns)
+
+
+# -- the log-format vocabulary: every spelling of a format gives the same fields --------------------
+
+
+def _spellings(fields):
+    names = [f.name for f in fields]
+    return {
+        "format string": format_string(names),
+        "header line": " ".join(names),
+        "column names": " ".join(f.column for f in fields),
+        "list of names": names,
+        "list of Insights names": [f.insights for f in fields],
+        "list of fields": list(fields),
+        "tuple": tuple(names),
+    }
+
+
+@pytest.mark.parametrize("version", range(2, LATEST_VERSION + 1), ids=lambda v: f"v{v}")
+def test_every_spelling_of_a_version_gives_the_same_fields(version):
+    expected = fields_up_to(version)
+    for name in (f"v{version}", f"V{version}", f" v{version} "):
+        assert resolve_log_format(name) == expected, name
+    for how, spelling in _spellings(expected).items():
+        assert resolve_log_format(spelling) == expected, how
+
+
+@pytest.mark.parametrize("name", NAMED_SETS)
+def test_every_spelling_of_a_named_set_gives_the_same_fields(name):
+    expected = [FIELDS[n] for n in NAMED_SETS[name]]
+    assert resolve_log_format(name) == resolve_log_format(name.upper()) == expected
+    for how, spelling in _spellings(expected).items():
+        assert resolve_log_format(spelling) == expected, how
+
+
+def test_default_is_none_default_v2_and_the_default_format():
+    expected = [FIELDS[n] for n in DEFAULT_FIELDS]
+    for spelling in (None, "default", "v2", DEFAULT_FORMAT, list(DEFAULT_FIELDS)):
+        assert resolve_log_format(spelling) == expected, spelling
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("secuirty", "unknown log format or field 'secuirty'. Did you mean 'security'"),
+        ("defualt", "Did you mean 'default'"),
+        ("athena_v5", "Did you mean 'athena-v5'"),
+        ("dstadr", "Did you mean 'dstaddr'"),
+        ("v12", "no flow-log version 12: use v2 to v11"),
+        ("v1", "no flow-log version 1"),
+        ("default vpc-id", "'default' names a whole log format"),
+        ("${srcaddr} ${dst-addr}", "Did you mean 'dstaddr'"),
+        (["srcaddr", "dst-addr"], "Did you mean 'dstaddr'"),
+        (["srcaddr", "srcAddr"], "appears twice"),
+        ([], "empty"),
+        ("", "empty"),
+        ([5], "field names or Field objects"),
+    ],
+    ids=repr,
+)
+def test_unknown_names_are_refused_with_a_suggestion(spec, message):
+    with pytest.raises(FormatError, match=message):
+        resolve_log_format(spec)
+
+
+def test_one_version_cap_for_aws():
+    from flowkit.aws import fields_up_to as aws_fields_up_to
+    from flowkit.aws import log_format
+
+    assert MAX_FORMAT_VERSION == 8 and LATEST_VERSION == 11
+    assert resolve_log_format("v8", max_version=MAX_FORMAT_VERSION) == fields_up_to(8)
+    assert aws_fields_up_to(8) == [f.name for f in fields_up_to(8)]
+    for call in (
+        lambda: resolve_log_format("v9", max_version=MAX_FORMAT_VERSION),
+        lambda: fields_up_to(9, max_version=MAX_FORMAT_VERSION),
+        lambda: aws_fields_up_to(9),
+        lambda: log_format("v9"),
+        lambda: log_format(version=9),
+    ):
+        with pytest.raises(FormatError, match="version 9 is not supported here: use v2 to v8"):
+            call()
+    assert len(resolve_log_format("v11")) == len(FIELDS)  # local tools take every known version
+
+
+def test_unknown_fields_kept_on_request_but_not_a_mistyped_set_name():
+    (field,) = resolve_log_format("shiny-new-field", unknown="keep")
+    assert (field.column, field.type) == ("shiny_new_field", "string")
+    assert [f.name for f in resolve_log_format(["srcaddr", "shiny_new"], unknown="keep")] == [
+        "srcaddr",
+        "shiny-new",
+    ]
+    with pytest.raises(FormatError, match="Did you mean 'security'"):
+        resolve_log_format("secuirty", unknown="keep")
+
+
+def test_aws_log_format_combines_any_spellings():
+    from flowkit.aws import log_format
+
+    assert log_format("default", "${vpc-id} ${subnet-id}", ["tcp_flags"]) == format_string(
+        [*DEFAULT_FIELDS, "vpc-id", "subnet-id", "tcp-flags"]
+    )
+    assert log_format("v5") == log_format(version=5) == log_format("athena-v5")
+
+
+# -- every entry point that takes a log format takes the same spellings ------------------------------
+
+SECURITY = [FIELDS[n] for n in NAMED_SETS["security"]]
+SPELLINGS = {
+    "set name": "security",
+    "format string": format_string(SECURITY),
+    "header names": " ".join(f.name for f in SECURITY),
+    "list": [f.column for f in SECURITY],
+}
+
+
+@pytest.fixture(scope="module")
+def headerless(tmp_path_factory):
+    """CloudWatch events in the security format: records without a header line."""
+    from flowkit import simulate
+
+    out = tmp_path_factory.mktemp("headerless")
+    result = simulate("workshop", seed=3, days=0.02, out=out, file_format="cloudwatch", log_format="security")
+    return result.files[0]
+
+
+@pytest.mark.parametrize("how", SPELLINGS)
+def test_every_entry_point_takes_the_same_vocabulary(how, headerless, capsys):
+    from flowkit import athena_ddl, connect, read_flow_logs, simulate
+    from flowkit.aws import log_format, plan_cloudwatch_flow_logs, plan_flow_logs
+    from flowkit.cli import main
+
+    spec = SPELLINGS[how]
+    columns = [f.column for f in SECURITY]
+    assert list(read_flow_logs(headerless, log_format=spec).columns) == columns
+    with connect(headerless, log_format=spec) as engine:
+        assert engine.columns[: len(columns)] == columns
+    assert list(simulate("workshop", seed=3, days=0.01, log_format=spec).flows.columns) == columns
+    ddl = athena_ddl(location="s3://bucket-x/", account_id="123456789012", log_format=spec)
+    assert ddl == athena_ddl(
+        location="s3://bucket-x/", account_id="123456789012", log_format=format_string(SECURITY)
+    )
+    for plan in (
+        plan_flow_logs(["vpc-0abc1234"], "s3://bucket-x/", log_format=spec),
+        plan_cloudwatch_flow_logs(["vpc-0abc1234"], "/vpc/flow-logs", log_format=spec),
+    ):
+        assert plan.calls[-1].params["LogFormat"] == log_format("security") == format_string(SECURITY)
+    text = spec if isinstance(spec, str) else " ".join(spec)
+    assert (
+        main(["ddl", "--location", "s3://bucket-x/", "--account-id", "123456789012", "--log-format", text])
+        == 0
+    )
+    assert capsys.readouterr().out.strip() == ddl
+    assert (
+        main(["enable", "--vpc", "vpc-0abc1234", "--s3", "s3://bucket-x/", "--log-format", text, "--json"])
+        == 0
+    )
+    assert format_string(SECURITY).replace("$", "") in capsys.readouterr().out.replace("$", "")
+
+
+def test_aws_entry_points_refuse_unconfirmed_versions_and_name_typos():
+    from flowkit.aws import plan_flow_logs
+    from flowkit.errors import PlanError
+
+    with pytest.raises(PlanError, match="version 9 is not supported here"):
+        plan_flow_logs(["vpc-0abc1234"], "s3://bucket-x/", log_format="v9")
+    with pytest.raises(PlanError, match="Did you mean 'security'"):
+        plan_flow_logs(["vpc-0abc1234"], "s3://bucket-x/", log_format="secuirty")

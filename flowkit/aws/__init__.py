@@ -5,11 +5,14 @@ Names (``import flowkit.aws`` needs neither boto3 nor the network; the AWS modul
 - ``plan_flow_logs(resource_ids, "s3://bucket/prefix/", *, log_format=None, file_format="plain-text",
   hive_compatible=False, per_hour=False, traffic_type="ALL", max_aggregation_interval=60,
   boto3_session=None)`` and ``plan_cloudwatch_flow_logs(resource_ids, log_group, *, role_arn=None, ...)``
-  -> :class:`FlowLogPlan` (flowkit.aws.plan); nothing is changed.
+  -> :class:`FlowLogPlan` (flowkit.aws.plan); nothing is changed. ``log_format`` takes every spelling
+  of :func:`flowkit.schema.resolve_log_format` (``"security"``, ``"v5"``, ``${...}``, a field list),
+  up to version 8; the delivery paths and file names come from :mod:`flowkit.layout`.
 - ``apply(plan, *, boto3_session=None)`` -> ``ApplyResult``; ``describe_flow_logs(resource_ids, *,
   boto3_session=None)`` -> DataFrame (flowkit.aws.apply).
-- ``log_format(*sets_or_fields, version=None)``, ``fields_up_to(version)``, ``NAMED_SETS``
-  (flowkit.aws.formats).
+- ``log_format(*sets_or_fields, version=None)``, ``fields_up_to(version)`` (flowkit.aws.formats);
+  ``NAMED_SETS`` and ``MAX_FORMAT_VERSION`` (defined in flowkit.schema, with the rest of the
+  log-format vocabulary).
 - ``create_database``, ``create_table``, ``table_for_plan``, ``get_table`` (flowkit.aws.glue, also in
   flowkit.aws.athena);
   ``run_query``, ``time_bounds`` (flowkit.aws.athena).
@@ -46,7 +49,7 @@ from typing import Any
 # Eager (these modules import neither boto3 nor awswrangler at import time). ``apply`` and ``sandbox``
 # must be bound here: each shares its name with its module, which would otherwise shadow it.
 from flowkit.aws.apply import ApplyResult, apply, describe_flow_logs
-from flowkit.aws.formats import NAMED_SETS, fields_up_to, log_format
+from flowkit.aws.formats import MAX_FORMAT_VERSION, NAMED_SETS, fields_up_to, log_format
 from flowkit.aws.plan import AwsCall, FlowLogPlan, plan_cloudwatch_flow_logs, plan_flow_logs
 from flowkit.aws.sandbox import Sandbox, is_sandbox, sandbox
 
@@ -62,6 +65,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "MAX_FORMAT_VERSION",
     "NAMED_SETS",
     "ApplyResult",
     "AwsCall",

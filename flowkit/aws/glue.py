@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import boto3
 
     from flowkit.aws.plan_types import FlowLogPlan
+    from flowkit.schema import LogFormatSpec
 
 __all__ = [
     "create_database",
@@ -162,7 +163,7 @@ def create_table(
     *,
     database: str,
     table: str = "vpc_flow_logs",
-    log_format: str | None = None,
+    log_format: LogFormatSpec | None = None,
     file_format: str = "text",
     partitioning: str = "projection",
     layout: str = "plain",
@@ -182,7 +183,8 @@ def create_table(
         location: the S3 prefix the flow log delivers to (``s3://bucket/prefix/``).
         database: the Glue database (see :func:`create_database`).
         table: the table name.
-        log_format: the flow log's format (``None``: AWS's default); columns follow its order.
+        log_format: the flow log's format in any spelling of :func:`~flowkit.schema.resolve_log_format`
+            (``None``: AWS's default); columns follow its order.
         file_format: ``"text"`` or ``"parquet"``.
         partitioning: ``"projection"`` (default), ``"hive"`` or ``"none"``.
         layout: ``"plain"`` or ``"hive"`` (Hive-compatible S3 prefixes).

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flowkit import schema
+from flowkit import layout, schema
 from flowkit.aws import policies
 from flowkit.aws.plan_types import AwsCall, FlowLogPlan
 from flowkit.errors import FormatError, PlanError
@@ -100,11 +100,11 @@ def _check_common(resource_ids: Iterable[str], traffic_type: str, max_aggregatio
     return ids, groups
 
 
-def _format(log_format: str | None) -> tuple[str, bool, int]:
+def _format(log_format: schema.LogFormatSpec | None) -> tuple[str, bool, int]:
     if log_format is None:
         return schema.DEFAULT_FORMAT, False, 2
     try:
-        fields = schema.parse_log_format(log_format)
+        fields = schema.resolve_log_format(log_format, max_version=schema.MAX_FORMAT_VERSION)
     except FormatError as exc:
         raise PlanError(f"log_format: {exc}") from None
     return schema.format_string(fields), True, schema.record_version(fields)
@@ -162,8 +162,10 @@ def parse_s3_destination(destination: str) -> tuple[str, str, str]:
             f"S3 prefix {prefix!r} in {destination!r}: use letters, digits and ! - _ . * ( ) = / only "
             "(no spaces, quotes or empty folders)."
         )
-    if "AWSLogs" in prefix.split("/"):
-        raise PlanError(f"the S3 prefix {prefix!r} may not contain the folder 'AWSLogs' (AWS reserves it).")
+    if layout.ROOT in prefix.split("/"):
+        raise PlanError(
+            f"the S3 prefix {prefix!r} may not contain the folder '{layout.ROOT}' (AWS reserves it)."
+        )
     return partition, bucket, f"{prefix}/" if prefix else ""
 
 
@@ -171,7 +173,7 @@ def plan_flow_logs(
     resource_ids: Sequence[str] | str,
     destination: str,
     *,
-    log_format: str | None = None,
+    log_format: schema.LogFormatSpec | None = None,
     file_format: str = "plain-text",
     hive_compatible: bool = False,
     per_hour: bool = False,
@@ -188,8 +190,10 @@ def plan_flow_logs(
         resource_ids: VPC, subnet, network interface or transit gateway IDs (types may be mixed:
             one ``create_flow_logs`` call per type).
         destination: ``s3://bucket/optional/prefix/`` or the bucket ARN.
-        log_format: a ``${field} ...`` format (see :func:`flowkit.aws.log_format`); ``None`` for
-            AWS's default format.
+        log_format: the format, in any spelling of :func:`~flowkit.schema.resolve_log_format`
+            (``"security"``, ``"v5"``, a ``${field} ...`` string, a list of fields; see also
+            :func:`flowkit.aws.log_format`); versions above 8 are refused; ``None`` for AWS's
+            default format.
         file_format: ``"plain-text"`` (gzip text with a header line) or ``"parquet"``.
         hive_compatible: Hive-style ``key=value`` folders.
         per_hour: hourly folders instead of daily.
@@ -227,16 +231,11 @@ def plan_flow_logs(
     extra = {"LogDestinationType": "s3", "LogDestination": arn, "DestinationOptions": options}
     calls = _flow_log_calls(groups, traffic_type, max_aggregation_interval, fmt, custom, tags, extra)
     acct, reg = account_id or "<account-id>", region or "<region>"
-    if hive_compatible:
-        path = f"AWSLogs/aws-account-id={acct}/aws-service=vpcflowlogs/aws-region={reg}/"
-        path += "year=YYYY/month=MM/day=DD/"
-        path += "hour=HH/" if per_hour else ""
-    else:
-        path = f"AWSLogs/{acct}/vpcflowlogs/{reg}/YYYY/MM/DD/" + ("HH/" if per_hour else "")
-    suffix = ".log.parquet" if file_format == "parquet" else ".log.gz"
+    where = layout.layout_name(hive=hive_compatible, per_hour=per_hour)
+    path = layout.delivery_prefix(acct, reg, None, where) + "/"
+    suffix = layout.delivery_suffix(file_format)
     notes = [
-        f"Files: {acct}_vpcflowlogs_{reg}_<flow-log-id>_<YYYYMMDDTHHmmZ>_<hash>{suffix}, "
-        "one or more every 5 minutes.",
+        f"Files: {layout.file_name(acct, reg, suffix=suffix)}, one or more every 5 minutes.",
         "Add the bucket policy below to the bucket (merge it with any existing statements). If the caller "
         "also holds s3:PutBucketPolicy, AWS attaches it itself, REPLACING any existing bucket policy; "
         "flowkit's enable-flow-logs policy leaves that right out on purpose (it would let its holder "
@@ -286,7 +285,7 @@ def plan_cloudwatch_flow_logs(
     *,
     role_arn: str | None = None,
     role_name: str = "flowkit-flow-logs-delivery",
-    log_format: str | None = None,
+    log_format: schema.LogFormatSpec | None = None,
     traffic_type: str = "ALL",
     max_aggregation_interval: int = 60,
     retention_days: int | None = 30,
@@ -303,8 +302,8 @@ def plan_cloudwatch_flow_logs(
         role_arn: an existing delivery role; ``None`` plans creating ``role_name`` with the trust
             and permission policies shown in the plan.
         role_name: name of the role to create when ``role_arn`` is ``None``.
-        log_format: a ``${field} ...`` format, or ``None`` for AWS's default format (the only one
-            Logs Insights discovers fields for; custom formats need ``parse @message``).
+        log_format: the format, as for :func:`plan_flow_logs`, or ``None`` for AWS's default format
+            (the only one Logs Insights discovers fields for; custom formats need ``parse @message``).
         traffic_type: ``"ALL"``, ``"ACCEPT"`` or ``"REJECT"``.
         max_aggregation_interval: 60 or 600 seconds.
         retention_days: retention set on a log group the plan creates (``None``: never expire).

@@ -30,13 +30,14 @@ from importlib import resources
 from typing import Any
 
 from flowkit.errors import FlowkitError
+from flowkit.layout import policy_folder
 
 POLICY_NAMES = ("query-readonly", "enable-flow-logs")
 
 
 def s3_bucket_policy(bucket: str, prefix: str, account_id: str, region: str, *, hive: bool = False) -> dict:
     """The bucket policy that lets the log delivery service write flow logs under ``prefix``."""
-    folder = f"{prefix}AWSLogs/aws-account-id={account_id}/*" if hive else f"{prefix}AWSLogs/{account_id}/*"
+    folder = policy_folder(account_id, hive=hive, prefix=prefix)
     condition = {
         "StringEquals": {"aws:SourceAccount": account_id},
         "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{region}:{account_id}:*"},

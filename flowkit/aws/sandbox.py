@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from flowkit import layout
 from flowkit.errors import AWSError, PlanError, RecordParseError
 
 if TYPE_CHECKING:
@@ -141,20 +141,28 @@ class Sandbox:
             flow_log_id = mine["flow_log_id"].iloc[0] if len(mine) else None
         s3 = self.session.client("s3")
         urls = []
+        target = layout.layout_name(
+            hive=options.get("hive_compatible", False), per_hour=options.get("per_hour", False)
+        )
         for path in paths:
-            match = _DELIVERY_NAME.match(path.name)
-            if not match:
+            found = layout.parse_key(path.name)
+            if found.timestamp is None:
                 raise RecordParseError(
                     "not a flow-log delivery file name (<account>_vpcflowlogs_<region>_<fl-id>_"
                     "<YYYYMMDDTHHmmZ>_<hash>.log.gz)",
                     path=str(path),
                     reason="file-name",
                 )
-            when = datetime.strptime(match["ts"], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
-            key = options["prefix"] + _delivery_folder(self.account_id, self.region, when, options)
-            key += (
-                f"{self.account_id}_vpcflowlogs_{self.region}_{flow_log_id or match['fl']}_{match['ts']}_"
-                f"{match['hash']}{match['ext']}"
+            key = options["prefix"] + layout.delivery_prefix(
+                self.account_id, self.region, found.timestamp, target
+            )
+            key += "/" + layout.file_name(
+                self.account_id,
+                self.region,
+                flow_log_id or found.flow_log_id,
+                found.timestamp,
+                found.digest,
+                suffix=found.suffix,
             )
             s3.put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
             urls.append(f"s3://{self.bucket}/{key}")
@@ -173,35 +181,17 @@ class Sandbox:
         )
 
 
-_DELIVERY_NAME = re.compile(
-    r"^(?P<acct>[^_]+)_vpcflowlogs_(?P<region>[a-z0-9-]+)_(?P<fl>fl-[0-9a-zA-Z]+)_(?P<ts>\d{8}T\d{4}Z)_"
-    r"(?P<hash>[0-9a-zA-Z]+)(?P<ext>\.log\.gz|\.log\.parquet|\.log)$"
-)
-
-
 def _delivery_files(files: str | Path | Iterable[str | Path]) -> list[Path]:
     items = [files] if isinstance(files, str | Path) else list(files)
     paths: list[Path] = []
     for item in map(Path, items):
         if item.is_dir():
-            paths += sorted(p for p in item.rglob("*vpcflowlogs*") if p.is_file())
+            paths += sorted(p for p in item.rglob(f"*{layout.SERVICE}*") if p.is_file())
         elif item.is_file():
             paths.append(item)
         else:
             raise RecordParseError("no such file or directory", path=str(item), reason="missing")
     return paths
-
-
-def _delivery_folder(account: str, region: str, when: datetime, options: dict[str, Any]) -> str:
-    """The folders AWS writes a file into, for the plan's layout options (as the simulator writes them)."""
-    from flowkit.simulate.output import delivery_prefix
-
-    hourly = bool(options.get("per_hour"))
-    if options.get("hive_compatible"):
-        layout = "hive-hourly" if hourly else "hive"
-    else:
-        layout = "hourly" if hourly else "default"
-    return delivery_prefix(account, region, when, layout) + "/"
 
 
 def athena_result_rows(frame: pd.DataFrame) -> tuple[list[dict], list[dict]]:

@@ -22,6 +22,18 @@ def add_output_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def log_format_help(what: str, *, max_version: int | None = None) -> str:
+    """The help of a ``--log-format`` option: what it is for, then the spellings every one takes
+    (those of :func:`flowkit.schema.resolve_log_format`)."""
+    from flowkit.schema import LATEST_VERSION, NAMED_SETS
+
+    sets = ", ".join(name for name in NAMED_SETS if name != "default")
+    return (
+        f"{what}: default, v2 ... v{max_version or LATEST_VERSION} (all fields up to that version), a named "
+        f"set ({sets}), a '${{field}} ...' string or field names"
+    )
+
+
 def print_frame(frame: pd.DataFrame, output: str = "table", *, file: TextIO | None = None) -> None:
     """Print a DataFrame as a plain table, CSV or JSON records (one per line)."""
     out = file or sys.stdout

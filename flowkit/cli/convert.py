@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flowkit.cli._output import log_format_help
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``convert`` command."""
@@ -16,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("source", nargs="+", help="files or directories to read")
     parser.add_argument("out", help="output directory")
-    parser.add_argument("--log-format", help="format of headerless lines, e.g. '${version} ${srcaddr} ...'")
+    parser.add_argument("--log-format", help=log_format_help("format of headerless lines"))
     parser.add_argument(
         "--skip-bad", action="store_true", help="skip bad lines and report them instead of stopping"
     )

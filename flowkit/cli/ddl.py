@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from flowkit.cli._output import log_format_help
 from flowkit.ddl import athena_ddl
 
 
@@ -18,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--location", required=True, help="the S3 prefix the flow log delivers to (s3://bucket/prefix/)"
     )
     parser.add_argument(
-        "--log-format", help="the flow log's format (${version} ${account-id} ...); default: AWS's"
+        "--log-format", help=log_format_help("the flow log's format (default: AWS's default)")
     )
     parser.add_argument("--file-format", choices=("text", "parquet"), default="text", help="default: text")
     parser.add_argument(

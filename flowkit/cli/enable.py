@@ -13,7 +13,9 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from flowkit.cli._output import log_format_help
 from flowkit.errors import FlowkitError
+from flowkit.schema import MAX_FORMAT_VERSION, NAMED_SETS
 
 if TYPE_CHECKING:
     import boto3
@@ -42,10 +44,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--format-version",
         type=int,
         metavar="N",
-        help="log all fields up to version N (2-8; default: AWS default)",
+        help=f"log all fields up to version N (2-{MAX_FORMAT_VERSION}; default: AWS default)",
     )
+    parser.add_argument("--format-set", metavar="NAME", help=f"a named field set: {', '.join(NAMED_SETS)}")
     parser.add_argument(
-        "--format-set", metavar="NAME", help="a named field set: default, security, athena-v5, ecs"
+        "--log-format",
+        help=log_format_help(
+            "the log format (after the fields of --format-version/--format-set, if given)",
+            max_version=MAX_FORMAT_VERSION,
+        ),
     )
     parser.add_argument(
         "--parquet", action="store_true", help="deliver Parquet instead of gzip text (S3 only)"
@@ -95,8 +102,9 @@ def _run(args: argparse.Namespace, session: boto3.Session | None, sandbox_info: 
             raise FlowkitError("name a destination: --s3 s3://bucket/prefix/ or --log-group NAME.")
         destination = f"s3://{sandbox_info.bucket}/flowlogs/"
     fmt = None
-    if args.format_version is not None or args.format_set:
-        fmt = fa.log_format(*([args.format_set] if args.format_set else []), version=args.format_version)
+    parts = [part for part in (args.format_set, args.log_format) if part]
+    if args.format_version is not None or parts:
+        fmt = fa.log_format(*parts, version=args.format_version)
     if args.log_group:
         if args.parquet or args.hive or args.per_hour:
             raise FlowkitError("--parquet, --hive and --per-hour apply to S3 destinations only.")

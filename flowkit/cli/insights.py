@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._output import add_output_argument, default_data, parse_params, print_frame
+from flowkit.cli._output import add_output_argument, default_data, log_format_help, parse_params, print_frame
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--log-format",
-        help="format of headerless lines and CloudWatch events, e.g. '${version} ${srcaddr} ...'",
+        help=log_format_help("format of headerless lines and CloudWatch events"),
     )
     parser.add_argument(
         "--start", help="start of the time range, ISO 8601 (inclusive), e.g. 2026-05-24T10:00:00Z"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flowkit.cli._output import log_format_help
 from flowkit.errors import FlowkitError
+from flowkit.layout import FILE_KINDS, LAYOUTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,14 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format",
         dest="file_format",
-        choices=("text", "parquet", "cloudwatch"),
+        choices=FILE_KINDS,
         default="text",
         help="file format (default: text, i.e. .log.gz)",
     )
     parser.add_argument(
         "--log-format",
-        help="record format: default, v2 ... v11 (all fields up to that version) or a '${field} ...' string "
-        "(default: the scenario's)",
+        help=log_format_help("record format (default: the scenario's)"),
     )
     parser.add_argument(
         "--no-anomalies", action="store_true", help="leave the anomalies out (a clean baseline period)"
@@ -58,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--layout",
-        choices=("default", "hourly", "hive", "hive-hourly"),
+        choices=LAYOUTS,
         default="default",
         help="S3 key layout (DestinationOptions): per-hour folders and/or Hive-compatible names",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._output import add_output_argument, parse_params, print_frame
+from flowkit.cli._output import add_output_argument, log_format_help, parse_params, print_frame
 from flowkit.errors import FlowkitError
 
 
@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--log-format",
-        help="format of headerless lines and CloudWatch events, e.g. '${version} ${srcaddr} ...'",
+        help=log_format_help("format of headerless lines and CloudWatch events"),
     )
     parser.add_argument(
         "--param",

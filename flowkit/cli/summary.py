@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._output import add_output_argument, default_data, print_frame
+from flowkit.cli._output import add_output_argument, default_data, log_format_help, print_frame
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--data", default=None, help="files or directory to read (default: the bundled sample)"
     )
-    parser.add_argument("--log-format", help="format of headerless lines")
+    parser.add_argument("--log-format", help=log_format_help("format of headerless lines"))
     parser.add_argument(
         "--skip-bad", action="store_true", help="skip bad lines and report them instead of stopping"
     )

@@ -56,7 +56,8 @@ def connect(
         athena: Athena settings (passed to :func:`flowkit.engines.aws.connect_aws`); selects AWS.
         logs: CloudWatch Logs settings (log group(s)); selects AWS.
         memory_limit: DuckDB memory limit for the local engine, e.g. ``"4GB"``.
-        log_format: log format of headerless text files.
+        log_format: log format of headerless text files, in any spelling of
+            :func:`~flowkit.schema.resolve_log_format` (``"v5"``, ``"security"``, ``${field} ...``).
         boto3_session: the boto3 session for the AWS engine.
 
     Returns:

@@ -40,6 +40,15 @@ import pyarrow as pa
 from flowkit.engines.base import Translation
 from flowkit.errors import FlowkitError, ParameterError, QueryError
 from flowkit.frames import from_arrow
+from flowkit.layout import (
+    HIVE_KEY_PATTERN,
+    KEY_GROUPS,
+    PARQUET_SUFFIXES,
+    PLAIN_KEY_PATTERN,
+    hive_partition_keys,
+    hive_value_pattern,
+    parse_key,
+)
 from flowkit.schema import BY_COLUMN, Field, get_field
 from flowkit.sql import VIEW, caret_message, install_functions, timestamp, to_duckdb
 
@@ -49,11 +58,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _WINDOW = "vpc_flow_logs_window"  # the time-bounded view behind sql(start=..., end=...)
-_PARQUET_SUFFIXES = (".parquet", ".parq")
-_PLAIN_KEY = r"/vpcflowlogs/([^/]+)/(\d{4})/(\d{2})/(\d{2})/(?:(\d{2})/)?"
-_HIVE_KEY = r"aws-region=([^/]+)/year=(\d{4})/month=(\d{2})/day=(\d{2})/(?:hour=(\d{2})/)?"
-
-_KEY = re.compile(f"{_PLAIN_KEY}|{_HIVE_KEY}")
 
 Source = str | Path | pd.DataFrame | pa.Table | Iterable[str | Path]
 
@@ -77,12 +81,9 @@ def _hive_partitions(per_hour: bool) -> dict[str, str]:
     """The partition columns of flowkit's Hive-layout DDL, read from the ``key=value`` folders of each file."""
 
     def part(key: str) -> str:
-        return f"NULLIF(regexp_extract(fk_file, '{key}=([^/]+)/', 1), '')"
+        return f"NULLIF(regexp_extract(fk_file, '{hive_value_pattern(key)}', 1), '')"
 
-    keys = ["aws-account-id", "aws-service", "aws-region", "year", "month", "day"] + (
-        ["hour"] if per_hour else []
-    )
-    extra = {key: part(key) for key in keys}
+    extra = {key: part(key) for key in hive_partition_keys(per_hour)}
     day = f"{part('year')} || '/' || {part('month')} || '/' || {part('day')}"
     extra["date"] = (
         f"CAST(strptime({day}, '%Y/%m/%d') AS DATE)"  # the local convenience column, as for plain keys
@@ -110,7 +111,8 @@ class LocalEngine:
             e.g. an S3 delivery layout), a list of those, or a DataFrame / Arrow table in the
             reader's shape (Athena column names).
         memory_limit: DuckDB's memory limit, e.g. ``"4GB"`` (default: DuckDB's, 80 % of RAM).
-        log_format: the log format of text files without a header line (passed to the reader).
+        log_format: the log format of text files without a header line (passed to the reader;
+            any spelling of :func:`~flowkit.schema.resolve_log_format`).
 
     Attributes:
         con: the DuckDB connection (the view ``vpc_flow_logs`` lives there).
@@ -152,7 +154,7 @@ class LocalEngine:
             self._from_arrow(source)
             return
         files = _files(source)
-        parquet = [f for f in files if f.name.endswith(_PARQUET_SUFFIXES)]
+        parquet = [f for f in files if f.name.endswith(PARQUET_SUFFIXES)]
         text = [f for f in files if f not in parquet]
         if parquet and text:
             raise FlowkitError(
@@ -205,27 +207,30 @@ class LocalEngine:
             columns.append(column)
             select.append(f"{_quote(name)} AS {_quote(column)}" if column != name else _quote(name))
         self.fields = [BY_COLUMN[c] for c in columns if c in BY_COLUMN]
-        # partition values come from the S3 keys when the files sit in a delivery layout; the
-        # regexes only go into the view then (they cost per row), else the day is the start's
-        keys = [m for f in files or [] if (m := _KEY.search(f.replace("\\", "/")))]
+        # partition values come from the S3 keys when the files sit in a delivery layout (the patterns
+        # of flowkit.layout); the regexes only go into the view then (they cost per row), else the
+        # day is the start's
+        keys = [k for f in files or [] if (k := parse_key(f)).layout is not None]
 
-        def from_key(group: int) -> str:
+        def from_key(name: str) -> str:
+            group = KEY_GROUPS.index(name) + 1
             return (
-                f"COALESCE(NULLIF(regexp_extract(fk_file, '{_PLAIN_KEY}', {group}), ''), "
-                f"NULLIF(regexp_extract(fk_file, '{_HIVE_KEY}', {group}), ''))"
+                f"COALESCE(NULLIF(regexp_extract(fk_file, '{PLAIN_KEY_PATTERN}', {group}), ''), "
+                f"NULLIF(regexp_extract(fk_file, '{HIVE_KEY_PATTERN}', {group}), ''))"
             )
 
         has_start = "start" in columns
         start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if has_start else "NULL::VARCHAR"
         extra: dict[str, str] = {}
-        if keys and all(m.group(6) is not None for m in keys):
-            extra = _hive_partitions(any(m.group(10) for m in keys))
+        if keys and all(k.hive for k in keys):
+            extra = _hive_partitions(any(k.hour for k in keys))
         elif keys:
-            day = f"COALESCE({from_key(2)} || '/' || {from_key(3)} || '/' || {from_key(4)}, {start_day})"
-            extra["region"] = from_key(1)
+            date = " || '/' || ".join(from_key(part) for part in ("year", "month", "day"))
+            day = f"COALESCE({date}, {start_day})"
+            extra["region"] = from_key("region")
             extra["day"] = day
-            if any(m.group(5) or m.group(10) for m in keys):
-                extra["hour"] = from_key(5)
+            if any(k.hour for k in keys):
+                extra["hour"] = from_key("hour")
             extra["date"] = f"CAST(strptime({day}, '%Y/%m/%d') AS DATE)"
         else:
             extra["region"] = "NULL::VARCHAR"

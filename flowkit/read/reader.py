@@ -15,7 +15,14 @@ from flowkit.read.checks import arrow_type, drop_bad_rows
 from flowkit.read.report import Errors, ReadReport
 from flowkit.read.sources import CLOUDWATCH_SUFFIXES, Opener, Source, iter_inputs
 from flowkit.read.text import read_exact, read_fast
-from flowkit.schema import DEFAULT_FORMAT, Field, get_field, parse_log_format
+from flowkit.schema import (
+    DEFAULT_FORMAT,
+    Field,
+    LogFormatSpec,
+    get_field,
+    parse_log_format,
+    resolve_log_format,
+)
 
 if TYPE_CHECKING:
     import boto3
@@ -30,7 +37,7 @@ _logger = logging.getLogger(__name__)
 def read_flow_logs(
     source: Source,
     *,
-    log_format: str | None = None,
+    log_format: LogFormatSpec | None = None,
     errors: Errors = "raise",
     unknown_fields: Literal["raise", "keep"] = "raise",
     boto3_session: boto3.Session | None = None,
@@ -41,8 +48,10 @@ def read_flow_logs(
         source: a file (``.log``, ``.log.gz``, ``.parquet``, CloudWatch ``.jsonl``), a directory
             (searched recursively, e.g. an S3 delivery layout), a list of those, or an
             ``s3://bucket/prefix`` (read through boto3).
-        log_format: the ``${field} ...`` format of headerless lines (CloudWatch messages). Files
-            whose first line is a header of field names do not need it.
+        log_format: the format of headerless lines (CloudWatch messages), in any spelling of
+            :func:`~flowkit.schema.resolve_log_format`: ``"v5"``, ``"security"``, a
+            ``${field} ...`` string, a list of fields. Files whose first line is a header of field
+            names do not need it.
         errors: ``"raise"`` stops at the first bad line or file; ``"skip"`` keeps the good records
             and reports the rest in ``df.attrs["report"]`` (a :class:`ReadReport`).
         unknown_fields: ``"keep"`` reads fields flowkit does not know as text columns.
@@ -82,7 +91,7 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
 def read_arrow(
     source: Source,
     *,
-    log_format: str | None = None,
+    log_format: LogFormatSpec | None = None,
     errors: Errors = "raise",
     unknown_fields: Literal["raise", "keep"] = "raise",
     boto3_session: boto3.Session | None = None,
@@ -92,7 +101,7 @@ def read_arrow(
     if errors not in ("raise", "skip"):
         raise ValueError(f"`errors` must be 'raise' or 'skip', not {errors!r}.")
     report = report if report is not None else ReadReport()
-    fmt = parse_log_format(log_format, unknown=unknown_fields) if log_format else None
+    fmt = resolve_log_format(log_format, unknown=unknown_fields) if log_format else None
     tables = []
     for name, opener in iter_inputs(source, boto3_session):
         report.files += 1

@@ -5,22 +5,23 @@ from __future__ import annotations
 import functools
 import io
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pandas as pd
 
+from flowkit import layout
 from flowkit.errors import RecordParseError
 
 Source = str | os.PathLike | Sequence[str | os.PathLike] | pd.DataFrame
 
-TEXT_SUFFIXES = (".log", ".log.gz")  # what AWS delivers; other names are read when named explicitly
+# the file names read from a directory or prefix: one truth, in flowkit.layout
+TEXT_SUFFIXES = layout.TEXT_SUFFIXES
 
-PARQUET_SUFFIXES = (".parquet",)
+PARQUET_SUFFIXES = layout.PARQUET_SUFFIXES
 
-CLOUDWATCH_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
+CLOUDWATCH_SUFFIXES = layout.CLOUDWATCH_SUFFIXES
 
 Opener = Callable[[], BinaryIO]
 
@@ -62,8 +63,7 @@ def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
     return unique
 
 
-def _is_flow_log_name(name: str) -> bool:
-    return not name.startswith(".") and name.endswith(TEXT_SUFFIXES + PARQUET_SUFFIXES + CLOUDWATCH_SUFFIXES)
+_is_flow_log_name = layout.is_flow_log_name
 
 
 def iter_inputs(source: Source, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
@@ -110,18 +110,11 @@ def _iter_s3(url: str, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
         ) from exc
 
 
-_DELIVERY = re.compile(
-    r"AWSLogs/(?:aws-account-id=)?(?P<account_id>\d{12}|[^/]+?)/(?:aws-service=)?vpcflowlogs/"
-    r"(?:aws-region=)?(?P<region>[a-z0-9-]+)/(?:year=)?(?P<year>\d{4})/(?:month=)?(?P<month>\d{2})/"
-    r"(?:day=)?(?P<day>\d{2})(?:/(?:hour=)?(?P<hour>\d{2}))?/"
-)
-
-
 def delivery_partitions(path: str | os.PathLike) -> dict[str, str]:
     """Partition values in an S3 delivery key: account, Region, year, month, day and (per-hour) hour.
 
-    Handles the plain layout, the Hive-compatible one and their per-hour variants. Returns an
-    empty dict for a path outside these layouts.
+    Handles the plain layout, the Hive-compatible one and their per-hour variants (see
+    :func:`flowkit.layout.parse_key`). Returns an empty dict for a path outside these layouts.
 
     Examples:
         >>> delivery_partitions("b/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/04/x.log.gz")
@@ -130,7 +123,4 @@ def delivery_partitions(path: str | os.PathLike) -> dict[str, str]:
         >>> delivery_partitions(p)["hour"]
         '07'
     """
-    match = _DELIVERY.search(str(path).replace(os.sep, "/"))
-    if not match:
-        return {}
-    return {key: value for key, value in match.groupdict().items() if value is not None}
+    return layout.parse_key(path).partitions

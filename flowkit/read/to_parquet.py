@@ -11,10 +11,15 @@ from flowkit.errors import FormatError
 from flowkit.read.reader import read_arrow
 from flowkit.read.report import Errors, ReadReport
 from flowkit.read.sources import Source, list_files
+from flowkit.schema import LogFormatSpec
 
 
 def convert(
-    source: Source, out_dir: str | os.PathLike, *, log_format: str | None = None, errors: Errors = "raise"
+    source: Source,
+    out_dir: str | os.PathLike,
+    *,
+    log_format: LogFormatSpec | None = None,
+    errors: Errors = "raise",
 ):
     """Read flow logs and write them as Parquet partitioned by day (``date=YYYY-MM-DD/``), for fast repeated queries.
 

@@ -386,9 +386,12 @@ def _start(c: Checker, value: Any) -> datetime:
 
 def _check_log_format(c: Checker, value: Any) -> None:
     from flowkit.errors import FormatError
-    from flowkit.simulate.output import resolve_log_format
+    from flowkit.schema import LATEST_VERSION, resolve_log_format
 
     try:
-        resolve_log_format(str(value))
+        resolve_log_format(str(value), unknown="keep")
     except FormatError as exc:
-        raise c.fail("log_format", str(exc), "default, v2 to v11, or a ${field} ... format string") from None
+        allowed = (
+            f"default, v2 to v{LATEST_VERSION}, security, athena-v5, ecs, or a ${{field}} ... format string"
+        )
+        raise c.fail("log_format", str(exc), allowed) from None

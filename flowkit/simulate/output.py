@@ -1,8 +1,9 @@
 """Turn record batches into flow-log columns (any format) and write them as AWS delivers them.
 
 - text: ``AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/<account>_vpcflowlogs_<region>_<fl-id>_
-  <YYYYMMDDTHHmmZ>_<hash>.log.gz``, one file per 5 minutes (records by end time), gzip with
-  mtime 0, a header line of hyphenated field names, ``-`` for nulls;
+  <YYYYMMDDTHHmmZ>_<hash>.log.gz`` (or another layout of :mod:`flowkit.layout`, which builds the
+  keys), one file per 5 minutes (records by end time), gzip with mtime 0, a header line of
+  hyphenated field names, ``-`` for nulls;
 - parquet: the same layout, ``.log.parquet``, hyphenated column names typed per :class:`Field`;
 - cloudwatch: ``cloudwatch/<eni>-all.jsonl``, one JSON event per line
   (``timestamp`` = start in ms, ``logStream``, ``message`` = the record line, no header).
@@ -13,7 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import itertools
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,14 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from flowkit.errors import FormatError
-from flowkit.schema import DEFAULT_FORMAT, Field, fields_up_to, parse_log_format, record_version
+from flowkit.layout import FILE_KINDS, delivery_prefix, delivery_suffix, file_name
+from flowkit.schema import Field, record_version
 from flowkit.simulate.records import FIELD_COLUMNS
 from flowkit.simulate.scenario import Scenario
 
 FILE_SECONDS = 300
-FILE_FORMATS = ("text", "parquet", "cloudwatch")
-LAYOUTS = ("default", "hourly", "hive", "hive-hourly")  # S3 DestinationOptions: per-hour, Hive-compatible
+FILE_FORMATS = FILE_KINDS  # text and parquet in an S3 layout (flowkit.layout.LAYOUTS), or CloudWatch events
 _OCTETS = pa.array([str(i) for i in range(256)])
 _INTERFACE_TYPES = {
     "instance": "interface",
@@ -40,20 +39,6 @@ _INTERFACE_TYPES = {
     "load-balancer": "load_balancer",
     "vpc-endpoint": "vpc_endpoint",
 }
-
-
-def resolve_log_format(log_format: str | None) -> list[Field]:
-    """Fields of a format: ``default``/``v2``, ``v3`` ... ``v11`` (all fields up to it), or a format string."""
-    text = (log_format or "default").strip()
-    if text.lower() == "default":
-        return parse_log_format(DEFAULT_FORMAT)
-    match = re.fullmatch(r"[vV](\d+)", text)
-    if match:
-        version = int(match.group(1))
-        if not 2 <= version <= 11:
-            raise FormatError(f"no flow-log version {version}: use v2 to v11.")
-        return fields_up_to(version)
-    return parse_log_format(text, unknown="keep")
 
 
 class Columns:
@@ -228,23 +213,6 @@ def _ecs_columns(scenario: Scenario) -> dict[str, list[str | None]]:
     return cols
 
 
-def delivery_prefix(account: str, region: str, when: datetime, layout: str = "default") -> str:
-    """The S3 key prefix AWS delivers a file under, for each ``DestinationOptions`` layout.
-
-    Examples:
-        >>> delivery_prefix("111122223333", "us-east-1", datetime(2026, 11, 2, 14, tzinfo=UTC), "hive-hourly")
-        'AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=02/hour=14'
-    """
-    if layout.startswith("hive"):
-        prefix = (
-            f"AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
-            f"year={when:%Y}/month={when:%m}/day={when:%d}"
-        )
-        return prefix + (f"/hour={when:%H}" if layout == "hive-hourly" else "")
-    prefix = f"AWSLogs/{account}/vpcflowlogs/{region}/{when:%Y/%m/%d}"
-    return prefix + (f"/{when:%H}" if layout == "hourly" else "")
-
-
 class Writer:
     """Writes sorted record batches into the delivery layout of one file format."""
 
@@ -318,8 +286,8 @@ class Writer:
         s = self.scenario
         when = datetime.fromtimestamp(stamp, UTC)
         digest = hashlib.sha256(f"{s.name}/{self.seed}/{s.flow_log_id}/{stamp}".encode()).hexdigest()[:8]
-        suffix = ".log.gz" if self.file_format == "text" else ".log.parquet"
-        name = f"{s.account}_vpcflowlogs_{s.region}_{s.flow_log_id}_{when:%Y%m%dT%H%M}Z_{digest}{suffix}"
+        suffix = delivery_suffix(self.file_format)
+        name = file_name(s.account, s.region, s.flow_log_id, when, digest, suffix=suffix)
         return self.out / delivery_prefix(s.account, s.region, when, self.layout) / name
 
     def _write_cloudwatch(self, b: dict[str, np.ndarray], table: pa.Table) -> None:

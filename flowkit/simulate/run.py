@@ -15,10 +15,11 @@ import pyarrow as pa
 
 from flowkit.errors import FlowkitError, ScenarioError
 from flowkit.frames import from_arrow
-from flowkit.schema import format_string
+from flowkit.layout import LAYOUTS, ROOT, file_glob
+from flowkit.schema import LogFormatSpec, format_string, resolve_log_format
 from flowkit.simulate import records as rec
 from flowkit.simulate.labels import LabelSet
-from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, LAYOUTS, Columns, Writer, resolve_log_format
+from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, Columns, Writer
 from flowkit.simulate.scenario import Scenario, load_scenario
 from flowkit.simulate.traffic import Pools, connections
 from flowkit.timeutil import parse_utc
@@ -78,7 +79,7 @@ def simulate(
     records: int | None = None,
     out: str | Path | None = None,
     file_format: str = "text",
-    log_format: str | None = None,
+    log_format: LogFormatSpec | None = None,
     anomalies: bool = True,
     aggregation_interval: int | None = None,
     keep_flows: bool | None = None,
@@ -100,8 +101,11 @@ def simulate(
             top, which shows for small numbers).
         out: the output directory; None keeps the records in memory only (``result.flows``).
         file_format: ``"text"`` (.log.gz), ``"parquet"`` (.log.parquet) or ``"cloudwatch"`` (JSON lines).
-        log_format: the record format: ``"default"``, ``"v2"`` ... ``"v11"`` (every field up to that
-            version) or a ``${field} ...`` string. Default: the scenario's ``log_format``.
+        log_format: the record format, in any spelling of
+            :func:`~flowkit.schema.resolve_log_format`: ``"default"``, ``"v2"`` ... ``"v11"`` (every
+            field up to that version), a named set (``"security"``, ``"athena-v5"``, ``"ecs"``), a
+            ``${field} ...`` string or a list of fields. Fields flowkit does not know are written
+            as ``-``. Default: the scenario's ``log_format``.
         anomalies: False leaves out the scenario's anomalies (a clean baseline period).
         aggregation_interval: 60 or 600 seconds, overriding the scenario's.
         keep_flows: keep every record in ``result.flows`` (default: when at most 2 million).
@@ -139,7 +143,7 @@ def simulate(
         raise FlowkitError(f"days must be more than 0 and at most 366, not {days}.")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise FlowkitError(f"seed must be a whole number 0 or more, not {seed!r}.")
-    fields = resolve_log_format(log_format or sc.log_format)
+    fields = resolve_log_format(log_format or sc.log_format, unknown="keep")
     interval = sc.aggregation_interval
     step = math.lcm(interval, FILE_SECONDS)
     t_start = _start_time(start, sc) // step * step
@@ -311,8 +315,8 @@ def _start_time(start: str | datetime | None, sc: Scenario) -> int:
 
 def _clear_previous(out: Path, sc: Scenario) -> None:
     """Remove flow-log files an earlier run of this flow log left in ``out`` (nothing else)."""
-    pattern = f"{sc.account}_vpcflowlogs_{sc.region}_{sc.flow_log_id}_*"
-    old = list((out / "AWSLogs").rglob(pattern)) if (out / "AWSLogs").exists() else []
+    pattern = file_glob(sc.account, sc.region, sc.flow_log_id)
+    old = list((out / ROOT).rglob(pattern)) if (out / ROOT).exists() else []
     old += list((out / "cloudwatch").glob("eni-*-all.jsonl")) if (out / "cloudwatch").exists() else []
     for path in old:
         path.unlink()

@@ -8,7 +8,8 @@ live beside this module in ``scenarios/`` (``workshop.yaml`` is commented). The 
 - top level: ``name``, ``account`` (12 digits, quoted), ``region``, ``flow_log_id``, ``start`` (ISO
   date-time), ``vpc`` (``id``, ``cidr``, ``secondary_cidrs``), ``subnets``, ``enis``, ``traffic``;
   optional ``description``, ``aggregation_interval`` (60 or 600), ``log_format`` (``default``,
-  ``v2``..``v11`` or a ``${field}`` string), ``security_groups``, ``nacls``, ``networks``,
+  ``v2``..``v11``, a named set such as ``security``, or a ``${field}`` string: see
+  :func:`flowkit.schema.resolve_log_format`), ``security_groups``, ``nacls``, ``networks``,
   ``anomalies``, ``skipdata`` (``enis``, ``per_day``), ``notes``.
 - ``subnets[]``: ``name``, ``id``, ``cidr`` (inside the VPC), ``az_id``, ``public``, ``nacl``.
 - ``enis[]``: ``name``, ``id``, ``kind`` (instance, nat-gateway, load-balancer, vpc-endpoint,
