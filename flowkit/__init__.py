@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     from flowkit import ddl as ddl
     from flowkit import engines as engines
     from flowkit import enrich as enrich
+    from flowkit import layout as layout
     from flowkit import plots as plots
     from flowkit import queries as queries
     from flowkit import read as read
@@ -51,6 +52,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__
     from flowkit.schema import DEFAULT_FORMAT as DEFAULT_FORMAT
     from flowkit.schema import FIELDS as FIELDS
     from flowkit.schema import parse_log_format as parse_log_format
+    from flowkit.schema import resolve_log_format as resolve_log_format
     from flowkit.simulate import label_flows as label_flows
 
 __version__ = "0.1.0"

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from flowkit.engines.aws import AthenaTarget
     from flowkit.engines.local import Source
+    from flowkit.schema import LogFormatSpec
 
 __all__ = ["Engine", "Translation", "connect", "default_data"]
 
@@ -44,7 +45,7 @@ def connect(
     athena: str | dict[str, Any] | AthenaTarget | None = None,
     logs: str | Sequence[str] | None = None,
     memory_limit: str | None = None,
-    log_format: str | None = None,
+    log_format: LogFormatSpec | None = None,
     boto3_session: boto3.Session | None = None,
 ) -> Engine:
     """Open an engine over flow logs.

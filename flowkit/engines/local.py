@@ -49,7 +49,7 @@ from flowkit.layout import (
     hive_value_pattern,
     parse_key,
 )
-from flowkit.schema import BY_COLUMN, Field, get_field
+from flowkit.schema import BY_COLUMN, Field, LogFormatSpec, get_field
 from flowkit.sql import VIEW, caret_message, install_functions, timestamp, to_duckdb
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class LocalEngine:
     """
 
     def __init__(
-        self, source: Source, *, memory_limit: str | None = None, log_format: str | None = None
+        self, source: Source, *, memory_limit: str | None = None, log_format: LogFormatSpec | None = None
     ) -> None:
         self.source = source
         self.con = duckdb.connect()
