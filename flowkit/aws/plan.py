@@ -21,12 +21,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowkit import layout, schema
 from flowkit.aws import policies
 from flowkit.aws.plan_types import AwsCall, FlowLogPlan
 from flowkit.errors import FormatError, PlanError
+
+if TYPE_CHECKING:
+    import boto3
 
 __all__ = ["AwsCall", "FlowLogPlan", "plan_cloudwatch_flow_logs", "plan_flow_logs", "resource_type"]
 
@@ -110,7 +113,9 @@ def _format(log_format: schema.LogFormatSpec | None) -> tuple[str, bool, int]:
     return schema.format_string(fields), True, schema.record_version(fields)
 
 
-def _resolve(account_id: str | None, region: str | None, boto3_session: Any) -> tuple[str | None, str | None]:
+def _resolve(
+    account_id: str | None, region: str | None, boto3_session: boto3.Session | None
+) -> tuple[str | None, str | None]:
     if boto3_session is None:
         return account_id, region
     from flowkit import sessions
@@ -182,7 +187,7 @@ def plan_flow_logs(
     tags: dict[str, str] | None = None,
     account_id: str | None = None,
     region: str | None = None,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> FlowLogPlan:
     """Plan flow logs delivered to S3. Makes no change.
 
@@ -220,7 +225,7 @@ def plan_flow_logs(
         if not isinstance(value, bool):
             raise PlanError(f"{name} must be True or False, not {value!r}.")
     partition, bucket, prefix = parse_s3_destination(destination)
-    fmt, custom, version = _format(log_format)
+    fmt = _format(log_format)
     account_id, region = _resolve(account_id, region, boto3_session)
     arn = f"arn:{partition}:s3:::{bucket}/{prefix}" if prefix else f"arn:{partition}:s3:::{bucket}"
     options = {
@@ -229,29 +234,22 @@ def plan_flow_logs(
         "PerHourPartition": per_hour,
     }
     extra = {"LogDestinationType": "s3", "LogDestination": arn, "DestinationOptions": options}
-    calls = _flow_log_calls(groups, traffic_type, max_aggregation_interval, fmt, custom, tags, extra)
     acct, reg = account_id or "<account-id>", region or "<region>"
     where = layout.layout_name(hive=hive_compatible, per_hour=per_hour)
     path = layout.delivery_prefix(acct, reg, None, where) + "/"
     suffix = layout.delivery_suffix(file_format)
-    notes = [
-        f"Files: {layout.file_name(acct, reg, suffix=suffix)}, one or more every 5 minutes.",
-        "Add the bucket policy below to the bucket (merge it with any existing statements). If the caller "
-        "also holds s3:PutBucketPolicy, AWS attaches it itself, REPLACING any existing bucket policy; "
-        "flowkit's enable-flow-logs policy leaves that right out on purpose (it would let its holder "
-        "rewrite the bucket's access).",
-        "A flow log cannot be changed after creation: to change the format, delete it and create a new one.",
-    ]
-    if account_id is None:
-        notes.append("No AWS call was made: <account-id>/<region> are filled in when a session is given.")
-    return FlowLogPlan(
-        destination_type="s3",
-        resource_ids=tuple(ids),
+    return _finish_plan(
+        "s3",
+        ids,
+        groups,
+        extra,
+        fmt=fmt,
+        traffic_type=traffic_type,
+        interval=max_aggregation_interval,
+        tags=tags,
+        account_id=account_id,
+        region=region,
         destination=arn,
-        log_format=fmt,
-        custom_format=custom,
-        record_version=version,
-        calls=tuple(calls),
         delivery_paths=(f"s3://{bucket}/{prefix}{path}",),
         permissions={
             "bucket policy": policies.s3_bucket_policy(bucket, prefix, acct, reg, hive=hive_compatible)
@@ -264,12 +262,15 @@ def plan_flow_logs(
             "s3:GetBucketPolicy",
         ),
         cost_notes=(*_S3_COSTS, _INTERVAL_NOTE),
-        notes=tuple(notes),
-        account_id=account_id,
-        region=region,
+        notes=[
+            f"Files: {layout.file_name(acct, reg, suffix=suffix)}, one or more every 5 minutes.",
+            "Add the bucket policy below to the bucket (merge it with any existing statements). If the caller "
+            "also holds s3:PutBucketPolicy, AWS attaches it itself, REPLACING any existing bucket policy; "
+            "flowkit's enable-flow-logs policy leaves that right out on purpose (it would let its holder "
+            "rewrite the bucket's access).",
+            "A flow log cannot be changed after creation: to change the format, delete it and create a new one.",
+        ],
         options={
-            "traffic_type": traffic_type,
-            "max_aggregation_interval": max_aggregation_interval,
             "file_format": file_format,
             "hive_compatible": hive_compatible,
             "per_hour": per_hour,
@@ -292,7 +293,7 @@ def plan_cloudwatch_flow_logs(
     tags: dict[str, str] | None = None,
     account_id: str | None = None,
     region: str | None = None,
-    boto3_session: Any = None,
+    boto3_session: boto3.Session | None = None,
 ) -> FlowLogPlan:
     """Plan flow logs delivered to a CloudWatch Logs group. Makes no change.
 
@@ -323,7 +324,7 @@ def plan_cloudwatch_flow_logs(
         raise PlanError(f"{log_group!r} is not a valid log group name (letters, digits, _ - / . #).")
     if role_arn is not None and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$", role_arn):
         raise PlanError(f"role_arn {role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
-    fmt, custom, version = _format(log_format)
+    fmt = _format(log_format)
     account_id, region = _resolve(account_id, region, boto3_session)
     acct, reg = account_id or "<account-id>", region or "<region>"
     trust = policies.delivery_role_trust_policy(acct, reg)
@@ -374,23 +375,19 @@ def plan_cloudwatch_flow_logs(
         "LogGroupName": log_group,
         "DeliverLogsPermissionArn": role_arn,
     }
-    calls += _flow_log_calls(groups, traffic_type, max_aggregation_interval, fmt, custom, tags, extra)
-    notes = [
-        "One log stream per network interface (<eni-id>-all); events carry no header line.",
-        "Logs Insights discovers fields only for the default format; custom formats need `parse @message`.",
-        "If the group is missing or the role lacks rights, the flow log is still created but delivery FAILS "
-        "('Access error' in describe_flow_logs).",
-    ]
-    if account_id is None:
-        notes.append("No AWS call was made: <account-id>/<region> are filled in when a session is given.")
-    return FlowLogPlan(
-        destination_type="cloud-watch-logs",
-        resource_ids=tuple(ids),
+    return _finish_plan(
+        "cloud-watch-logs",
+        ids,
+        groups,
+        extra,
+        fmt=fmt,
+        traffic_type=traffic_type,
+        interval=max_aggregation_interval,
+        tags=tags,
+        account_id=account_id,
+        region=region,
+        calls=calls,
         destination=log_group,
-        log_format=fmt,
-        custom_format=custom,
-        record_version=version,
-        calls=tuple(calls),
         delivery_paths=(f"log group {log_group}, streams <eni-id>-all",),
         permissions={"delivery role trust policy": trust, "delivery role permissions": permissions},
         caller_permissions=(
@@ -405,15 +402,54 @@ def plan_cloudwatch_flow_logs(
             "iam:PassRole",
         ),
         cost_notes=(*_CWL_COSTS, _INTERVAL_NOTE),
-        notes=tuple(notes),
-        account_id=account_id,
-        region=region,
+        notes=[
+            "One log stream per network interface (<eni-id>-all); events carry no header line.",
+            "Logs Insights discovers fields only for the default format; custom formats need `parse @message`.",
+            "If the group is missing or the role lacks rights, the flow log is still created but delivery FAILS "
+            "('Access error' in describe_flow_logs).",
+        ],
         options={
-            "traffic_type": traffic_type,
-            "max_aggregation_interval": max_aggregation_interval,
             "log_group": log_group,
             "role_arn": role_arn,
             "role_name": role_name,
             "retention_days": retention_days,
         },
+    )
+
+
+def _finish_plan(
+    destination_type: str,
+    ids: list[str],
+    groups: dict[str, list[str]],
+    extra: dict[str, Any],
+    *,
+    fmt: tuple[str, bool, int],
+    traffic_type: str,
+    interval: int,
+    tags: dict[str, str] | None,
+    account_id: str | None,
+    region: str | None,
+    notes: list[str],
+    options: dict[str, Any],
+    calls: Sequence[AwsCall] = (),
+    **fields: Any,
+) -> FlowLogPlan:
+    """The ending both planners share: the ``create_flow_logs`` calls after ``calls``, the note that no
+    AWS call was made, and the plan. ``fmt`` is what :func:`_format` returns."""
+    log_format, custom, version = fmt
+    calls = [*calls, *_flow_log_calls(groups, traffic_type, interval, log_format, custom, tags, extra)]
+    if account_id is None:
+        notes = [*notes, "No AWS call was made: <account-id>/<region> are filled in when a session is given."]
+    return FlowLogPlan(
+        destination_type=destination_type,
+        resource_ids=tuple(ids),
+        log_format=log_format,
+        custom_format=custom,
+        record_version=version,
+        calls=tuple(calls),
+        notes=tuple(notes),
+        account_id=account_id,
+        region=region,
+        options={"traffic_type": traffic_type, "max_aggregation_interval": interval, **options},
+        **fields,
     )

@@ -71,11 +71,6 @@ class FlowLogPlan:
     region: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def flow_log_calls(self) -> list[AwsCall]:
-        """The ``create_flow_logs`` calls (one per resource type)."""
-        return [c for c in self.calls if c.operation == "create_flow_logs"]
-
     def to_dict(self) -> dict[str, Any]:
         """The plan as plain data (JSON-ready)."""
         return asdict(self)

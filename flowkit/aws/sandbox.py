@@ -42,6 +42,8 @@ from flowkit import layout
 from flowkit.errors import AWSError, PlanError, RecordParseError
 
 if TYPE_CHECKING:
+    import boto3
+
     from flowkit.aws.plan_types import FlowLogPlan
 
 __all__ = ["Sandbox", "is_sandbox", "sandbox"]
@@ -69,7 +71,7 @@ class Sandbox:
         notes: the moto gaps patched in this sandbox.
     """
 
-    session: Any
+    session: boto3.Session
     account_id: str
     region: str
     vpc_id: str
@@ -221,7 +223,7 @@ def _athena_text(value: Any) -> str:
     return str(value)
 
 
-def is_sandbox(boto3_session: Any) -> bool:
+def is_sandbox(boto3_session: boto3.Session | None) -> bool:
     """Whether a session belongs to a :func:`sandbox`."""
     return bool(getattr(boto3_session, _MARK, False))
 
@@ -316,7 +318,7 @@ def sandbox(
         yield sb
 
 
-def _build(session: Any, account_id: str, region: str, bucket: str, log_group: str) -> Sandbox:
+def _build(session: boto3.Session, account_id: str, region: str, bucket: str, log_group: str) -> Sandbox:
     ec2 = session.client("ec2")
     vpc_id = ec2.create_vpc(
         CidrBlock="10.0.0.0/16",

@@ -7,12 +7,15 @@ import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import pandas as pd
 
 from flowkit import layout
 from flowkit.errors import RecordParseError
+
+if TYPE_CHECKING:
+    import boto3
 
 Source = str | os.PathLike | Sequence[str | os.PathLike] | pd.DataFrame
 
@@ -66,7 +69,7 @@ def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
 _is_flow_log_name = layout.is_flow_log_name
 
 
-def iter_inputs(source: Source, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
+def iter_inputs(source: Source, boto3_session: boto3.Session | None) -> Iterable[tuple[str, Opener]]:
     """(name, opener) pairs; an opener returns a fresh binary stream of the file's raw bytes."""
     if isinstance(source, pd.DataFrame):
         raise TypeError(
@@ -81,7 +84,7 @@ def iter_inputs(source: Source, boto3_session: Any) -> Iterable[tuple[str, Opene
         yield str(path), functools.partial(open, path, "rb")
 
 
-def _iter_s3(url: str, boto3_session: Any) -> Iterable[tuple[str, Opener]]:
+def _iter_s3(url: str, boto3_session: boto3.Session | None) -> Iterable[tuple[str, Opener]]:
     from flowkit import sessions  # only the s3:// path needs AWS libraries
     from flowkit.errors import AWSError
 
