@@ -18,8 +18,8 @@ PACKAGE = Path(flowkit.__file__).resolve().parent
 #: floor and the floors below, never from above.
 FLOORS = [
     {"errors", "frames", "timeutil", "sessions", "data"},
-    {"schema"},
-    {"layout", "read", "simulate"},
+    {"schema", "layout"},
+    {"read", "simulate"},
     {"sql"},
     {"queries", "ddl"},
     {"aws"},
@@ -34,11 +34,7 @@ FLOORS = [
 FLOOR = {room: level for level, rooms in enumerate(FLOORS) for room in rooms}
 
 #: Private names still crossing a room boundary, to be given public names (then removed from here).
-KNOWN_PRIVATE = {
-    ("baseline", "flowkit.enrich.cidr"),
-    ("plots", "flowkit.enrich.cidr"),
-    ("exercises", "flowkit.cli._output"),
-}
+KNOWN_PRIVATE: set[tuple[str, str]] = set()
 
 
 def _room(module: str) -> str:

@@ -22,18 +22,6 @@ def add_output_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def log_format_help(what: str, *, max_version: int | None = None) -> str:
-    """The help of a ``--log-format`` option: what it is for, then the spellings every one takes
-    (those of :func:`flowkit.schema.resolve_log_format`)."""
-    from flowkit.schema import LATEST_VERSION, NAMED_SETS
-
-    sets = ", ".join(name for name in NAMED_SETS if name != "default")
-    return (
-        f"{what}: default, v2 ... v{max_version or LATEST_VERSION} (all fields up to that version), a named "
-        f"set ({sets}), a '${{field}} ...' string or field names"
-    )
-
-
 def print_frame(frame: pd.DataFrame, output: str = "table", *, file: TextIO | None = None) -> None:
     """Print a DataFrame as a plain table, CSV or JSON records (one per line)."""
     out = file or sys.stdout
@@ -46,17 +34,6 @@ def print_frame(frame: pd.DataFrame, output: str = "table", *, file: TextIO | No
     else:
         with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
             print(frame.to_string(index=False), file=out)
-
-
-def default_data() -> str:
-    """The bundled sample (data/sample), the default --data of the commands: the one ``connect()`` uses."""
-    from flowkit.engines import default_data as bundled_sample
-    from flowkit.errors import FlowkitError
-
-    path = bundled_sample()
-    if path is None:
-        raise FlowkitError("no --data given and no bundled sample (data/sample) found; pass --data PATH.")
-    return str(path)
 
 
 def parse_params(items: list[str]) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._output import log_format_help
+from flowkit.cli._data import log_format_help
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

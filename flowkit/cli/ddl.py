@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from flowkit.cli._output import log_format_help
+from flowkit.cli._data import log_format_help
 from flowkit.ddl import athena_ddl
 
 

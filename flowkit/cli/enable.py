@@ -13,7 +13,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from flowkit.cli._output import log_format_help
+from flowkit.cli._data import log_format_help
 from flowkit.errors import FlowkitError
 from flowkit.schema import MAX_FORMAT_VERSION, NAMED_SETS
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._output import add_output_argument, default_data, log_format_help, parse_params, print_frame
+from flowkit.cli._data import add_data_arguments, open_engine
+from flowkit.cli._output import add_output_argument, parse_params, print_frame
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,13 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="a parameter of --name (repeatable)",
     )
-    parser.add_argument(
-        "--data", default=None, help="files or directory to read (default: the bundled sample)"
-    )
-    parser.add_argument(
-        "--log-format",
-        help=log_format_help("format of headerless lines and CloudWatch events"),
-    )
+    add_data_arguments(parser, skip_bad=False)
     parser.add_argument(
         "--start", help="start of the time range, ISO 8601 (inclusive), e.g. 2026-05-24T10:00:00Z"
     )
@@ -68,11 +63,10 @@ def _query_text(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Connect to the data, run the query, print the result and the notes."""
-    from flowkit.engines import connect
     from flowkit.engines.insights.run import compile_query
 
     query = _query_text(args)
-    engine = connect(args.data or default_data(), log_format=args.log_format)
+    engine = open_engine(args)
     if args.show_sql:
         print(compile_query(query, engine.fields, start=args.start, end=args.end).sql, file=sys.stderr)
     result = engine.insights(query, start=args.start, end=args.end)

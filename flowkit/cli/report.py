@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from flowkit.cli._data import add_data_arguments, read_data
 from flowkit.errors import FlowkitError
 
 
@@ -17,9 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Read flow logs and write one PNG per figure into --out. With --allowlist, also the "
         "allowlist residual (what the allowlist does not explain).",
     )
-    parser.add_argument(
-        "--data", required=True, help="flow logs: a file, a directory (S3 layout) or s3:// prefix"
-    )
+    add_data_arguments(parser)
     parser.add_argument("--out", required=True, help="directory for the PNG files (created if missing)")
     parser.add_argument("--allowlist", help="allowlist YAML: adds the residual figure")
     parser.add_argument("--vpc-cidr", action="append", default=None, help="a VPC CIDR (repeatable)")
@@ -36,15 +35,14 @@ def run(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from flowkit import plots
-    from flowkit.read import read_flow_logs
 
     if args.top < 1:
         raise FlowkitError(f"--top must be at least 1, got {args.top}")
     if args.dpi < 1:
         raise FlowkitError(f"--dpi must be at least 1, got {args.dpi}")
-    flows = read_flow_logs(args.data)
+    flows = read_data(args)
     if flows.empty:
-        raise FlowkitError(f"{args.data}: no flow records to plot")
+        raise FlowkitError(f"{', '.join(args.data or ['the bundled sample'])}: no flow records to plot")
     os.makedirs(args.out, exist_ok=True)
     cidrs = args.vpc_cidr
     figures = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._output import add_output_argument, log_format_help, parse_params, print_frame
+from flowkit.cli._data import add_data_arguments, open_engine
+from flowkit.cli._output import add_output_argument, parse_params, print_frame
 from flowkit.errors import FlowkitError
 
 
@@ -23,15 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("query", nargs="?", help="the SQL text (or '-' to read it from stdin)")
     parser.add_argument("--query", "-q", dest="name", metavar="NAME", help="run the catalogue question NAME")
     parser.add_argument("--list", action="store_true", help="list the catalogue questions and exit")
-    parser.add_argument(
-        "--data", "-d", metavar="PATH", action="append",
-        help="flow-log file or directory (.log, .log.gz, .parquet, S3 layout); repeatable; "
-        "default: data/sample",
-    )  # fmt: skip
-    parser.add_argument(
-        "--log-format",
-        help=log_format_help("format of headerless lines and CloudWatch events"),
-    )
+    add_data_arguments(parser, skip_bad=False)
     parser.add_argument(
         "--param",
         "-p",
@@ -59,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise FlowkitError(
             'give SQL text, e.g. flowkit sql "SELECT count(*) FROM vpc_flow_logs", or --query NAME.'
         )
-    from flowkit.engines import connect
-
-    engine = connect(args.data if args.data else None, log_format=args.log_format)
+    engine = open_engine(args)
     if args.name:
         query = get_query(args.name)
         values = query.bind_values(params)

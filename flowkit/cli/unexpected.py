@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flowkit.cli._data import add_data_arguments, read_data
 from flowkit.cli._output import add_output_argument, print_frame
 
 
@@ -16,9 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Match flow logs against an allowlist (YAML) and print what is left, grouped into "
         "patterns (port scans, sweeps, single conversations) and ranked.",
     )
-    parser.add_argument(
-        "--data", required=True, help="flow logs: a file, a directory (S3 layout) or s3:// prefix"
-    )
+    add_data_arguments(parser)
     parser.add_argument("--allowlist", required=True, help="the allowlist YAML file")
     parser.add_argument(
         "--propose-from",
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.vpc_cidr:
         cidrs = [str(net) for net in parse_cidrs(args.vpc_cidr, what="VPC CIDR")]
         allowlist = dataclasses.replace(allowlist, vpc_cidrs=cidrs)
-    flows = read_flow_logs(args.data)
+    flows = read_data(args)
     patterns = find_unexpected(flows, allowlist, ip_ranges=ranges).head(args.limit)
     if args.output == "table":
         patterns = patterns.drop(columns=["samples"])

@@ -1,0 +1,91 @@
+"""The data arguments the query and analysis commands share: where the flow logs are and how to read them.
+
+``--data`` (repeatable; default: the bundled sample), ``--log-format`` and ``--skip-bad`` mean the same in
+``summary``, ``sql``, ``insights``, ``unexpected`` and ``report``; each command adds them with
+:func:`add_data_arguments` and reads with :func:`read_data` or :func:`open_engine`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from flowkit.errors import FlowkitError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from flowkit.engines import Engine
+
+
+def log_format_help(what: str, *, max_version: int | None = None) -> str:
+    """The help of a ``--log-format`` option: what it is for, then the spellings every one takes
+    (those of :func:`flowkit.schema.resolve_log_format`)."""
+    from flowkit.schema import LATEST_VERSION, NAMED_SETS
+
+    sets = ", ".join(name for name in NAMED_SETS if name != "default")
+    return (
+        f"{what}: default, v2 ... v{max_version or LATEST_VERSION} (all fields up to that version), a named "
+        f"set ({sets}), a '${{field}} ...' string or field names"
+    )
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, *, skip_bad: bool = True) -> None:
+    """Add ``--data`` (repeatable), ``--log-format`` and (unless ``skip_bad=False``) ``--skip-bad``."""
+    parser.add_argument(
+        "--data",
+        "-d",
+        metavar="PATH",
+        action="append",
+        help="flow logs: a file (.log, .log.gz, .parquet, CloudWatch .jsonl), a directory (an S3 layout) "
+        "or an s3:// prefix; repeatable; default: the bundled sample",
+    )
+    parser.add_argument(
+        "--log-format", help=log_format_help("format of headerless lines and CloudWatch events")
+    )
+    if skip_bad:
+        parser.add_argument(
+            "--skip-bad", action="store_true", help="skip bad lines and report them instead of stopping"
+        )
+
+
+def default_data() -> str:
+    """The bundled sample (data/sample), the default ``--data``: the one ``connect()`` uses."""
+    from flowkit.engines import default_data as bundled_sample
+
+    path = bundled_sample()
+    if path is None:
+        raise FlowkitError("no --data given and no bundled sample (data/sample) found; pass --data PATH.")
+    return str(path)
+
+
+def data_sources(args: argparse.Namespace) -> list[str]:
+    """The ``--data`` values, or the bundled sample when none is given; an empty value is an error."""
+    if not args.data:
+        return [default_data()]
+    for value in args.data:
+        if not value.strip():
+            raise FlowkitError("--data is empty: give a file, a directory or an s3:// prefix.")
+    return list(args.data)
+
+
+def _errors(args: argparse.Namespace) -> str:
+    return "skip" if getattr(args, "skip_bad", False) else "raise"
+
+
+def read_data(args: argparse.Namespace) -> pd.DataFrame:
+    """Read the ``--data`` flow logs into a frame (``--skip-bad`` counts bad lines instead of stopping)."""
+    from flowkit.read import read_flow_logs
+
+    sources = data_sources(args)
+    return read_flow_logs(
+        sources if len(sources) > 1 else sources[0], log_format=args.log_format, errors=_errors(args)
+    )
+
+
+def open_engine(args: argparse.Namespace) -> Engine:
+    """The local engine over the ``--data`` flow logs."""
+    from flowkit.engines import connect
+
+    sources = data_sources(args)
+    return connect(sources if len(sources) > 1 else sources[0], log_format=args.log_format)
