@@ -1,10 +1,13 @@
-"""Shared test set-up: fake AWS credentials so nothing can reach a real account."""
+"""Shared test set-up: fake AWS credentials so nothing can reach a real account, and the fixtures
+several folders use. Each folder's conftest.py holds what only that folder's tests share; helper
+modules used across folders (aws_fixtures, decide_fixtures, insights_data) sit beside this file."""
 
 from __future__ import annotations
 
 import os
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
@@ -17,3 +20,44 @@ for _key, _value in {
 }.items():
     os.environ[_key] = _value
 os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture
+def sb():
+    """The moto sandbox (flowkit.aws.sandbox) with the Glue database ``flowkit``."""
+    import flowkit.aws as fa
+
+    with fa.sandbox() as box:
+        fa.create_database("flowkit", boto3_session=box.session)
+        yield box
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    """A CloudWatch Logs client under botocore's Stubber, the one flowkit's AWS functions get."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from flowkit import sessions
+
+    client = boto3.Session(region_name="us-east-1").client("logs", config=sessions.botocore_config())
+    stub = Stubber(client)
+    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: client)
+    with stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    """A simulated baseline period of the decide fixtures (decide_fixtures.make_flows, seed 1)."""
+    from decide_fixtures import make_flows
+
+    return make_flows(seed=1)
+
+
+@pytest.fixture(scope="module")
+def later():
+    """A later period with injected anomalies (decide_fixtures.make_flows, seed 2)."""
+    from decide_fixtures import make_flows
+
+    return make_flows(seed=2, anomalies=True)

@@ -3,16 +3,14 @@
 Ten default-format records over three interfaces and three hours (T0 = 2023-11-14 22:00:00 UTC):
 HTTPS and SSH egress, a DNS query, rejected RDP/SSH probes, an IPv6 flow and a NODATA record.
 
-The ``con`` fixture is defined here, once: a test module that imports ``fixture_con`` gets it,
-with its own connection (pytest's ``fixture_<name>`` convention, so the test arguments named
-``con`` do not shadow an import).
+:func:`connection` puts them behind a ``vpc_flow_logs`` view; ``tests/engines/insights/conftest.py``
+gives each test module its own as the ``con`` fixture.
 """
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
-import pytest
 
 from flowkit.engines.insights import run_insights
 from flowkit.schema import DEFAULT_FIELDS, FIELDS
@@ -185,12 +183,6 @@ def connection(rows: list[tuple] | None = None) -> duckdb.DuckDBPyConnection:
     con.register("flow_records", frame(rows))
     con.execute("CREATE VIEW vpc_flow_logs AS SELECT * FROM flow_records")
     return con
-
-
-@pytest.fixture(scope="module", name="con")
-def fixture_con() -> duckdb.DuckDBPyConnection:
-    """The fixture ``con``: a connection over the ten records, one per test module importing it."""
-    return connection()
 
 
 def run(con: duckdb.DuckDBPyConnection, query: str, **kwargs) -> pd.DataFrame:

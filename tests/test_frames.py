@@ -14,18 +14,16 @@ import io
 import warnings
 from datetime import UTC, datetime
 
-import boto3
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 from aws_fixtures import DOC_DDL
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 from matplotlib.figure import Figure
 
 import flowkit
 import flowkit.aws as fa
-from flowkit import sessions
 from flowkit.aws import athena
 from flowkit.baseline import compare_periods, explain, find_unexpected, propose_allowlist
 from flowkit.enrich import enrich
@@ -242,27 +240,20 @@ def test_analysis_frames(flows):
     assert (labels.str.split(":").list[0].dropna().isin(["expected", "anomaly"])).all()
 
 
-def test_aws_athena_frames():
-    with fa.sandbox() as sb:
-        fa.create_database("flowkit", boto3_session=sb.session)
-        athena.create_table_from_ddl(DOC_DDL, database="flowkit", boto3_session=sb.session)
-        engine = flowkit.connect(
-            athena={"database": "flowkit", "s3_output": sb.athena_output}, boto3_session=sb.session
-        )
-        sample = flowkit.read_flow_logs(SAMPLE).head(300)
-        sb.queue_athena_result(sample)
-        frame = engine.sql("SELECT * FROM vpc_flow_logs LIMIT 300")
-        assert str(frame.dstport.dtype) == "int32[pyarrow]"
-        check_idioms(frame, "AWS sql")
-        sb.queue_athena_result(
-            pd.DataFrame({"dstport": [443, 22], "action": ["ACCEPT", "REJECT"], "n": [5, 3]})
-        )
-        check_idioms(engine.query("top_talkers"), "AWS query")
+def test_aws_athena_frames(sb):
+    athena.create_table_from_ddl(DOC_DDL, database="flowkit", boto3_session=sb.session)
+    engine = flowkit.connect(
+        athena={"database": "flowkit", "s3_output": sb.athena_output}, boto3_session=sb.session
+    )
+    sb.queue_athena_result(flowkit.read_flow_logs(SAMPLE).head(300))
+    frame = engine.sql("SELECT * FROM vpc_flow_logs LIMIT 300")
+    assert str(frame.dstport.dtype) == "int32[pyarrow]"
+    check_idioms(frame, "AWS sql")
+    sb.queue_athena_result(pd.DataFrame({"dstport": [443, 22], "action": ["ACCEPT", "REJECT"], "n": [5, 3]}))
+    check_idioms(engine.query("top_talkers"), "AWS query")
 
 
-def test_aws_insights_frame(monkeypatch):
-    client = boto3.Session(region_name="us-east-1").client("logs", config=sessions.botocore_config())
-    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: client)
+def test_aws_insights_frame(stubbed):
     rows = [
         [
             {"field": "@timestamp", "value": f"2024-05-01 10:0{i}:00.000"},
@@ -272,20 +263,16 @@ def test_aws_insights_frame(monkeypatch):
         ]
         for i, (port, action, n) in enumerate([(443, "ACCEPT", 10), (22, "REJECT", 2), (22, "ACCEPT", 1)])
     ]
-    with Stubber(client) as stub:
-        stub.add_response(
-            "start_query",
-            {"queryId": "q"},
-            {**dict.fromkeys(("logGroupNames", "startTime", "endTime", "queryString"), ANY)},
-        )
-        stub.add_response("get_query_results", {"status": "Complete", "results": rows}, {"queryId": "q"})
-        frame = fa.run_insights(
-            "stats count(*) as n by dstPort, action",
-            "/vpc/flow-logs",
-            start=datetime(2024, 5, 1, tzinfo=UTC),
-            end=datetime(2024, 5, 2, tzinfo=UTC),
-            poll_interval=0.01,
-        )
+    sent = dict.fromkeys(("logGroupNames", "startTime", "endTime", "queryString"), ANY)
+    stubbed.add_response("start_query", {"queryId": "q"}, sent)
+    stubbed.add_response("get_query_results", {"status": "Complete", "results": rows}, {"queryId": "q"})
+    frame = fa.run_insights(
+        "stats count(*) as n by dstPort, action",
+        "/vpc/flow-logs",
+        start=datetime(2024, 5, 1, tzinfo=UTC),
+        end=datetime(2024, 5, 2, tzinfo=UTC),
+        poll_interval=0.01,
+    )
     assert (
         str(frame.dstPort.dtype) == "int32[pyarrow]"
         and str(frame["@timestamp"].dtype) == "datetime64[ms, UTC]"

@@ -17,11 +17,6 @@ from flowkit.baseline import explain, propose_allowlist
 VPC = ["10.0.0.0/16"]
 
 
-@pytest.fixture(scope="module")
-def later():
-    return make_flows(seed=2, anomalies=True)
-
-
 @pytest.fixture(autouse=True)
 def _close():
     yield

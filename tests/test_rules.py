@@ -16,11 +16,6 @@ VPC = ["10.0.0.0/16"]
 
 
 @pytest.fixture(scope="module")
-def baseline():
-    return make_flows(seed=1)
-
-
-@pytest.fixture(scope="module")
 def allowlist(baseline):
     return propose_allowlist(baseline, vpc_cidrs=VPC)
 

@@ -30,7 +30,7 @@ from flowkit.notebooks import (
     run_notebooks,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 GUIDED = list_notebooks(NOTEBOOKS) if NOTEBOOKS.is_dir() else []
 SOLUTIONS = list_notebooks(NOTEBOOKS / "solutions") if (NOTEBOOKS / "solutions").is_dir() else []

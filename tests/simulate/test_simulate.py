@@ -20,7 +20,7 @@ from flowkit.schema import FIELDS, fields_up_to
 from flowkit.simulate import explain_rejects, label_flows, load_scenario, read_labels, simulate
 from flowkit.simulate.scenario import SCENARIO_DIR
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
 NAT_ENI = "eni-0f1e2d3c4b5a69870"
 LEGACY_ENI = "eni-0123456789000000"

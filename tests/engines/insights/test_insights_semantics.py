@@ -8,7 +8,6 @@ import pytest
 from insights_data import (
     T0,
     connection,
-    fixture_con,  # noqa: F401  (the `con` fixture)
     records,
     run,
     synthetic_frame,

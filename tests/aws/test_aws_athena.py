@@ -20,13 +20,6 @@ from flowkit.errors import AWSError, ParameterError, PlanError, QueryError
 from flowkit.sql import bound_by_time, time_bounds, to_qmark
 
 
-@pytest.fixture
-def sb():
-    with fa.sandbox() as box:
-        fa.create_database("flowkit", boto3_session=box.session)
-        yield box
-
-
 def _execution(sb, query_id):
     return sb.session.client("athena").get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
 

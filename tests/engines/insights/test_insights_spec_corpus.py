@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from insights_data import (
     T0,
-    fixture_con,  # noqa: F401  (the `con` fixture)
     records,
     run,
 )

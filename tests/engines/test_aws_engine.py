@@ -7,23 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from aws_fixtures import DOC_DDL
 
 import flowkit
-import flowkit.aws as fa
-from flowkit.aws import athena
 from flowkit.engines import Engine, Translation
 from flowkit.engines.aws import AwsEngine, connect_aws
 from flowkit.engines.local import LocalEngine
 from flowkit.errors import AWSError, FlowkitError, ParameterError, QueryError
-
-
-@pytest.fixture
-def sb():
-    with fa.sandbox() as box:
-        fa.create_database("flowkit", boto3_session=box.session)
-        athena.create_table_from_ddl(DOC_DDL, database="flowkit", boto3_session=box.session)
-        yield box
 
 
 @pytest.fixture

@@ -75,16 +75,6 @@ rules:
 TAGS = {APP[0]: {"Role": "app"}}
 
 
-@pytest.fixture(scope="module")
-def baseline():
-    return make_flows(seed=1)
-
-
-@pytest.fixture(scope="module")
-def later():
-    return make_flows(seed=2, anomalies=True)
-
-
 def _write(tmp_path, text):
     path = tmp_path / "allowlist.yaml"
     path.write_text(textwrap.dedent(text))

@@ -9,7 +9,6 @@ import pytest
 from insights_data import (
     ROWS,
     connection,
-    fixture_con,  # noqa: F401  (the `con` fixture)
     records,
     run,
 )

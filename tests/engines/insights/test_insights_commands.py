@@ -9,7 +9,6 @@ import pytest
 from insights_data import (
     ACCOUNT,
     T0,
-    fixture_con,  # noqa: F401  (the `con` fixture)
     frame,
     records,
     run,

@@ -35,7 +35,7 @@ import pytest
 
 from flowkit.notebooks.runner import kernel_env
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 NOTEBOOKS = ["00-start-here.ipynb", "05-visualising-traffic.ipynb"]
 

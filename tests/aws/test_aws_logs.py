@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pandas as pd
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
 import flowkit.aws as fa
-from flowkit import sessions
 from flowkit.errors import AWSError, ParameterError
 from flowkit.frames import TEXT
 
@@ -22,15 +20,6 @@ RECORD = "2 123456789012 eni-1 10.0.1.10 52.95.1.1"
 def _row(**fields):
     cells = [{"field": k.replace("AT_", "@"), "value": v} for k, v in fields.items()]
     return [*cells, {"field": "@ptr", "value": "CmAKJwojMTIzNDU2Nzg5MDEyOi9mbG93a2l0"}]
-
-
-@pytest.fixture
-def stubbed(monkeypatch):
-    client = boto3.Session(region_name="us-east-1").client("logs", config=sessions.botocore_config())
-    stub = Stubber(client)
-    monkeypatch.setattr(sessions, "client", lambda service, boto3_session=None: client)
-    with stub:
-        yield stub
 
 
 def _start(stub, query_id="q-1", **expected):

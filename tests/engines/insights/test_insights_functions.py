@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from insights_data import (
     T0,
-    fixture_con,  # noqa: F401  (the `con` fixture)
     records,
     run,
 )
