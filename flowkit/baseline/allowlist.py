@@ -194,17 +194,7 @@ class Allowlist:
                     "review": rule.review,
                 }
             )
-        columns = [
-            "name",
-            "direction",
-            "source",
-            "destination",
-            "protocol",
-            "ports",
-            "action",
-            "why",
-            "review",
-        ]
+        columns = [key for key in RULE_KEYS if key != "comment"]
         return with_flowkit_dtypes(pd.DataFrame(rows, columns=columns))
 
     def to_yaml(self) -> str:

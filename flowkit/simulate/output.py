@@ -270,7 +270,7 @@ class Writer:
             else:
                 body = _joined(lines.slice(lo, hi - lo))
                 data = (self.columns.header() + "\n").encode() + body
-                path.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+                path.write_bytes(_gzip(data))
             self.files.append(path)
 
     @staticmethod
@@ -328,3 +328,11 @@ def _joined(lines: pa.Array) -> bytes:
     width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
     offsets = np.frombuffer(lines.buffers()[1], dtype=width)[lines.offset : lines.offset + len(lines) + 1]
     return memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]].tobytes()
+
+
+def _gzip(data: bytes) -> bytes:
+    """gzip with fixed header bytes (mtime 0, OS byte 3 = Unix), so the same records give the same file
+    on every Python (3.13 writes OS 255 where earlier versions wrote 3)."""
+    compressed = bytearray(gzip.compress(data, compresslevel=6, mtime=0))
+    compressed[9] = 3
+    return bytes(compressed)
