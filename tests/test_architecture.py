@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,8 @@ import flowkit
 
 PACKAGE = Path(flowkit.__file__).resolve().parent
 
-#: The floors, bottom first (DESIGN.md, "Imports flow one way"). A room may import from its own
-#: floor and the floors below, never from above.
+#: The floors, bottom first (docs/architecture.md, DESIGN.md "Imports flow one way"). A room may
+#: import from its own floor and the floors below, never from above.
 FLOORS = [
     {"errors", "frames", "timeutil", "sessions", "data"},
     {"schema", "layout"},
@@ -68,11 +69,28 @@ def test_imports_flow_one_way():
         if target.startswith("__") or target == room:
             continue
         assert room in FLOOR and target in FLOOR, (
-            f"{where}: room {room!r} or {target!r} is on no floor: add it to FLOORS (and DESIGN.md)"
+            f"{where}: room {room!r} or {target!r} is on no floor: add it to FLOORS and docs/architecture.md"
         )
         if FLOOR[target] > FLOOR[room]:
             upward.append(f"{where} ({room}) imports {module} ({target}, a floor above)")
     assert not upward, "\n".join(upward)
+
+
+def test_the_architecture_map_names_every_room_on_its_floor():
+    """docs/architecture.md is the map a newcomer reads: every room of the package, on the floor the
+    test enforces, and no room that no longer exists."""
+    rooms = {
+        path.stem if path.is_file() else path.name
+        for path in PACKAGE.iterdir()
+        if not path.name.startswith(("_", ".")) and (path.suffix == ".py" or (path / "__init__.py").exists())
+    }
+    assert rooms == set(FLOOR), f"rooms and FLOORS differ: {rooms ^ set(FLOOR)}"
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    mapped = {
+        room: int(floor) for floor, room in re.findall(r"^\| (\d+) \| `([a-z]+)` \|", text, re.MULTILINE)
+    }
+    expected = {room: level + 1 for room, level in FLOOR.items()}  # the map counts floors from 1
+    assert mapped == expected, f"docs/architecture.md's floor table and FLOORS differ: {mapped} != {expected}"
 
 
 def test_what_crosses_a_room_boundary_is_public():
