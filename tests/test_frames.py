@@ -233,6 +233,7 @@ def test_analysis_frames(flows):
         "summarize": summarize(flows),
         "read_labels": read_labels(f"{SAMPLE}/labels.csv"),
         "list_queries": flowkit.list_queries(),
+        "field_table": flowkit.schema.field_table(),
     }.items():
         check_idioms(frame, what)
     labels = label_flows(flows, read_labels(f"{SAMPLE}/labels.csv"))
