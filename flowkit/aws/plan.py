@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flowkit import layout, schema
@@ -76,6 +77,21 @@ def resource_type(resource_id: str) -> str:
             "(expected e.g. vpc-0abc1234, subnet-..., eni-..., tgw-..., tgw-attach-...)."
         )
     return next(kind for prefix, kind in _RESOURCE_TYPES if resource_id.startswith(prefix))
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What both planners check the same way: the resources (grouped by type), the flow-log options,
+    the format (as :func:`_format` returns it) and where the plan is for."""
+
+    ids: list[str]
+    groups: dict[str, list[str]]
+    traffic_type: str
+    interval: int
+    fmt: tuple[str, bool, int]
+    tags: dict[str, str] | None
+    account_id: str | None
+    region: str | None
 
 
 def _check_common(resource_ids: Iterable[str], traffic_type: str, max_aggregation_interval: int):
@@ -227,6 +243,7 @@ def plan_flow_logs(
     partition, bucket, prefix = parse_s3_destination(destination)
     fmt = _format(log_format)
     account_id, region = _resolve(account_id, region, boto3_session)
+    request = _Request(ids, groups, traffic_type, max_aggregation_interval, fmt, tags, account_id, region)
     arn = f"arn:{partition}:s3:::{bucket}/{prefix}" if prefix else f"arn:{partition}:s3:::{bucket}"
     options = {
         "FileFormat": file_format,
@@ -240,15 +257,8 @@ def plan_flow_logs(
     suffix = layout.delivery_suffix(file_format)
     return _finish_plan(
         "s3",
-        ids,
-        groups,
+        request,
         extra,
-        fmt=fmt,
-        traffic_type=traffic_type,
-        interval=max_aggregation_interval,
-        tags=tags,
-        account_id=account_id,
-        region=region,
         destination=arn,
         delivery_paths=(f"s3://{bucket}/{prefix}{path}",),
         permissions={
@@ -326,6 +336,7 @@ def plan_cloudwatch_flow_logs(
         raise PlanError(f"role_arn {role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
     fmt = _format(log_format)
     account_id, region = _resolve(account_id, region, boto3_session)
+    request = _Request(ids, groups, traffic_type, max_aggregation_interval, fmt, tags, account_id, region)
     acct, reg = account_id or "<account-id>", region or "<region>"
     trust = policies.delivery_role_trust_policy(acct, reg)
     permissions = policies.delivery_role_policy(acct, reg, log_group)
@@ -377,15 +388,8 @@ def plan_cloudwatch_flow_logs(
     }
     return _finish_plan(
         "cloud-watch-logs",
-        ids,
-        groups,
+        request,
         extra,
-        fmt=fmt,
-        traffic_type=traffic_type,
-        interval=max_aggregation_interval,
-        tags=tags,
-        account_id=account_id,
-        region=region,
         calls=calls,
         destination=log_group,
         delivery_paths=(f"log group {log_group}, streams <eni-id>-all",),
@@ -419,37 +423,39 @@ def plan_cloudwatch_flow_logs(
 
 def _finish_plan(
     destination_type: str,
-    ids: list[str],
-    groups: dict[str, list[str]],
+    request: _Request,
     extra: dict[str, Any],
     *,
-    fmt: tuple[str, bool, int],
-    traffic_type: str,
-    interval: int,
-    tags: dict[str, str] | None,
-    account_id: str | None,
-    region: str | None,
     notes: list[str],
     options: dict[str, Any],
     calls: Sequence[AwsCall] = (),
     **fields: Any,
 ) -> FlowLogPlan:
     """The ending both planners share: the ``create_flow_logs`` calls after ``calls``, the note that no
-    AWS call was made, and the plan. ``fmt`` is what :func:`_format` returns."""
-    log_format, custom, version = fmt
-    calls = [*calls, *_flow_log_calls(groups, traffic_type, interval, log_format, custom, tags, extra)]
-    if account_id is None:
+    AWS call was made, and the plan."""
+    log_format, custom, version = request.fmt
+    calls = [
+        *calls,
+        *_flow_log_calls(
+            request.groups, request.traffic_type, request.interval, log_format, custom, request.tags, extra
+        ),
+    ]
+    if request.account_id is None:
         notes = [*notes, "No AWS call was made: <account-id>/<region> are filled in when a session is given."]
     return FlowLogPlan(
         destination_type=destination_type,
-        resource_ids=tuple(ids),
+        resource_ids=tuple(request.ids),
         log_format=log_format,
         custom_format=custom,
         record_version=version,
         calls=tuple(calls),
         notes=tuple(notes),
-        account_id=account_id,
-        region=region,
-        options={"traffic_type": traffic_type, "max_aggregation_interval": interval, **options},
+        account_id=request.account_id,
+        region=request.region,
+        options={
+            "traffic_type": request.traffic_type,
+            "max_aggregation_interval": request.interval,
+            **options,
+        },
         **fields,
     )
