@@ -8,7 +8,9 @@ the query text stays the same:
   ``"<vpc_flow_logs_table_name>"``, ``vpc_flow_logs``, ...) means the configured Athena table, as
   locally. ``:name`` parameters are validated with the same validators as the local engine
   (:mod:`flowkit.sql.params`) and bound as Athena execution parameters (qmark), never
-  formatted into the text. ``start=`` / ``end=`` (keyword-only, reserved) bound the query by time
+  formatted into the text, wherever Athena can bind them: only in a ``WHERE`` clause. A value in
+  ``LIMIT`` or ``HAVING`` (``LIMIT :limit``, ``HAVING count(*) >= :min_ports``) is validated (a
+  whole number, or by its parameter type) and written into the text (:func:`flowkit.sql.to_qmark`). ``start=`` / ``end=`` (keyword-only, reserved) bound the query by time
   so partitions are pruned.
 - ``.query(name, **params)`` runs a catalogue question by name.
 - ``.insights(query, start=None, end=None)`` runs Logs Insights over the configured log groups
@@ -162,7 +164,7 @@ class AwsEngine:
         if start is not None or end is not None:
             sql, extra = bound_by_time(sql, target.table, self._partitions(), start, end)
             values |= extra
-        return to_qmark(sql, values)
+        return to_qmark(sql, values, kinds=kinds)
 
     def _partitions(self) -> list[str]:
         if not hasattr(self, "_partition_keys"):

@@ -1,8 +1,9 @@
 """Athena SQL as Athena's API takes it: ``:name`` placeholders to ``?`` with bound values, and time bounds.
 
-Values are never pasted into the query text. :func:`to_qmark` turns each ``:name`` placeholder
-into ``?`` and returns the values, in order, as the SQL literals Athena's ``ExecutionParameters``
-take. :func:`bound_by_time` wraps the flow-log table in a filtered subquery (partition keys plus
+:func:`to_qmark` turns each ``:name`` placeholder in a ``WHERE`` clause into ``?`` and returns
+the values, in order, as the SQL literals Athena's ``ExecutionParameters`` take. Athena binds
+parameters only there; a value elsewhere (``LIMIT``, ``HAVING``) is validated (a whole number, or
+by its parameter type) and written into the text. :func:`bound_by_time` wraps the flow-log table in a filtered subquery (partition keys plus
 the record's ``start``) so Athena prunes partitions; its bounds are placeholders too.
 
 Examples:
@@ -59,20 +60,82 @@ def sql_literal(name: str, value: Any) -> str:
     )
 
 
-def to_qmark(sql: str, params: Mapping[str, Any] | None = None) -> tuple[str, list[str]]:
+def to_qmark(
+    sql: str, params: Mapping[str, Any] | None = None, *, kinds: Mapping[str, str] | None = None
+) -> tuple[str, list[str]]:
     """Replace ``:name`` placeholders with ``?`` and collect their values as SQL literals, in order.
+
+    Athena binds execution parameters only in a ``WHERE`` clause ("? parameters can be placed only
+    in the WHERE clause", https://docs.aws.amazon.com/athena/latest/ug/querying-with-prepared-statements.html).
+    A placeholder anywhere else (``LIMIT``, ``OFFSET``, ``HAVING``, the select list, ``JOIN ... ON``,
+    ``ORDER BY``) is validated and written into the text instead: a ``LIMIT``/``OFFSET`` value must be
+    a whole number of 0 or more; any other value is checked by its parameter type (``kinds``, the
+    validators of :mod:`flowkit.sql.params`), or, without one, must be a number, a date, a datetime or
+    plain text (:func:`flowkit.sql.params.string`: no quotes, spaces or semicolons). Every placeholder
+    in a ``WHERE`` clause stays a bound ``?``.
 
     Placeholders inside string literals, quoted identifiers and comments are left alone, and so
     are ``::`` casts.
 
+    Args:
+        sql: Athena SQL with ``:name`` placeholders.
+        params: the values.
+        kinds: parameter name -> type (a :data:`~flowkit.sql.params.VALIDATORS` key), for values
+            written into the text.
+
+    Returns:
+        The text (``?`` for every bound value) and the bound values as SQL literals, in order.
+
     Raises:
-        ParameterError: when a placeholder has no value, a value has no placeholder, or the query
-            already contains ``?``.
+        ParameterError: when a placeholder has no value, a value has no placeholder, the query
+            already contains ``?``, or a value outside ``WHERE`` fails its check.
+        QueryError: when a query with parameters does not parse (flowkit cannot tell where they sit).
+
+    Examples:
+        >>> to_qmark("SELECT * FROM t WHERE action = :a LIMIT :n", {"a": "REJECT", "n": 10})
+        ('SELECT * FROM t WHERE action = ? LIMIT 10', ["'REJECT'"])
     """
     params = dict(params or {})
+    pieces = _pieces(sql)
+    names = [piece for piece in pieces if isinstance(piece, _Name)]
+    for piece in names:
+        if piece.name not in params:
+            raise ParameterError(f"query parameter :{piece.name} has no value: pass {piece.name}=... .")
+    unused = sorted(set(params) - {piece.name for piece in names})
+    if unused:
+        raise ParameterError(
+            f"unknown query parameter(s) {', '.join(unused)}: the query has no :{unused[0]}."
+        )
+    clauses = _clauses(pieces) if names else []
     out: list[str] = []
     values: list[str] = []
-    used: set[str] = set()
+    k = 0
+    for piece in pieces:
+        if not isinstance(piece, _Name):
+            out.append(piece)
+            continue
+        clause = clauses[k]
+        k += 1
+        value = params[piece.name]
+        if clause == "where":
+            values.append(sql_literal(piece.name, value))
+            out.append("?")
+        else:
+            out.append(_inline(piece.name, value, clause, (kinds or {}).get(piece.name)))
+    return "".join(out), values
+
+
+class _Name(str):
+    """A ``:name`` placeholder found by :func:`_pieces` (its text is the name)."""
+
+    @property
+    def name(self) -> str:
+        return str(self)
+
+
+def _pieces(sql: str) -> list[str]:
+    """The query as text chunks and :class:`_Name` placeholders (quotes, comments and ``::`` skipped)."""
+    out: list[str] = []
     i, n = 0, len(sql)
     while i < n:
         ch = sql[i]
@@ -101,24 +164,95 @@ def to_qmark(sql: str, params: Mapping[str, Any] | None = None) -> tuple[str, li
             out.append("::")
             i += 2
         elif ch == ":" and (m := _NAME.match(sql, i + 1)):
-            name = m.group(0)
-            if name not in params:
-                raise ParameterError(f"query parameter :{name} has no value: pass {name}=... .")
-            values.append(sql_literal(name, params[name]))
-            used.add(name)
-            out.append("?")
+            out.append(_Name(m.group(0)))
             i = m.end()
         elif ch == "?":
             raise ParameterError("write parameters as :name placeholders, not '?'.")
         else:
             out.append(ch)
             i += 1
-    unused = sorted(set(params) - used)
-    if unused:
-        raise ParameterError(
-            f"unknown query parameter(s) {', '.join(unused)}: the query has no :{unused[0]}."
-        )
-    return "".join(out), values
+    return out
+
+
+_MARK = "__flowkit_param_"
+
+
+def _clauses(pieces: list[str]) -> list[str]:
+    """The clause each placeholder sits in, in order: ``where`` or another (``limit``, ``having``, ...).
+
+    A placeholder belongs to the clause of the nearest enclosing query (SELECT, UNION, ...): one in
+    a subquery's ``LIMIT`` inside a ``WHERE`` is in a ``LIMIT``; one in a subquery's ``WHERE`` inside
+    ``FROM`` is in a ``WHERE``.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    marked: list[str] = []
+    k = 0
+    for piece in pieces:
+        if isinstance(piece, _Name):
+            marked.append(f":{_MARK}{k}")
+            k += 1
+        else:
+            marked.append(piece)
+    try:
+        tree = sqlglot.parse_one("".join(marked), read="athena")
+    except sqlglot.errors.ParseError as exc:
+        raise QueryError(
+            "the query does not parse as Athena SQL, so flowkit cannot tell which parameters sit in a "
+            f"WHERE clause (the only place Athena binds them): {str(exc).splitlines()[0]}"
+        ) from None
+    found: dict[int, str] = {}
+    for node in tree.find_all(exp.Placeholder):
+        name = str(node.this or "")
+        if not name.startswith(_MARK):
+            continue
+        child, parent = node, node.parent
+        while parent is not None and not isinstance(parent, exp.Query):
+            child, parent = parent, parent.parent
+        found[int(name[len(_MARK) :])] = child.arg_key if parent is not None else "select"
+    if len(found) != k:  # pragma: no cover - the parser dropped a placeholder
+        raise QueryError("flowkit could not place every parameter of the query; write the values in.")
+    return [found[i] for i in range(k)]
+
+
+_CLAUSE_NAMES = {
+    "expressions": "the select list",
+    "joins": "a JOIN condition",
+    "group": "GROUP BY",
+    "order": "ORDER BY",
+    "from": "FROM",
+    "select": "a statement that is not a query",
+}
+
+
+def _inline(name: str, value: Any, clause: str, kind: str | None) -> str:
+    """A value Athena cannot take as an execution parameter, checked, as the literal written in its place."""
+    from flowkit.sql.params import integer, string, validate
+
+    where = _CLAUSE_NAMES.get(clause, clause.upper())
+    if clause in ("limit", "offset"):
+        try:
+            number = None if isinstance(value, float) else integer(value)
+        except ParameterError:
+            number = None
+        if number is None or number < 0:
+            raise ParameterError(
+                f"parameter {name!r} sits in {where}, which Athena cannot bind: give a whole number of 0 "
+                f"or more, not {value!r}."
+            )
+        return str(number)
+    if kind is not None:
+        value = validate(kind, value, name=name)
+    elif isinstance(value, str):
+        try:
+            value = string(value)
+        except ParameterError as exc:
+            raise ParameterError(
+                f"parameter {name!r} sits in {where}, which Athena cannot bind, so it is written into the "
+                f"query: {exc}"
+            ) from None
+    return sql_literal(name, value)
 
 
 def _utc(name: str, value: datetime | str | None) -> datetime | None:

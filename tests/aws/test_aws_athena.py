@@ -299,3 +299,34 @@ def test_time_windows_take_unix_seconds_like_the_local_engine():
     assert lo == datetime(2024, 5, 1, tzinfo=UTC) and hi == datetime(2024, 5, 2, tzinfo=UTC)
     with pytest.raises(ParameterError, match="datetime, ISO string or Unix seconds"):
         time_bounds(True, None)
+
+
+def test_run_query_binds_only_in_where_and_writes_the_limit_in(sb):
+    """Athena binds '?' only in WHERE (https://docs.aws.amazon.com/athena/latest/ug/querying-with-prepared-statements.html):
+    the limit, checked as a whole number, goes into the text; the WHERE value stays bound."""
+    sb.queue_athena_result(pd.DataFrame({"dstport": [22]}))
+    frame = fa.run_query(
+        "SELECT dstport FROM vpc_flow_logs WHERE action = :action LIMIT :n",
+        database="flowkit",
+        params={"action": "REJECT", "n": "10"},
+        s3_output=sb.athena_output,
+        boto3_session=sb.session,
+    )
+    execution = _execution(sb, frame.attrs["query"]["query_execution_id"])
+    assert execution["Query"] == "SELECT dstport FROM vpc_flow_logs WHERE action = ? LIMIT 10"
+    assert execution["ExecutionParameters"] == ["'REJECT'"]
+
+
+def test_to_qmark_places_each_value_by_its_clause():
+    sql = (
+        "WITH b AS (SELECT x FROM t WHERE y = :a LIMIT :l1) SELECT c FROM b JOIN u ON b.x = u.x AND u.z = :j "
+        "WHERE b.x IN (SELECT q FROM r WHERE q > :w LIMIT :l2) GROUP BY c HAVING count(*) >= :h LIMIT :n"
+    )
+    text, values = to_qmark(sql, {"a": "A", "l1": 1, "j": 3, "w": 4, "l2": 5, "h": 6, "n": 7})
+    assert values == ["'A'", "4"]  # the two WHERE values; the rest written in
+    assert "WHERE y = ? LIMIT 1" in text and "u.z = 3" in text and "WHERE q > ? LIMIT 5" in text
+    assert text.endswith("HAVING count(*) >= 6 LIMIT 7")
+    with pytest.raises(ParameterError, match="sits in a JOIN condition"):
+        to_qmark("SELECT * FROM t JOIN u ON t.a = :s", {"s": "x;y"})
+    with pytest.raises(QueryError, match="does not parse"):
+        to_qmark("SELEC * FROM t WHERE a = :a", {"a": 1})
