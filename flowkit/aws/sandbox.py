@@ -11,6 +11,8 @@ moto gaps worked around here, and only here (the real path never sees these patc
   look-ups ignore everything after the first ``/``.
 - moto's Logs Insights returns ``@timestamp`` as epoch milliseconds; the real service returns
   ``YYYY-MM-DD HH:MM:SS.mmm`` (UTC). Inside the sandbox results are given in the real format.
+- moto's Logs Insights reads only ``logGroupName(s)`` and fails on ``logGroupIdentifiers`` (which
+  flowkit sends for ARNs); inside the sandbox identifiers are read as names.
 - moto never runs SQL: Athena results must be queued with :meth:`Sandbox.queue_athena_result`
   (the sandbox says so; compute the frame with the local engine).
 - moto delivers no flow-log records: :meth:`Sandbox.deliver` puts files (e.g. the simulator's)
@@ -232,6 +234,7 @@ def _patches() -> tuple[list[Any], list[str]]:
     from unittest import mock
 
     from moto.logs.models import LogQuery
+    from moto.logs.responses import LogsResponse
     from moto.s3.models import S3Backend
 
     original_get_bucket = S3Backend.get_bucket
@@ -250,13 +253,25 @@ def _patches() -> tuple[list[Any], list[str]]:
                     cell["value"] = ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         return out
 
+    original_start_query = LogsResponse.start_query
+
+    def start_query(self: Any) -> str:
+        identifiers = self._get_param("logGroupIdentifiers")
+        if identifiers and not self._get_param("logGroupNames") and not self._get_param("logGroupName"):
+            names = [i.split(":log-group:", 1)[1] if i.startswith("arn:") else i for i in identifiers]
+            read = self._get_param
+            self._get_param = lambda key, *a, **k: names if key == "logGroupNames" else read(key, *a, **k)
+        return original_start_query(self)
+
     patches = [
         mock.patch.object(S3Backend, "get_bucket", get_bucket),
         mock.patch.object(LogQuery, "to_result_json", to_result_json),
+        mock.patch.object(LogsResponse, "start_query", start_query),
     ]
     notes = [
         "S3 destination ARNs with a prefix are accepted (moto takes the prefix for part of the bucket name).",
         "Logs Insights @timestamp is returned as 'YYYY-MM-DD HH:MM:SS.mmm' like AWS (moto gives epoch ms).",
+        "Logs Insights takes logGroupIdentifiers (names or ARNs) like AWS (moto reads only logGroupNames).",
         "Athena never runs SQL in moto: queue results with sb.queue_athena_result(frame).",
     ]
     return patches, notes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -15,6 +16,8 @@ from flowkit.frames import TEXT
 START = datetime(2024, 5, 1, tzinfo=UTC)
 END = datetime(2024, 5, 2, tzinfo=UTC)
 RECORD = "2 123456789012 eni-1 10.0.1.10 52.95.1.1"
+#: Every GetQueryResults call asks for the model's largest page (maxItems, botocore 1.44: 10,000).
+PAGE = {"queryId": "q-1", "maxItems": 10_000}
 
 
 def _row(**fields):
@@ -28,13 +31,14 @@ def _start(stub, query_id="q-1", **expected):
         "startTime": 1714521600,
         "endTime": 1714608000,
         "queryString": ANY,
+        "queryLanguage": "CWLI",
     }
     stub.add_response("start_query", {"queryId": query_id}, params | expected)
 
 
 def test_records_come_back_typed_like_the_local_engine(stubbed):
     _start(stubbed, limit=2)
-    stubbed.add_response("get_query_results", {"status": "Running", "results": []}, {"queryId": "q-1"})
+    stubbed.add_response("get_query_results", {"status": "Running", "results": []}, PAGE)
     stubbed.add_response(
         "get_query_results",
         {
@@ -59,7 +63,7 @@ def test_records_come_back_typed_like_the_local_engine(stubbed):
                 ),
             ],
         },
-        {"queryId": "q-1"},
+        PAGE,
     )
     frame = fa.run_insights(
         "fields @timestamp, srcAddr, dstPort, action, bytes, logStatus | limit 2",
@@ -151,7 +155,13 @@ def test_arns_are_sent_as_identifiers(stubbed):
     stubbed.add_response(
         "start_query",
         {"queryId": "q-9"},
-        {"logGroupIdentifiers": [arn], "startTime": 1714521600, "endTime": 1714608000, "queryString": ANY},
+        {
+            "logGroupIdentifiers": [arn],
+            "startTime": 1714521600,
+            "endTime": 1714608000,
+            "queryString": ANY,
+            "queryLanguage": "CWLI",
+        },
     )
     stubbed.add_response("get_query_results", {"status": "Complete", "results": []})
     fa.run_insights("fields @message", [arn], start=START, end=END)
@@ -163,7 +173,9 @@ def test_arns_are_sent_as_identifiers(stubbed):
         ({"start": END, "end": START}, "before"),
         ({"start": datetime(2024, 5, 1)}, "timezone-aware"),
         ({"limit": 0}, "limit"),
-        ({"limit": 20_000}, "limit"),
+        ({"limit": 100_001}, "1 to 100,000"),
+        ({"log_groups": ["/vpc/flow-logs*"]}, "no wildcards"),
+        ({"log_groups": ["arn:aws:logs:us-east-1:1:log-group:g"]}, "not a log group ARN"),
         ({"log_groups": []}, "1 to 50"),
     ],
 )
@@ -206,3 +218,163 @@ def test_plumbing_against_the_sandbox():
     ]
     assert frame["@message"].str.endswith("ACCEPT OK").all()
     assert frame.attrs["query"]["status"] == "Complete"
+
+
+# ---------------------------------------------------------------- held to the CloudWatch Logs model
+# StartQuery / GetQueryResults as the installed botocore model documents them:
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_StartQuery.html
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_GetQueryResults.html
+
+
+@pytest.fixture
+def session():
+    from aws_model import StubbedSession
+
+    stubbed_session = StubbedSession()
+    yield stubbed_session
+    stubbed_session.close()
+
+
+def _cells(i):
+    return [{"field": "@message", "value": f"record {i}"}, {"field": "@ptr", "value": f"p{i}"}]
+
+
+def _started(session, query_id="q-1", **request):
+    expected = {
+        "logGroupNames": ["/vpc/flow-logs"],
+        "startTime": 1714521600,
+        "endTime": 1714608000,
+        "queryString": ANY,
+        "queryLanguage": "CWLI",
+    } | request
+    session.stub("logs").add_response("start_query", {"queryId": query_id}, expected)
+
+
+def test_every_page_of_a_result_is_read(session):
+    """GetQueryResults: "You can retrieve up to 100,000 log event results from a query by paginating
+    with the nextToken"; each page at most maxItems (10,000)."""
+    from aws_model import violations
+
+    _started(session)
+    stub = session.stub("logs")
+    stats = {"recordsMatched": 5.0, "resultCount": 5.0, "bytesScanned": 1024.0**2}
+    stub.add_response(
+        "get_query_results",
+        {"status": "Complete", "results": [_cells(0), _cells(1)], "nextToken": "t1", "statistics": stats},
+        {"queryId": "q-1", "maxItems": 10_000},
+    )
+    stub.add_response(
+        "get_query_results",
+        {"status": "Complete", "results": [_cells(2), _cells(3)], "nextToken": "t2", "statistics": stats},
+        {"queryId": "q-1", "maxItems": 10_000, "nextToken": "t1"},
+    )
+    stub.add_response(
+        "get_query_results",
+        {"status": "Complete", "results": [_cells(4)], "statistics": stats},
+        {"queryId": "q-1", "maxItems": 10_000, "nextToken": "t2"},
+    )
+    frame = fa.run_insights(
+        "fields @message | limit 20000", "/vpc/flow-logs", start=START, end=END, boto3_session=session
+    )
+    assert frame["@message"].tolist() == [f"record {i}" for i in range(5)]
+    query = frame.attrs["query"]
+    assert (query["pages"], query["rows"], query["result_count"]) == (3, 5, 5.0)
+    assert query["query_language"] == "CWLI"
+    assert violations(session.requests) == []
+
+
+def test_rows_missing_against_the_result_count_are_an_error(session):
+    _started(session)
+    session.stub("logs").add_response(
+        "get_query_results",
+        {"status": "Complete", "results": [_cells(0)], "statistics": {"resultCount": 3.0}},
+        {"queryId": "q-1", "maxItems": 10_000},
+    )
+    with pytest.raises(AWSError, match=r"counts 3 result rows but 1 arrived in 1 page"):
+        fa.run_insights("fields @message", "/vpc/flow-logs", start=START, end=END, boto3_session=session)
+
+
+def test_a_result_stopped_at_the_service_default_is_never_silent(session):
+    """The limit command: "If you omit limit, the query defaults to returning up to 10,000 log events."
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Limit.html)"""
+    rows = [[{"field": "n", "value": "1"}]] * 10_000
+    for request in ({}, {}, {"limit": 10_000}):
+        _started(session, **request)
+        session.stub("logs").add_response(
+            "get_query_results",
+            {"status": "Complete", "results": rows},
+            {"queryId": "q-1", "maxItems": 10_000},
+        )
+    window = {"start": START, "end": END, "boto3_session": session}
+    with pytest.warns(
+        UserWarning, match="the most the service returns when no limit is set: there may be more"
+    ):
+        fa.run_insights("fields n", "/vpc/flow-logs", **window)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the caller asked for at most 10,000: no warning
+        fa.run_insights("fields n\n| limit 10000", "/vpc/flow-logs", **window)
+        fa.run_insights("fields n", "/vpc/flow-logs", limit=10_000, **window)
+
+
+def test_limit_goes_up_to_the_installed_models_maximum(session):
+    from aws_model import violations
+
+    from flowkit.aws.logs import insights_model
+
+    model = insights_model(session.client("logs"))
+    shape = session.client("logs").meta.service_model.operation_model("StartQuery").input_shape
+    assert model.max_limit == shape.members["limit"].metadata["max"] == 100_000  # botocore 1.44
+    assert model.query_language and model.next_token and model.max_items == 10_000
+    _started(session, limit=50_000)
+    session.stub("logs").add_response(
+        "get_query_results", {"status": "Complete", "results": []}, {"queryId": "q-1", "maxItems": 10_000}
+    )
+    fa.run_insights(
+        "fields @message", "/vpc/flow-logs", start=START, end=END, limit=50_000, boto3_session=session
+    )
+    assert violations(session.requests) == []
+
+
+def test_a_describe_log_groups_arn_loses_its_trailing_star(session):
+    """StartQuery logGroupIdentifiers: "Don't include an * at the end."; DescribeLogGroups' ``arn`` has one."""
+    from aws_model import violations
+
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/flow-logs"
+    session.stub("logs").add_response(
+        "start_query",
+        {"queryId": "q-1"},
+        {
+            "logGroupIdentifiers": [arn, "/other/group"],
+            "startTime": 1714521600,
+            "endTime": 1714608000,
+            "queryString": ANY,
+            "queryLanguage": "CWLI",
+        },
+    )
+    session.stub("logs").add_response(
+        "get_query_results", {"status": "Complete", "results": []}, {"queryId": "q-1", "maxItems": 10_000}
+    )
+    frame = fa.run_insights(
+        "fields @message", [f"{arn}:*", "/other/group"], start=START, end=END, boto3_session=session
+    )
+    assert frame.attrs["query"]["log_groups"] == [arn, "/other/group"]
+    assert violations(session.requests) == []
+
+
+def test_an_arn_works_in_the_sandbox_too():
+    now = datetime.now(UTC).replace(microsecond=0)
+    with fa.sandbox() as sb:
+        client = sb.session.client("logs")
+        client.create_log_stream(logGroupName=sb.log_group, logStreamName="eni-1-all")
+        t0 = int(now.timestamp()) - 60
+        client.put_log_events(
+            logGroupName=sb.log_group,
+            logStreamName="eni-1-all",
+            logEvents=[{"timestamp": t0 * 1000, "message": f"{RECORD} 1 2 6 1 40 {t0} {t0} ACCEPT OK"}],
+        )
+        arn = client.describe_log_groups(logGroupNamePrefix=sb.log_group)["logGroups"][0]["arn"]
+        assert arn.endswith(":*")
+        frame = fa.run_insights(
+            "fields @message", arn, start=now - timedelta(minutes=5), end=now, boto3_session=sb.session
+        )
+    assert len(frame) == 1 and frame.attrs["query"]["log_groups"] == [arn.removesuffix(":*")]
