@@ -4,6 +4,9 @@
 - :func:`create_table` writes the table's DDL with :func:`flowkit.ddl.athena_ddl` (partition
   projection by default) and creates it; :func:`table_for_plan` does so for a flow-log plan
   (location, format, Parquet, Hive, per-hour, account and Region taken from the plan).
+- :func:`register_partitions` registers, in Glue, the partitions of a table over Hive-compatible
+  prefixes without partition projection (``partitioning="hive"``), which Athena otherwise cannot
+  see: :func:`create_table` calls it for such tables, and it can be re-run to add new days.
 - :func:`create_table_from_ddl` runs a DDL in Athena (``method="athena"``) or registers the same
   table in Glue through ``wr.catalog.create_csv_table`` / ``create_parquet_table``
   (``method="glue"``), keeping columns, partition keys, SerDe and every table property exactly as
@@ -25,6 +28,7 @@ Example (notebook 01, in the sandbox)::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flowkit import sessions
@@ -42,6 +46,7 @@ __all__ = [
     "create_table_from_ddl",
     "get_table",
     "projection_settings",
+    "register_partitions",
     "table_for_plan",
     "table_from_ddl",
 ]
@@ -186,7 +191,10 @@ def create_table(
         log_format: the flow log's format in any spelling of :func:`~flowkit.schema.resolve_log_format`
             (``None``: AWS's default); columns follow its order.
         file_format: ``"text"`` or ``"parquet"``.
-        partitioning: ``"projection"`` (default), ``"hive"`` or ``"none"``.
+        partitioning: ``"projection"`` (default: Athena computes the partitions, nothing to
+            register), ``"hive"`` (Hive-compatible prefixes as Glue partitions: the ones already
+            delivered are registered with :func:`register_partitions`; re-run it for new days)
+            or ``"none"``.
         layout: ``"plain"`` or ``"hive"`` (Hive-compatible S3 prefixes).
         per_hour: whether the flow log writes per-hour prefixes.
         account_id: the account in the S3 path; looked up with STS when ``None``.
@@ -201,7 +209,8 @@ def create_table(
 
     Returns:
         The definition (:func:`table_from_ddl`: columns, partitions, location, properties) plus
-        ``"ddl"``, ``"method"`` and, with Athena, ``"query"`` (the query statistics).
+        ``"ddl"``, ``"method"``, with Athena ``"query"`` (the query statistics), and with
+        ``partitioning="hive"`` ``"registered"`` (what :func:`register_partitions` did).
 
     Raises:
         AWSError: when AWS refuses or the DDL query fails (with Athena's reason).
@@ -226,7 +235,7 @@ def create_table(
         per_hour=per_hour,
         **(ddl_options or {}),
     )
-    return create_table_from_ddl(
+    info = create_table_from_ddl(
         ddl,
         database=database,
         method=method,
@@ -235,6 +244,9 @@ def create_table(
         timeout=timeout,
         boto3_session=session,
     )
+    if partitioning == "hive":
+        info["registered"] = register_partitions(database, table, boto3_session=session)
+    return info
 
 
 def table_for_plan(
@@ -363,3 +375,196 @@ def get_table(
         if not sessions.is_aws_error(exc):
             raise
         raise AWSError(f"cannot read table {database}.{table} from Glue: {sessions.aws_reason(exc)}") from exc
+
+
+#: Partitions one BatchCreatePartition call takes (the Glue model's ``PartitionInputList`` max).
+_PARTITION_BATCH = 100
+_DATE_KEYS = ("year", "month", "day")
+
+
+def register_partitions(
+    database: str,
+    table: str = "vpc_flow_logs",
+    *,
+    start: str | date | datetime | None = None,
+    end: str | date | datetime | None = None,
+    boto3_session: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """Register in Glue the Hive-compatible partitions found under a table's S3 location.
+
+    A table with ``PARTITIONED BY`` keys and no partition projection reads only the partitions
+    its catalog lists: a Hive-layout flow-log table (``aws-account-id=.../aws-service=vpcflowlogs/
+    aws-region=.../year=.../month=.../day=.../``) returns nothing until they are added. AWS's
+    VPC guide says to run ``MSCK REPAIR TABLE``; this does the same work through the Glue API
+    (the IAM action is ``glue:BatchCreatePartition`` either way): it lists the ``key=value``
+    prefixes level by level (``s3:ListBucket``), reads the partitions already registered
+    (``glue:GetPartitions``) and adds the missing ones, 100 per call, each with the table's
+    storage descriptor and its own location. It is incremental (re-run it as new days arrive),
+    bounded by ``start``/``end`` when given, and works in the moto sandbox too (where Athena's
+    ``MSCK REPAIR TABLE`` succeeds but registers nothing). Partition projection
+    (``partitioning="projection"``, flowkit's default) needs none of this.
+
+    Args:
+        database: the Glue database.
+        table: the table (its partition keys name the ``key=value`` folders).
+        start: register only days from this one (a day, date or datetime; needs ``year``/
+            ``month``/``day`` keys).
+        end: ... up to and including this day.
+        boto3_session: the session (default: the boto3 credential chain).
+
+    Returns:
+        ``{"table", "location", "keys", "found", "registered", "existing", "prefixes_listed"}``:
+        the partitions found under the location, those added now, those already registered.
+
+    Raises:
+        AWSError: when AWS refuses a call, the table uses partition projection or has no
+            partition keys, or Glue rejects a partition (with its reason).
+    """
+    session = sessions.session(boto3_session)
+    found_table = get_table(database, table, boto3_session=session)
+    keys = [k["Name"] for k in found_table.get("PartitionKeys", [])]
+    params = found_table.get("Parameters", {})
+    if not keys:
+        raise AWSError(f"table {database}.{table} has no partition keys: there is nothing to register.")
+    if params.get("projection.enabled", "false").lower() == "true":
+        raise AWSError(
+            f"table {database}.{table} uses partition projection: Athena computes its partitions and ignores "
+            "registered ones, so there is nothing to register."
+        )
+    storage = found_table["StorageDescriptor"]
+    location = storage.get("Location", "")
+    if not location.startswith("s3://"):
+        raise AWSError(f"table {database}.{table} has no s3:// location ({location!r}).")
+    bucket, _, root = location[5:].partition("/")
+    root = root if not root or root.endswith("/") else root + "/"
+    days = _day_window(start, end)
+    s3 = sessions.client("s3", session)
+    glue = sessions.client("glue", session)
+    try:
+        found, listed = _hive_prefixes(s3, bucket, root, keys, days)
+        existing = _registered(glue, database, table)
+    except Exception as exc:
+        if not sessions.is_aws_error(exc):
+            raise
+        raise AWSError(
+            f"could not read the partitions of {database}.{table}: {sessions.aws_reason(exc)}"
+        ) from exc
+    missing = [(values, prefix) for values, prefix in found if tuple(values) not in existing]
+    registered = 0
+    already = len(found) - len(missing)
+    for i in range(0, len(missing), _PARTITION_BATCH):
+        batch = missing[i : i + _PARTITION_BATCH]
+        entries = [
+            {"Values": values, "StorageDescriptor": storage | {"Location": f"s3://{bucket}/{prefix}"}}
+            for values, prefix in batch
+        ]
+        try:
+            response = glue.batch_create_partition(
+                DatabaseName=database, TableName=table, PartitionInputList=entries
+            )
+        except Exception as exc:
+            if not sessions.is_aws_error(exc):
+                raise
+            raise AWSError(
+                f"could not register partitions of {database}.{table} ({registered} were registered): "
+                f"{sessions.aws_reason(exc)}"
+            ) from exc
+        errors = response.get("Errors", [])
+        taken = [e for e in errors if e.get("ErrorDetail", {}).get("ErrorCode") == "AlreadyExistsException"]
+        failed = [e for e in errors if e not in taken]
+        registered += len(batch) - len(errors)
+        already += len(taken)
+        if failed:
+            detail = "; ".join(
+                f"{'/'.join(e.get('PartitionValues', []))}: {e.get('ErrorDetail', {}).get('ErrorCode')} "
+                f"{e.get('ErrorDetail', {}).get('ErrorMessage', '')}".strip()
+                for e in failed[:5]
+            )
+            raise AWSError(
+                f"Glue refused {len(failed)} partition(s) of {database}.{table} ({registered} registered): {detail}"
+            )
+    return {
+        "table": f"{database}.{table}",
+        "location": location,
+        "keys": keys,
+        "found": len(found),
+        "registered": registered,
+        "existing": already,
+        "prefixes_listed": listed,
+    }
+
+
+def _day_window(
+    start: str | date | datetime | None, end: str | date | datetime | None
+) -> tuple[date, date] | None:
+    if start is None and end is None:
+        return None
+
+    def day(value: str | date | datetime | None, name: str, default: date) -> date:
+        if value is None:
+            return default
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value)[:10].replace("/", "-"))
+        except ValueError:
+            raise QueryError(f"{name}={value!r} is not a day (YYYY-MM-DD).") from None
+
+    return day(start, "start", date.min), day(end, "end", date.max)
+
+
+def _in_window(keys: list[str], values: list[str], days: tuple[date, date] | None) -> bool:
+    """Whether a partial partition (values of the first keys) can hold a day of the window."""
+    if days is None:
+        return True
+    known = dict(zip(keys, values, strict=False))
+    if "year" not in known:
+        return True
+    try:
+        year = int(known["year"])
+        month = int(known["month"]) if "month" in known else None
+        day = int(known["day"]) if "day" in known else None
+        lo = date(year, month or 1, day or 1)
+        if day is not None:
+            hi = lo
+        elif month is not None:
+            hi = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+        else:
+            hi = date(year, 12, 31)
+    except ValueError:
+        return False  # not a date folder: not a flow-log partition
+    return lo <= days[1] and hi >= days[0]
+
+
+def _hive_prefixes(
+    s3: Any, bucket: str, root: str, keys: list[str], days: tuple[date, date] | None
+) -> tuple[list[tuple[list[str], str]], int]:
+    """Every ``key=value/`` path under ``root`` that names all partition keys in order."""
+    if days is not None and not set(_DATE_KEYS) <= set(keys):
+        raise QueryError("start/end need year, month and day partition keys.")
+    paginator = s3.get_paginator("list_objects_v2")
+    level: list[tuple[list[str], str]] = [([], root)]
+    listed = 0
+    for key in keys:
+        below: list[tuple[list[str], str]] = []
+        for values, prefix in level:
+            listed += 1
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+                for common in page.get("CommonPrefixes", []):
+                    folder = common["Prefix"][len(prefix) :].rstrip("/")
+                    name, sep, value = folder.partition("=")
+                    if sep and name == key and value and _in_window(keys, [*values, value], days):
+                        below.append(([*values, value], common["Prefix"]))
+        level = below
+    return level, listed
+
+
+def _registered(glue: Any, database: str, table: str) -> set[tuple[str, ...]]:
+    paginator = glue.get_paginator("get_partitions")
+    return {
+        tuple(partition["Values"])
+        for page in paginator.paginate(DatabaseName=database, TableName=table, ExcludeColumnSchema=True)
+        for partition in page.get("Partitions", [])
+    }
