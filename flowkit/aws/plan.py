@@ -32,7 +32,16 @@ from flowkit.errors import FormatError, PlanError
 if TYPE_CHECKING:
     import boto3
 
-__all__ = ["AwsCall", "FlowLogPlan", "plan_cloudwatch_flow_logs", "plan_flow_logs", "resource_type"]
+__all__ = [
+    "MAX_RESOURCE_IDS",
+    "MAX_TRANSIT_RESOURCE_IDS",
+    "AwsCall",
+    "FlowLogPlan",
+    "max_resource_ids",
+    "plan_cloudwatch_flow_logs",
+    "plan_flow_logs",
+    "resource_type",
+]
 
 _RESOURCE_TYPES = (  # ID prefix -> CreateFlowLogs ResourceType (longest prefix first)
     ("tgw-attach-", "TransitGatewayAttachment"),
@@ -42,6 +51,11 @@ _RESOURCE_TYPES = (  # ID prefix -> CreateFlowLogs ResourceType (longest prefix 
     ("eni-", "NetworkInterface"),
 )
 _TRANSIT = ("TransitGateway", "TransitGatewayAttachment")
+#: Resource IDs one CreateFlowLogs call takes, as botocore's EC2 model documents ``ResourceIds``
+#: ("Constraints: Maximum of 25 for transit gateway resource types. Maximum of 300 for the other
+#: resource types."; it was 1000 before botocore 1.44). A plan splits longer lists into calls.
+MAX_RESOURCE_IDS = 300
+MAX_TRANSIT_RESOURCE_IDS = 25
 _ID = re.compile(r"^(vpc|subnet|eni|tgw|tgw-attach)-[0-9a-f]{8,17}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX = re.compile(r"^([A-Za-z0-9!_.*()=-]+(/[A-Za-z0-9!_.*()=-]+)*)?$")
@@ -103,10 +117,6 @@ def _check_common(resource_ids: Iterable[str], traffic_type: str, max_aggregatio
     groups: dict[str, list[str]] = {}
     for rid in ids:
         groups.setdefault(resource_type(rid), []).append(rid)
-    for kind, members in groups.items():
-        limit = 25 if kind in _TRANSIT else 1000
-        if len(members) > limit:
-            raise PlanError(f"CreateFlowLogs takes at most {limit} {kind} IDs per call, got {len(members)}.")
     if traffic_type not in ("ALL", "ACCEPT", "REJECT"):
         raise PlanError(f"traffic_type must be ALL, ACCEPT or REJECT, not {traffic_type!r}.")
     if isinstance(max_aggregation_interval, bool) or max_aggregation_interval not in (60, 600):
@@ -142,9 +152,28 @@ def _resolve(
     return account_id, region or boto3_session.region_name
 
 
+def max_resource_ids(resource_type: str) -> int:
+    """How many IDs of ``resource_type`` one CreateFlowLogs call takes (300; 25 for transit gateways).
+
+    Examples:
+        >>> max_resource_ids("VPC"), max_resource_ids("TransitGatewayAttachment")
+        (300, 25)
+    """
+    return MAX_TRANSIT_RESOURCE_IDS if resource_type in _TRANSIT else MAX_RESOURCE_IDS
+
+
+def _batches(groups: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+    """``(type, ids)`` per CreateFlowLogs call: each type's IDs in slices the API takes."""
+    out = []
+    for kind, ids in groups.items():
+        step = max_resource_ids(kind)
+        out += [(kind, ids[i : i + step]) for i in range(0, len(ids), step)]
+    return out
+
+
 def _flow_log_calls(groups, traffic_type, interval, fmt, custom, tags, extra) -> list[AwsCall]:
     calls = []
-    for kind, ids in groups.items():
+    for kind, ids in _batches(groups):
         params: dict[str, Any] = {"ResourceIds": ids, "ResourceType": kind}
         if kind not in _TRANSIT:
             params["TrafficType"] = traffic_type
@@ -162,10 +191,13 @@ def _flow_log_calls(groups, traffic_type, interval, fmt, custom, tags, extra) ->
     return calls
 
 
-def parse_s3_destination(destination: str) -> tuple[str, str, str]:
-    """Split an ``s3://bucket/prefix`` URL or an S3 ARN into ``(partition, bucket, prefix/)``."""
+def parse_s3_destination(destination: str) -> tuple[str | None, str, str]:
+    """Split an ``s3://bucket/prefix`` URL or an S3 ARN into ``(partition, bucket, prefix/)``.
+
+    The partition is the ARN's (``aws``, ``aws-cn``, ``aws-us-gov``), ``None`` for an ``s3://`` URL.
+    """
     text = destination.strip()
-    partition = "aws"
+    partition = None
     if text.startswith("s3://"):
         rest = text[5:]
     elif m := re.match(r"^arn:(aws[a-z-]*):s3:::(.+)$", text):
@@ -209,7 +241,7 @@ def plan_flow_logs(
 
     Args:
         resource_ids: VPC, subnet, network interface or transit gateway IDs (types may be mixed:
-            one ``create_flow_logs`` call per type).
+            one ``create_flow_logs`` call per type, and per 300 IDs, 25 for transit gateways).
         destination: ``s3://bucket/optional/prefix/`` or the bucket ARN.
         log_format: the format, in any spelling of :func:`~flowkit.schema.resolve_log_format`
             (``"security"``, ``"v5"``, a ``${field} ...`` string, a list of fields; see also
@@ -243,6 +275,7 @@ def plan_flow_logs(
     partition, bucket, prefix = parse_s3_destination(destination)
     fmt = _format(log_format)
     account_id, region = _resolve(account_id, region, boto3_session)
+    partition = partition or policies.partition_for_region(region)
     request = _Request(ids, groups, traffic_type, max_aggregation_interval, fmt, tags, account_id, region)
     arn = f"arn:{partition}:s3:::{bucket}/{prefix}" if prefix else f"arn:{partition}:s3:::{bucket}"
     options = {
@@ -262,7 +295,9 @@ def plan_flow_logs(
         destination=arn,
         delivery_paths=(f"s3://{bucket}/{prefix}{path}",),
         permissions={
-            "bucket policy": policies.s3_bucket_policy(bucket, prefix, acct, reg, hive=hive_compatible)
+            "bucket policy": policies.s3_bucket_policy(
+                bucket, prefix, acct, reg, hive=hive_compatible, partition=partition
+            )
         },
         caller_permissions=(
             "ec2:CreateFlowLogs",
@@ -338,8 +373,9 @@ def plan_cloudwatch_flow_logs(
     account_id, region = _resolve(account_id, region, boto3_session)
     request = _Request(ids, groups, traffic_type, max_aggregation_interval, fmt, tags, account_id, region)
     acct, reg = account_id or "<account-id>", region or "<region>"
-    trust = policies.delivery_role_trust_policy(acct, reg)
-    permissions = policies.delivery_role_policy(acct, reg, log_group)
+    partition = policies.partition_for_region(region)
+    trust = policies.delivery_role_trust_policy(acct, reg, partition=partition)
+    permissions = policies.delivery_role_policy(acct, reg, log_group, partition=partition)
     calls = [
         AwsCall(
             "logs",
@@ -360,7 +396,7 @@ def plan_cloudwatch_flow_logs(
             )
         )
     if role_arn is None:
-        role_arn = f"arn:aws:iam::{acct}:role/{role_name}"
+        role_arn = f"arn:{partition}:iam::{acct}:role/{role_name}"
         calls += [
             AwsCall(
                 "iam",

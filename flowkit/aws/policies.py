@@ -35,12 +35,52 @@ from flowkit.layout import policy_folder
 POLICY_NAMES = ("query-readonly", "enable-flow-logs")
 
 
-def s3_bucket_policy(bucket: str, prefix: str, account_id: str, region: str, *, hive: bool = False) -> dict:
-    """The bucket policy that lets the log delivery service write flow logs under ``prefix``."""
+#: The AWS partitions and the Region prefixes that belong to them (the ARN's second field).
+PARTITIONS = {
+    "aws-cn": ("cn-",),
+    "aws-us-gov": ("us-gov-",),
+    "aws-iso": ("us-iso-",),
+    "aws-iso-b": ("us-isob-",),
+}
+
+
+def partition_for_region(region: str | None) -> str:
+    """The partition of a Region, as ARNs spell it: ``aws``, ``aws-cn``, ``aws-us-gov`` ...
+
+    Asks botocore's endpoint data when it knows the Region, else the Region's prefix decides.
+
+    Examples:
+        >>> [partition_for_region(r) for r in ("eu-west-1", "cn-north-1", "us-gov-west-1", None)]
+        ['aws', 'aws-cn', 'aws-us-gov', 'aws']
+    """
+    if not region or region.startswith("<"):
+        return "aws"
+    try:
+        import botocore.session
+
+        return str(botocore.session.get_session().get_partition_for_region(region))
+    except Exception:  # botocore missing, or a Region its data does not know yet
+        return next((p for p, prefixes in PARTITIONS.items() if region.startswith(prefixes)), "aws")
+
+
+def s3_bucket_policy(
+    bucket: str,
+    prefix: str,
+    account_id: str,
+    region: str,
+    *,
+    hive: bool = False,
+    partition: str | None = None,
+) -> dict:
+    """The bucket policy that lets the log delivery service write flow logs under ``prefix``.
+
+    ``partition`` (default: the Region's, :func:`partition_for_region`) goes into every ARN.
+    """
+    part = partition or partition_for_region(region)
     folder = policy_folder(account_id, hive=hive, prefix=prefix)
     condition = {
         "StringEquals": {"aws:SourceAccount": account_id},
-        "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{region}:{account_id}:*"},
+        "ArnLike": {"aws:SourceArn": f"arn:{part}:logs:{region}:{account_id}:*"},
     }
     write_condition = {
         "StringEquals": {"aws:SourceAccount": account_id, "s3:x-amz-acl": "bucket-owner-full-control"},
@@ -54,7 +94,7 @@ def s3_bucket_policy(bucket: str, prefix: str, account_id: str, region: str, *, 
                 "Effect": "Allow",
                 "Principal": {"Service": "delivery.logs.amazonaws.com"},
                 "Action": "s3:PutObject",
-                "Resource": f"arn:aws:s3:::{bucket}/{folder}",
+                "Resource": f"arn:{part}:s3:::{bucket}/{folder}",
                 "Condition": write_condition,
             },
             {
@@ -62,15 +102,16 @@ def s3_bucket_policy(bucket: str, prefix: str, account_id: str, region: str, *, 
                 "Effect": "Allow",
                 "Principal": {"Service": "delivery.logs.amazonaws.com"},
                 "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
-                "Resource": f"arn:aws:s3:::{bucket}",
+                "Resource": f"arn:{part}:s3:::{bucket}",
                 "Condition": condition,
             },
         ],
     }
 
 
-def delivery_role_trust_policy(account_id: str, region: str) -> dict:
+def delivery_role_trust_policy(account_id: str, region: str, *, partition: str | None = None) -> dict:
     """Trust policy of the CloudWatch Logs delivery role (confused-deputy conditions included)."""
+    part = partition or partition_for_region(region)
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -80,16 +121,19 @@ def delivery_role_trust_policy(account_id: str, region: str) -> dict:
                 "Action": "sts:AssumeRole",
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"},
+                    "ArnLike": {"aws:SourceArn": f"arn:{part}:ec2:{region}:{account_id}:vpc-flow-log/*"},
                 },
             }
         ],
     }
 
 
-def delivery_role_policy(account_id: str, region: str, log_group: str) -> dict:
+def delivery_role_policy(
+    account_id: str, region: str, log_group: str, *, partition: str | None = None
+) -> dict:
     """Permissions of the CloudWatch Logs delivery role, limited to the one log group."""
-    group_arn = f"arn:aws:logs:{region}:{account_id}:log-group:{log_group}"
+    part = partition or partition_for_region(region)
+    group_arn = f"arn:{part}:logs:{region}:{account_id}:log-group:{log_group}"
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -119,8 +163,14 @@ def load_policy(
     log_group: str = "*",
     role_name: str = "flowkit-flow-logs-delivery",
     workgroup: str = "primary",
+    partition: str | None = None,
 ) -> dict[str, Any]:
     """One of the shipped least-privilege user policies, with its placeholders filled in.
+
+    Every ARN is written in the Region's partition (``arn:aws:``, ``arn:aws-cn:`` in China,
+    ``arn:aws-us-gov:`` in GovCloud). The actions are exactly those of the calls in
+    :data:`flowkit.aws.calls.AWS_CALLS` that name the policy (``tests/aws/test_aws_iam.py`` holds
+    them to it).
 
     Args:
         name: ``"query-readonly"`` or ``"enable-flow-logs"``.
@@ -133,6 +183,7 @@ def load_policy(
         log_group: the CloudWatch Logs group (``*`` for any).
         role_name: the delivery role's name (CloudWatch Logs destination).
         workgroup: the Athena workgroup.
+        partition: the ARN partition (default: the Region's, :func:`partition_for_region`).
 
     Raises:
         FlowkitError: on an unknown policy name.
@@ -142,6 +193,7 @@ def load_policy(
     text = resources.files("flowkit").joinpath("policies", f"{name}.json").read_text(encoding="utf-8")
     results = athena_results_bucket or f"aws-athena-query-results-{account_id}-{region}"
     values = {
+        "PARTITION": partition or partition_for_region(region),
         "BUCKET": bucket,
         "ACCOUNT_ID": account_id,
         "REGION": region,

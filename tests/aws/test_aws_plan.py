@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -171,3 +172,59 @@ def test_format_helper_versions_and_sets():
         log_format("secuirty")
     with pytest.raises(FormatError):
         log_format()
+
+
+def test_resource_ids_per_call_are_those_the_installed_botocore_model_documents():
+    """CreateFlowLogs ResourceIds: "Constraints: Maximum of 25 for transit gateway resource types. Maximum
+    of 300 for the other resource types." (botocore 1.44's ec2 model; it said 1000 before;
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFlowLogs.html)"""
+    import re
+
+    import botocore.session
+
+    from flowkit.aws.plan import MAX_RESOURCE_IDS, MAX_TRANSIT_RESOURCE_IDS
+
+    shape = (
+        botocore.session.get_session().get_service_model("ec2").operation_model("CreateFlowLogs").input_shape
+    )
+    doc = shape.members["ResourceIds"].documentation
+    found = re.search(
+        r"Maximum of (\d+) for transit gateway resource types\. Maximum of (\d+) for the other", doc
+    )
+    assert found, doc
+    assert (
+        (int(found.group(1)), int(found.group(2)))
+        == (MAX_TRANSIT_RESOURCE_IDS, MAX_RESOURCE_IDS)
+        == (25, 300)
+    )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "count", "sizes"),
+    [("vpc", 301, [300, 1]), ("tgw", 26, [25, 1]), ("eni", 600, [300, 300]), ("subnet", 300, [300])],
+)
+def test_long_lists_are_split_into_calls_the_api_takes(prefix, count, sizes):
+    from aws_model import model_violations
+
+    ids = [f"{prefix}-{i:08x}" for i in range(count)]
+    plan = plan_flow_logs(ids, "s3://my-flow-logs/team-a/", account_id="111122223333", region="eu-west-1")
+    assert [len(c.params["ResourceIds"]) for c in plan.calls] == sizes
+    assert [rid for c in plan.calls for rid in c.params["ResourceIds"]] == ids
+    for call in plan.calls:
+        assert model_violations("ec2", "CreateFlowLogs", call.params) == []
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"), [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")]
+)
+def test_every_arn_of_a_plan_is_in_the_regions_partition(region, partition):
+    """ARNs name their partition: arn:aws (commercial), arn:aws-cn (China), arn:aws-us-gov (GovCloud)."""
+    s3 = plan_flow_logs([VPC], "s3://my-flow-logs/team-a/", account_id="111122223333", region=region)
+    assert s3.calls[0].params["LogDestination"] == f"arn:{partition}:s3:::my-flow-logs/team-a/"
+    bucket_policy = json.dumps(s3.permissions)
+    cw = plan_cloudwatch_flow_logs([VPC], "/vpc/fl", account_id="111122223333", region=region)
+    assert cw.options["role_arn"] == f"arn:{partition}:iam::111122223333:role/flowkit-flow-logs-delivery"
+    role_policies = json.dumps(cw.permissions)
+    for text in (bucket_policy, role_policies):
+        arns = re.findall(r"arn:[a-z-]+:", text)
+        assert arns and set(arns) == {f"arn:{partition}:"}, text
