@@ -95,7 +95,9 @@ def _create_flow_logs(p: dict) -> list[str]:
     """EC2 CreateFlowLogs (botocore's ec2 model documentation of ResourceIds, TrafficType,
     MaxAggregationInterval; https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFlowLogs.html)."""
     transit = p.get("ResourceType") in ("TransitGateway", "TransitGatewayAttachment")
-    cap = 25 if transit else 300  # "Maximum of 25 for transit gateway resource types. Maximum of 300 for the other"
+    cap = (
+        25 if transit else 300
+    )  # "Maximum of 25 for transit gateway resource types. Maximum of 300 for the other"
     problems = []
     if len(p.get("ResourceIds", [])) > cap:
         problems.append(f"ResourceIds: {len(p['ResourceIds'])} > {cap} for {p.get('ResourceType')}")

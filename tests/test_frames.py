@@ -264,9 +264,11 @@ def test_aws_insights_frame(stubbed):
         ]
         for i, (port, action, n) in enumerate([(443, "ACCEPT", 10), (22, "REJECT", 2), (22, "ACCEPT", 1)])
     ]
-    sent = dict.fromkeys(("logGroupNames", "startTime", "endTime", "queryString"), ANY)
+    sent = dict.fromkeys(("logGroupNames", "startTime", "endTime", "queryString", "queryLanguage"), ANY)
     stubbed.add_response("start_query", {"queryId": "q"}, sent)
-    stubbed.add_response("get_query_results", {"status": "Complete", "results": rows}, {"queryId": "q"})
+    stubbed.add_response(
+        "get_query_results", {"status": "Complete", "results": rows}, {"queryId": "q", "maxItems": ANY}
+    )
     frame = fa.run_insights(
         "stats count(*) as n by dstPort, action",
         "/vpc/flow-logs",
@@ -279,6 +281,13 @@ def test_aws_insights_frame(stubbed):
         and str(frame["@timestamp"].dtype) == "datetime64[ms, UTC]"
     )
     check_idioms(frame, "AWS insights")
+
+
+def test_aws_doctor_frame(sb):
+    report = fa.doctor(athena="flowkit", log_groups=sb.log_group, boto3_session=sb.session)
+    frame = report.to_frame()
+    assert frame["status"].dtype == TEXT and len(frame) == len(report.checks)
+    check_idioms(frame, "AWS doctor")
 
 
 def test_with_flowkit_dtypes_converts_what_pandas_builds():

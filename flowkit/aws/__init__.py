@@ -14,7 +14,8 @@ Names (``import flowkit.aws`` needs neither boto3 nor the network; the AWS modul
   ``NAMED_SETS`` and ``MAX_FORMAT_VERSION`` (defined in flowkit.schema, with the rest of the
   log-format vocabulary).
 - ``create_database``, ``create_table``, ``table_for_plan``, ``get_table`` (flowkit.aws.glue, also in
-  flowkit.aws.athena);
+  flowkit.aws.athena); ``register_partitions(database, table)`` adds a Hive-layout table's
+  partitions to Glue (``create_table(partitioning="hive")`` calls it);
   ``run_query``, ``time_bounds`` (flowkit.aws.athena).
 - ``run_insights(query, log_groups, *, start=None, end=None, ...)`` (flowkit.aws.logs).
 - ``sandbox()`` (flowkit.aws.sandbox): moto in-process with a fake VPC, subnets, ENIs, bucket and log
@@ -22,7 +23,12 @@ Names (``import flowkit.aws`` needs neither boto3 nor the network; the AWS modul
   ``sb.queue_athena_result(frame)`` sets what the next Athena query returns (moto runs no SQL).
 - ``flowkit.connect(athena="db[.table]", logs="group", boto3_session=...)`` (flowkit.engines.aws): the
   AWS engine with the local engine's ``.sql()``, ``.query()`` and ``.insights()``.
-- ``load_policy(name, ...)`` (flowkit.aws.policies): the least-privilege IAM policies in flowkit/policies/.
+- ``load_policy(name, ...)`` (flowkit.aws.policies): the least-privilege IAM policies in flowkit/policies/,
+  written in the Region's partition (``partition_for_region``); ``AWS_CALLS`` (flowkit.aws.calls):
+  every AWS call flowkit makes and the IAM action it needs, the map the policies follow.
+- ``doctor(athena=..., log_groups=..., s3_output=..., query=False, boto3_session=...)``
+  (flowkit.aws.doctor): a read-only check of credentials, Region, Athena workgroup and table, log
+  groups and flow logs, and with ``query=True`` one time-bounded guide query on each engine.
 
 The notebook flow::
 
@@ -49,6 +55,7 @@ from typing import Any
 # Eager (these modules import neither boto3 nor awswrangler at import time). ``apply`` and ``sandbox``
 # must be bound here: each shares its name with its module, which would otherwise shadow it.
 from flowkit.aws.apply import ApplyResult, apply, describe_flow_logs
+from flowkit.aws.doctor import Check, DoctorReport, doctor
 from flowkit.aws.formats import MAX_FORMAT_VERSION, NAMED_SETS, fields_up_to, log_format
 from flowkit.aws.plan import AwsCall, FlowLogPlan, plan_cloudwatch_flow_logs, plan_flow_logs
 from flowkit.aws.sandbox import Sandbox, is_sandbox, sandbox
@@ -58,10 +65,13 @@ _EXPORTS: dict[str, str] = {
     "create_table": "flowkit.aws.glue",
     "table_for_plan": "flowkit.aws.glue",
     "get_table": "flowkit.aws.glue",
+    "register_partitions": "flowkit.aws.glue",
     "run_query": "flowkit.aws.athena",
     "time_bounds": "flowkit.aws.athena",
     "run_insights": "flowkit.aws.logs",
     "load_policy": "flowkit.aws.policies",
+    "partition_for_region": "flowkit.aws.policies",
+    "AWS_CALLS": "flowkit.aws.calls",
 }
 
 __all__ = [
@@ -69,9 +79,12 @@ __all__ = [
     "NAMED_SETS",
     "ApplyResult",
     "AwsCall",
+    "Check",
+    "DoctorReport",
     "FlowLogPlan",
     "apply",
     "describe_flow_logs",
+    "doctor",
     "fields_up_to",
     "log_format",
     "plan_cloudwatch_flow_logs",

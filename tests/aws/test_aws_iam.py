@@ -180,3 +180,41 @@ def test_every_call_of_the_enabling_path_is_in_the_map_under_enable_flow_logs(tm
         ("glue", "BatchDeletePartition"),
     } <= sent
     assert _unmapped(requests, "enable-flow-logs") == []
+
+
+def test_every_call_of_the_query_path_is_in_the_map_under_query_readonly(tmp_path):
+    import pandas as pd
+
+    with fa.sandbox() as sb:
+        plan = fa.plan_flow_logs([sb.vpc_id], f"s3://{sb.bucket}/flowlogs/", boto3_session=sb.session)
+        fa.apply(plan, boto3_session=sb.session)
+        sb.deliver(plan, [_delivery(tmp_path)])
+        fa.create_database("flowkit", boto3_session=sb.session)
+        fa.table_for_plan(plan, database="flowkit", boto3_session=sb.session)
+        requests = record_requests(sb.session)
+        engine = flowkit.connect(
+            athena={"database": "flowkit", "s3_output": sb.athena_output},
+            logs=sb.log_group,
+            boto3_session=sb.session,
+        )
+        sb.queue_athena_result(pd.DataFrame({"n": [1]}))
+        engine.sql(
+            "SELECT count(*) AS n FROM vpc_flow_logs",
+            start="2024-05-01T00:00:00Z",
+            end="2024-05-02T00:00:00Z",
+        )
+        engine.insights("fields @message")
+        flowkit.read_flow_logs(f"s3://{sb.bucket}/flowlogs/", boto3_session=sb.session)
+        fa.describe_flow_logs([sb.vpc_id], boto3_session=sb.session)
+        sb.queue_athena_result(pd.DataFrame({"dstport": pd.array([], dtype="Int64")}))
+        report = fa.doctor(
+            athena="flowkit",
+            log_groups=sb.log_group,
+            s3_output=sb.athena_output,
+            query=True,
+            boto3_session=sb.session,
+        )
+    assert report.ok, str(report)
+    sent = {(s, op) for s, op, _ in requests}
+    assert {("logs", "StartQuery"), ("athena", "StartQueryExecution"), ("s3", "HeadBucket")} <= sent
+    assert _unmapped(requests, "query-readonly") == []
