@@ -15,7 +15,7 @@ import json
 
 import parliament
 import pytest
-from aws_model import record_requests
+from aws_model import record_requests, violations
 
 import flowkit
 import flowkit.aws as fa
@@ -180,6 +180,7 @@ def test_every_call_of_the_enabling_path_is_in_the_map_under_enable_flow_logs(tm
         ("glue", "BatchDeletePartition"),
     } <= sent
     assert _unmapped(requests, "enable-flow-logs") == []
+    assert violations(requests) == []  # and every request holds to the installed models
 
 
 def test_every_call_of_the_query_path_is_in_the_map_under_query_readonly(tmp_path):
@@ -218,3 +219,4 @@ def test_every_call_of_the_query_path_is_in_the_map_under_query_readonly(tmp_pat
     sent = {(s, op) for s, op, _ in requests}
     assert {("logs", "StartQuery"), ("athena", "StartQueryExecution"), ("s3", "HeadBucket")} <= sent
     assert _unmapped(requests, "query-readonly") == []
+    assert violations(requests) == []
