@@ -220,3 +220,21 @@ def test_every_call_of_the_query_path_is_in_the_map_under_query_readonly(tmp_pat
     assert {("logs", "StartQuery"), ("athena", "StartQueryExecution"), ("s3", "HeadBucket")} <= sent
     assert _unmapped(requests, "query-readonly") == []
     assert violations(requests) == []
+
+
+def test_the_reference_page_lists_every_call_of_the_map():
+    """docs/aws-verification.md is where the first person with an account starts: it must show the map."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "aws-verification.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `") or line.startswith("| (")]
+    for call in AWS_CALLS:
+        name = (
+            f"`{call.service}.{call.operation}`"
+            if call.operation
+            else f"({call.service}: checked by the service)"
+        )
+        assert any(row.startswith(f"| {name} | `{call.action or 'none'}` |") for row in rows), (
+            name,
+            call.action,
+        )
