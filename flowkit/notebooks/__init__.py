@@ -17,6 +17,7 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     "AwsTarget": "backend",
     "aws_target": "backend",
+    "check_account": "backend",
     "open_engine": "backend",
     "KERNEL_NAME": "runner",
     "NotebookRun": "runner",

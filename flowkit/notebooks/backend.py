@@ -7,6 +7,8 @@ Every notebook has a ``BACKEND`` parameter, ``"local"`` by default:
   ``.insights()`` the same way, so the cells after it do not change.
 - :func:`aws_target` gives where notebook 01's control-plane steps (enabling flow logs) run: the offline moto
   sandbox for ``"local"``, your account for ``"aws"``.
+- :func:`check_account` runs :func:`flowkit.aws.doctor` (read-only) on the account the parameters name, so a
+  notebook says what to fix before its first query fails.
 
 Credentials are never parameters: a real account is reached through a named profile (``AWS_PROFILE``) or the
 default credential chain.
@@ -24,6 +26,7 @@ from flowkit.errors import NotebookError
 if TYPE_CHECKING:
     import boto3
 
+    from flowkit.aws.doctor import DoctorReport
     from flowkit.aws.sandbox import Sandbox
     from flowkit.engines import Engine
 
@@ -151,6 +154,60 @@ def aws_target(
     stack = contextlib.ExitStack()
     sb = stack.enter_context(sandbox())
     return AwsTarget(sb.session, sb.region, sb.vpc_id, sb.bucket, sb.log_group, sandbox=sb, _stack=stack)
+
+
+def check_account(
+    backend: str = "local",
+    *,
+    aws_profile: str | None = None,
+    aws_region: str | None = None,
+    athena_database: str | None = None,
+    log_group: str | None = None,
+) -> DoctorReport:
+    """Check, read-only, that the account a notebook's parameters name answers flowkit's queries.
+
+    With ``"aws"`` this is :func:`flowkit.aws.doctor` (``flowkit doctor`` on the command line) over the
+    Athena table and log group the parameters give: credentials, Region, workgroup, table, partitions,
+    data, log group and flow logs, each with its fix. It creates nothing and runs no billed query. With
+    ``"local"`` there is no account: the report says so in one skipped check.
+
+    Args:
+        backend: ``"local"`` or ``"aws"``.
+        aws_profile: the named profile for ``"aws"`` (``None``: the default credential chain).
+        aws_region: the Region for ``"aws"``.
+        athena_database: ``"database"`` or ``"database.table"`` of the flow-log table.
+        log_group: the CloudWatch Logs group of the flow logs.
+
+    Returns:
+        The :class:`~flowkit.aws.doctor.DoctorReport` (it shows as a table in a notebook).
+
+    Raises:
+        NotebookError: for an unknown backend, or ``"aws"`` without a database or a log group.
+
+    Examples:
+        >>> print(check_account("local"))  # doctest: +ELLIPSIS
+        flowkit doctor
+          [skip] aws account  BACKEND = 'local': the notebooks read DATA; no AWS account to check...
+    """
+    from flowkit.aws.doctor import Check, DoctorReport, doctor
+
+    _check_backend(backend)
+    if backend == "local":
+        detail = (
+            "BACKEND = 'local': the notebooks read DATA; no AWS account to check. On an account, set BACKEND = "
+            "'aws' (or run `flowkit doctor --profile P --athena DB --log-group G`; `flowkit doctor --sandbox` "
+            "shows a report offline)"
+        )
+        return DoctorReport(checks=[Check("aws account", "skip", detail)])
+    if not athena_database and not log_group:
+        raise NotebookError(
+            "BACKEND = 'aws' needs ATHENA_DATABASE (for Athena) and/or LOG_GROUP (for Logs Insights) to check."
+        )
+    return doctor(
+        athena=athena_database or None,
+        log_groups=log_group or None,
+        boto3_session=_session(aws_profile, aws_region),
+    )
 
 
 def _check_backend(backend: str) -> None:

@@ -20,6 +20,7 @@ from flowkit import exercises
 from flowkit.errors import NotebookError
 from flowkit.notebooks import (
     aws_target,
+    check_account,
     check_kernel,
     execute,
     findings,
@@ -310,6 +311,8 @@ def test_open_engine_aws_uses_the_named_database_and_table():
             id="unknown-profile",
         ),
         pytest.param(lambda: aws_target("aws", aws_region="us-east-1"), "VPC_ID", id="target-without-vpc"),
+        pytest.param(lambda: check_account("aws"), "ATHENA_DATABASE", id="check-without-target"),
+        pytest.param(lambda: check_account("athena"), "BACKEND must be", id="check-unknown-backend"),
     ],
 )
 def test_backend_switch_errors_say_which_parameter_to_set(call, message):
@@ -327,3 +330,29 @@ def test_aws_target_local_is_a_sandbox_that_closes():
     finally:
         target.close()
     target.close()  # twice is harmless
+
+
+def test_check_account_local_says_there_is_no_account_and_calls_nothing():
+    report = check_account("local")
+    assert [(c.name, c.status) for c in report.checks] == [("aws account", "skip")]
+    assert report.ok and "flowkit doctor --sandbox" in report.checks[0].detail
+
+
+def test_check_account_aws_runs_the_doctor_on_the_named_table_and_log_group():
+    """The notebook's parameters reach ``flowkit doctor``: a missing database fails with its fix, the log group
+    is found, and a log group no flow log delivers to is said (moto, through the default credential chain as on
+    a real account)."""
+    from flowkit.aws.sandbox import sandbox
+
+    with sandbox() as sb:
+        report = check_account(
+            "aws", aws_region=sb.region, athena_database="no_such_db", log_group=sb.log_group
+        )
+    checks = {c.name: c for c in report.checks}
+    assert checks["credentials"].status == "ok" and "123456789012" in checks["credentials"].detail
+    assert checks["glue database"].status == "fail" and not report.ok
+    assert "create_database('no_such_db')" in checks["glue database"].fix
+    assert checks["glue table"].status == "skip"
+    assert "class STANDARD" in checks["log group"].detail
+    assert checks["flow logs"].status == "warn" and "no flow log" in checks["flow logs"].detail
+    assert "| glue database | **fail** |" in report._repr_markdown_()
