@@ -13,6 +13,7 @@ import pandas as pd
 
 from flowkit import layout
 from flowkit.errors import RecordParseError
+from flowkit.outputs import readable
 
 if TYPE_CHECKING:
     import boto3
@@ -34,8 +35,12 @@ def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
 
     A file named twice (e.g. a directory and a file inside it) is listed once.
 
+    Files flowkit has not finished writing are left out, and a folder an interrupted command marked
+    incomplete is refused (:func:`flowkit.outputs.readable`).
+
     Raises:
         RecordParseError: if a named path does not exist, or a directory holds no flow-log file.
+        IncompleteOutputError: a file lies in a folder an interrupted ``flowkit simulate`` left incomplete.
     """
     if isinstance(source, str | os.PathLike):
         source = [source]
@@ -63,7 +68,7 @@ def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
         if path.resolve() not in seen:
             seen.add(path.resolve())
             unique.append(path)
-    return unique
+    return readable(unique)  # flowkit's own unfinished outputs: skipped, or refused when incomplete
 
 
 _is_flow_log_name = layout.is_flow_log_name
