@@ -345,8 +345,8 @@ class OutputFolder:
                     _prune(self.path, (self.path / relative).parent)
                 m.obsolete = []
                 m.save(self.path)
-        self._committed = m.copy()
-        self._commits += 1
+            self._committed = m.copy()  # before a deferred Ctrl-C is raised: a roll-back keeps this commit
+            self._commits += 1
         return [self.path / relative for relative in staged]
 
     def rollback(self) -> str:

@@ -75,17 +75,23 @@ class Manifest:
         version = document.pop("flowkit_manifest")
         if version != FORMAT_VERSION:
             raise _bad_manifest(where, f"format {version!r}; this flowkit reads format {FORMAT_VERSION}")
-        try:
-            manifest = cls(
-                command=str(document.pop("command")),
-                state=str(document.pop("state", "complete")),
-                files={str(k): dict(v) for k, v in dict(document.pop("files", {})).items()},
-                pending=[str(p) for p in document.pop("pending", [])],
-                obsolete=[str(p) for p in document.pop("obsolete", [])],
-                extra=document,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise _bad_manifest(where, f"a key is missing or has the wrong type ({exc})") from exc
+        files = document.pop("files", {})
+        pending, obsolete = document.pop("pending", []), document.pop("obsolete", [])
+        if not (
+            isinstance(document.get("command"), str)
+            and isinstance(files, dict)
+            and all(isinstance(v, dict) for v in files.values())
+            and all(isinstance(x, list) and all(isinstance(n, str) for n in x) for x in (pending, obsolete))
+        ):
+            raise _bad_manifest(where, "a key is missing or has the wrong type")
+        manifest = cls(
+            command=document.pop("command"),
+            state=str(document.pop("state", "complete")),
+            files=files,
+            pending=pending,
+            obsolete=obsolete,
+            extra=document,
+        )
         if manifest.state not in ("complete", "incomplete"):
             raise _bad_manifest(where, f"unknown state {manifest.state!r}")
         return manifest
