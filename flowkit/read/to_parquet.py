@@ -55,6 +55,7 @@ CHECKPOINT_SECONDS = 60.0
 _FLUSH_ROWS = 1_000_000  # records held in memory before they are written
 _FLUSH_PIECES = 2_000  # day slices of source files held before they are written
 _NO_DAY = "__HIVE_DEFAULT_PARTITION__"  # Hive's folder for a null partition value
+_PROGRESS_DELAY = 1.0  # seconds before the progress bar shows (short runs print nothing)
 
 
 class ConvertReport(ReadReport):
@@ -166,7 +167,12 @@ def convert(
         from tqdm import tqdm
 
         bar = tqdm(
-            total=len(work), unit="file", desc="converting", delay=1.0, disable=not progress, leave=False
+            total=len(work),
+            unit="file",
+            desc="converting",
+            delay=_PROGRESS_DELAY,
+            disable=not progress,
+            leave=False,
         )
         try:
             for index, s in enumerate(work):
@@ -204,12 +210,13 @@ def _list_sources(items: list, out: Path, session: Any) -> list[_Source]:
         if str(item).startswith("s3://"):
             found += _list_s3(str(item), session)
     local = [item for item in items if not str(item).startswith("s3://")]
+    folders: dict[Path, Path] = {}  # resolving is a stat per path part: once per folder
     for path in list_files(local) if local else []:
-        resolved = path.resolve()
-        if out == resolved or out in resolved.parents:
+        folder = folders.get(path.parent) or folders.setdefault(path.parent, path.parent.resolve())
+        if out == folder or out in folder.parents:
             continue  # the output inside a source folder: not read back
         stat = path.stat()
-        found.append(_Source(str(resolved), str(path), stat.st_size, str(stat.st_mtime_ns)))
+        found.append(_Source(str(folder / path.name), str(path), stat.st_size, str(stat.st_mtime_ns)))
     unique = list({s.key: s for s in found}.values())
     if not unique:
         raise RecordParseError(
