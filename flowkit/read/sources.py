@@ -52,6 +52,7 @@ def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and _is_flow_log_name(p.name))
             if not found:
+                readable([path / "_"])  # a folder an interrupted run left: say that, not "no files"
                 raise RecordParseError(
                     "no flow-log files (.log, .log.gz, .parquet, .jsonl) under this directory.",
                     path=str(path),
