@@ -97,3 +97,29 @@ class NotebookError(FlowkitError):
 
 class ExerciseError(FlowkitError):
     """An exercise id is unknown, or its data is missing."""
+
+
+class ArgumentError(FlowkitError, ValueError, TypeError):
+    """A function was given an argument of the wrong type or value (the message names it).
+
+    It is also a ``ValueError`` and a ``TypeError``, so code that caught those before keeps working.
+    """
+
+
+class OutputError(FlowkitError):
+    """An output cannot be written safely: it is or contains the input, it holds files flowkit did not
+    write, or another flowkit command is writing it."""
+
+
+class IncompleteOutputError(OutputError):
+    """A folder is marked incomplete by an interrupted flowkit command: its files are not a dataset.
+
+    Attributes:
+        folder: the folder marked incomplete.
+        command: the flowkit command that was interrupted (``"simulate"``, ...).
+    """
+
+    def __init__(self, message: str, *, folder: str, command: str) -> None:
+        super().__init__(message)
+        self.folder = folder
+        self.command = command

@@ -22,6 +22,8 @@ from flowkit.enrich.aws_ranges import IpRanges, lookup_aws_service
 from flowkit.enrich.cidr import require_columns
 from flowkit.enrich.ports import service_name
 from flowkit.enrich.protocols import protocol_name
+from flowkit.errors import ArgumentError
+from flowkit.limits import MAX_CATEGORIES, check_range
 
 Metric = Literal["bytes", "flows", "packets"]
 _UNITS = {"bytes": "bytes", "flows": "flow records", "packets": "packets"}
@@ -43,12 +45,24 @@ def _values(flows: pd.DataFrame, metric: Metric) -> pd.Series:
 
 
 def top_n(values: pd.Series, n: int, other: str = "other") -> pd.Series:
-    """The ``n`` largest values, plus one ``other`` entry summing the rest (when there is a rest)."""
+    """The ``n`` largest values, plus one ``other`` entry summing the rest (when there is a rest).
+
+    Raises:
+        ArgumentError: ``n`` is not a whole number from 1 to :data:`flowkit.limits.MAX_CATEGORIES`.
+    """
+    _check_n(n)
     values = values.sort_values(ascending=False)
     top = values.iloc[:n]
     if len(values) > n:
         top = pd.concat([top, pd.Series({other: values.iloc[n:].sum()})])
     return top
+
+
+def _check_n(n: int) -> None:
+    """How many categories a chart draws: a whole number up to :data:`~flowkit.limits.MAX_CATEGORIES`."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+        raise ArgumentError(f"n must be a whole number, not {n!r}.")
+    check_range(int(n), "n", 1, MAX_CATEGORIES, limit="MAX_CATEGORIES")
 
 
 def _barh(ax: Axes, values: pd.Series, *, color: Any = ACCEPT_COLOR, xlabel: str, title: str) -> Axes:
@@ -171,6 +185,7 @@ def plot_hour_port_heatmap(
     flows: pd.DataFrame, *, n: int = 12, metric: Metric = "flows", ax: Axes | None = None
 ) -> Axes:
     """Hour of day (UTC) by server port: when each of the top ``n`` ports is used."""
+    _check_n(n)
     ax = _axes(ax, (9, 4.5))
     conv = build_conversations(flows)
     row = conv.row
@@ -255,6 +270,7 @@ def plot_flow_graph(
             "value": _values(flows, metric).to_numpy()[ok],
         }
     )
+    _check_n(n)
     top = edges.groupby(["eni", "server", "inside"])["value"].sum().nlargest(n).reset_index()
     graph = nx.DiGraph()
     for e in top.itertuples(index=False):

@@ -24,19 +24,45 @@ RETRIES = {"mode": "standard", "max_attempts": 5}
 
 
 def session(boto3_session: boto3.Session | None = None) -> boto3.Session:
-    """The given session, or a new default one from the boto3 credential chain."""
+    """The given session, or a new default one from the boto3 credential chain.
+
+    Raises:
+        AWSError: the profile named by ``AWS_PROFILE`` does not exist, or the shared config does not parse.
+    """
     if boto3_session is not None:
         return boto3_session
-    import boto3
-
-    return boto3.Session()
+    return _new_session()
 
 
 def profile_session(profile_name: str | None = None, region_name: str | None = None) -> boto3.Session:
-    """A session from a named profile of the shared AWS config (default: the default chain), never from keys."""
-    import boto3
+    """A session from a named profile of the shared AWS config (default: the default chain), never from keys.
 
-    return boto3.Session(profile_name=profile_name, region_name=region_name)
+    Raises:
+        AWSError: the profile does not exist, or the shared config does not parse.
+    """
+    return _new_session(profile_name=profile_name, region_name=region_name)
+
+
+def _new_session(**kwargs: Any) -> boto3.Session:
+    """``boto3.Session(**kwargs)``, with a profile that is not configured as an :class:`AWSError` saying so."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from flowkit.errors import AWSError
+
+    try:
+        return boto3.Session(**kwargs)
+    except BotoCoreError as exc:  # ProfileNotFound, ConfigParseError, ...
+        profile = kwargs.get("profile_name")
+        origin = "" if profile else " (from AWS_PROFILE)"
+        name = getattr(exc, "kwargs", {}).get("profile", profile)
+        if type(exc).__name__ == "ProfileNotFound":
+            raise AWSError(
+                f"the AWS profile {name!r}{origin} is not in ~/.aws/config or ~/.aws/credentials: set it "
+                "up (aws configure --profile NAME, or aws configure sso), name another, or unset AWS_PROFILE "
+                "to use the default chain."
+            ) from exc
+        raise AWSError(f"cannot set up an AWS session ({aws_reason(exc)}). {CREDENTIALS_HINT}") from exc
 
 
 def botocore_config() -> Config:

@@ -18,7 +18,7 @@ PACKAGE = Path(flowkit.__file__).resolve().parent
 #: The floors, bottom first (docs/architecture.md, DESIGN.md "Imports flow one way"). A room may
 #: import from its own floor and the floors below, never from above.
 FLOORS = [
-    {"errors", "frames", "timeutil", "sessions", "data"},
+    {"errors", "frames", "timeutil", "sessions", "data", "outputs", "limits"},
     {"schema", "layout"},
     {"read", "simulate"},
     {"sql"},

@@ -152,7 +152,7 @@ def test_report_command_writes_every_figure(tmp_path, later):
         )
         == 0
     )
-    written = sorted(p.name for p in out.iterdir())
+    written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert written == sorted(
         [
             "traffic_bytes.png",

@@ -49,6 +49,7 @@ import yaml
 from flowkit.enrich.protocols import protocol_name, protocol_number
 from flowkit.errors import AllowlistError, FlowkitError
 from flowkit.frames import with_flowkit_dtypes
+from flowkit.limits import MAX_YAML_BYTES, load_yaml
 
 _logger = logging.getLogger(__name__)
 
@@ -202,10 +203,11 @@ class Allowlist:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None, width=110)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_yaml` to ``path``."""
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(f"# flowkit allowlist ({len(self.rules)} rules): review every rule before use\n")
-            handle.write(self.to_yaml())
+        """Write :meth:`to_yaml` to ``path``, atomically: the file is whole, or as it was before."""
+        from flowkit.outputs import write_text
+
+        header = f"# flowkit allowlist ({len(self.rules)} rules): review every rule before use\n"
+        write_text(path, header + self.to_yaml())
 
     def rule(self, name: str) -> Rule:
         """The rule called ``name``."""
@@ -354,6 +356,8 @@ def parse_allowlist(document: Any, *, source: str = "<allowlist>", strict: bool 
         raise AllowlistError(f"{source}: 'rules' must be a list of rules")
     vpc_cidrs = [_cidr(c, f"{source} vpc_cidrs") for c in _listify(document.get("vpc_cidrs"))]
     prefix_lists: dict[str, list[str]] = {}
+    if not isinstance(document.get("prefix_lists") or {}, Mapping):
+        raise AllowlistError(f"{source}: 'prefix_lists' must map a prefix list id to its CIDRs")
     for pl, cidrs in (document.get("prefix_lists") or {}).items():
         prefix_lists[str(pl)] = [_cidr(c, f"{source} prefix_lists {pl}") for c in _listify(cidrs)]
     rules: list[Rule] = []
@@ -393,16 +397,19 @@ def load_allowlist(
         return source
     if isinstance(source, Mapping):
         return parse_allowlist(source, strict=strict)
+    if not isinstance(source, str | os.PathLike):
+        raise AllowlistError(f"an allowlist is a YAML file path, a mapping or an Allowlist, not {source!r}")
     path = os.fspath(source)
     try:
         with open(path, encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
+            text = handle.read(MAX_YAML_BYTES + 1)
+        document = load_yaml(text, where=path, error=AllowlistError, loader=yaml.SafeLoader)
     except OSError as exc:
-        raise AllowlistError(f"{path}: cannot read the allowlist ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise AllowlistError(f"{path}: not an allowlist YAML file (it is not UTF-8 text)") from None
+        raise AllowlistError(f"{path}: cannot read the allowlist ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise AllowlistError(f"{path}: not an allowlist YAML file (it is not UTF-8 text)") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
-        raise AllowlistError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        raise AllowlistError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
     return parse_allowlist(document, source=path, strict=strict)

@@ -1,8 +1,8 @@
 """``flowkit demo``: run every guided notebook headless on the bundled data, offline (``make demo``).
 
 Executed copies go to ``build/notebooks/``, HTML renderings to ``build/html/`` and a summary to
-``build/summary.md`` and ``build/index.html``; the command prints where they are, how each notebook went and
-what it found.
+``build/summary.md`` and ``build/index.html``, all together when every notebook has run (a Ctrl-C leaves
+``build/`` as it was); the command prints where they are, how each notebook went and what it found.
 Exit status 0 when every notebook ran without an error or a warning, 1 otherwise.
 """
 
@@ -35,15 +35,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="build", help="output folder (default: build)")
     parser.add_argument("--jobs", "-j", type=int, default=2, help="notebooks run at once (default: 2)")
     parser.add_argument("--no-html", action="store_true", help="skip the HTML renderings")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace files of the same names in --out that demo did not write",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the notebooks, write the outputs, print the summary."""
-    from flowkit.notebooks import list_notebooks, run_notebooks, summary_html, summary_markdown
+    from flowkit.limits import MAX_JOBS, check_range
+    from flowkit.notebooks import list_notebooks, run_notebooks
+    from flowkit.outputs import check_separate
 
-    if args.jobs < 1:
-        raise FlowkitError(f"--jobs must be at least 1 (got {args.jobs}).")
+    check_range(args.jobs, "--jobs", 1, MAX_JOBS, limit="MAX_JOBS")
     paths = [Path(p) for p in args.notebooks] or list_notebooks()
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -52,14 +58,12 @@ def run(args: argparse.Namespace) -> int:
     if args.data and not Path(args.data).exists():
         raise FlowkitError(f"--data {args.data}: no such file or folder.")
     out = Path(args.out)
+    check_separate(out, [args.data])  # the notebooks themselves are checked by run_notebooks
     started = time.perf_counter()
-    runs = run_notebooks(paths, out, parameters=parameters, html=not args.no_html, jobs=args.jobs)
+    runs = run_notebooks(
+        paths, out, parameters=parameters, html=not args.no_html, jobs=args.jobs, overwrite=args.overwrite
+    )
     elapsed = time.perf_counter() - started
-    summary = summary_markdown(runs)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.md").write_text(summary, encoding="utf-8")
-    if not args.no_html:
-        (out / "index.html").write_text(summary_html(summary), encoding="utf-8")
 
     failed = [r for r in runs if not r.ok]
     print(f"flowkit demo: {len(runs)} notebooks in {elapsed:.0f} s, {len(failed)} with problems")

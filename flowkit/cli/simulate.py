@@ -25,7 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--scenario", default="workshop", help="built-in scenario name or YAML file (default: workshop)"
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
-    parser.add_argument("--out", help="output directory (required)")
+    parser.add_argument(
+        "--out",
+        help="output directory (required): new, empty, or an earlier simulation's (its files are replaced)",
+    )
     parser.add_argument("--days", type=float, default=1.0, help="days to simulate (default: 1)")
     parser.add_argument(
         "--start",
@@ -63,6 +66,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="default",
         help="S3 key layout (DestinationOptions): per-hour folders and/or Hive-compatible names",
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty folder simulate did not create (files of the same names are replaced; "
+        "nothing else is deleted)",
+    )
     parser.add_argument("--list", action="store_true", help="list the built-in scenarios and exit")
     parser.set_defaults(func=run)
 
@@ -93,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         compression=args.compression,
         layout=args.layout,
         progress=sys.stderr.isatty(),
+        overwrite=args.overwrite,
     )
     counts = result.counts
     print(

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from flowkit import sessions
-from flowkit.engines.base import Translation
+from flowkit.engines.base import Translation, check_text
 from flowkit.errors import FlowkitError, QueryError
 
 if TYPE_CHECKING:
@@ -81,6 +81,8 @@ def _athena_target(
 class AwsEngine:
     """Questions on AWS: Athena SQL and CloudWatch Logs Insights, like :class:`~flowkit.engines.local.LocalEngine`.
 
+    Not safe to share between threads: boto3 sessions are not thread-safe. Open one engine per thread.
+
     Attributes:
         athena: the Athena target, or ``None``.
         log_groups: the Logs Insights log groups, or ``None``.
@@ -113,6 +115,7 @@ class AwsEngine:
         self, query: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
     ) -> Translation:
         """The Athena SQL (``?`` placeholders) and execution parameters :meth:`sql` would send."""
+        check_text(query, "query")
         kinds = params.pop("_kinds", None)
         text, values = self._prepare(query, params, start, end, kinds)
         return Translation(text, tuple(values), "athena")
@@ -229,6 +232,7 @@ class AwsEngine:
         """Run a Logs Insights query over the engine's log groups (default range: the last day)."""
         from flowkit.aws.logs import run_insights
 
+        check_text(query, "query")
         if not self.log_groups:
             raise QueryError("this engine has no log groups: connect with logs='/your/flow-log-group'.")
         frame = run_insights(

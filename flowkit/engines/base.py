@@ -6,6 +6,10 @@ Insights) satisfy it without inheriting from it, and :func:`flowkit.connect` ret
 other. Code written against :class:`Engine` runs on either; a notebook switches by changing the
 ``connect`` call.
 
+Threads: a :class:`~flowkit.engines.local.LocalEngine` may be shared between threads (a DuckDB cursor
+per call). An :class:`~flowkit.engines.aws.AwsEngine` may not: its boto3 session is not thread-safe,
+so open one engine per thread (``flowkit.connect(...)`` in each).
+
 :meth:`Engine.translate` shows what :meth:`Engine.sql` would send, as a :class:`Translation` on both
 engines: DuckDB SQL with the parameters bound as literals locally, Athena SQL with ``?``
 placeholders and their execution parameters on AWS.
@@ -21,7 +25,22 @@ if TYPE_CHECKING:
 
     from flowkit.timeutil import TimeLike
 
-__all__ = ["Engine", "Translation"]
+__all__ = ["Engine", "Translation", "check_text"]
+
+
+def check_text(value: Any, name: str) -> str:
+    """Return ``value`` if it is text; anything else is a :class:`~flowkit.errors.QueryError` naming ``name``.
+
+    Examples:
+        >>> check_text(123, "query")
+        Traceback (most recent call last):
+        flowkit.errors.QueryError: `query` must be text (str), not int: 123.
+    """
+    from flowkit.errors import QueryError
+
+    if not isinstance(value, str):
+        raise QueryError(f"`{name}` must be text (str), not {type(value).__name__}: {value!r:.80}.")
+    return value
 
 
 @dataclass(frozen=True)

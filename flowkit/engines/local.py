@@ -21,12 +21,18 @@ Parquet is scanned by DuckDB in place (out of core: nothing is loaded into panda
 than memory can be queried); text files go through :func:`flowkit.read.read_arrow` into an in-memory
 Arrow table (for text larger than memory, ``flowkit convert`` it to Parquet first); a DataFrame
 is registered as it is.
+
+Threads: one engine may be shared by several threads. Each call (``sql``, ``query``, ``insights``,
+``columns``) runs on its own DuckDB cursor, a connection of its own to the same database, with the
+session's settings (UTC) and the engine's registered tables on it; DuckDB runs the cursors in parallel.
+``engine.con`` itself is one connection: use it from one thread at a time.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+import os
 import re
 import tempfile
 from collections.abc import Iterable
@@ -37,8 +43,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from flowkit.engines.base import Translation
-from flowkit.errors import FlowkitError, ParameterError, QueryError
+from flowkit.engines.base import Translation, check_text
+from flowkit.errors import ArgumentError, FlowkitError, ParameterError, QueryError
 from flowkit.frames import from_arrow
 from flowkit.layout import (
     HIVE_KEY_PATTERN,
@@ -65,7 +71,14 @@ Source = str | Path | pd.DataFrame | pa.Table | Iterable[str | Path]
 def _files(source: str | Path | Iterable[str | Path]) -> list[Path]:
     from flowkit.read import list_files
 
-    items = [source] if isinstance(source, str | Path) else list(source)
+    items = [source] if isinstance(source, str | os.PathLike) else source
+    if isinstance(items, bytes | dict) or not isinstance(items, Iterable):
+        raise ArgumentError(
+            f"source must be a path, a list of paths, a DataFrame or an Arrow table, not {source!r:.100}."
+        )
+    items = list(items)
+    if not all(isinstance(item, str | os.PathLike) for item in items):
+        raise ArgumentError(f"source must be a path or a list of paths, not {source!r:.100}.")
     for item in items:
         if str(item).startswith("s3://"):
             raise FlowkitError(
@@ -114,8 +127,10 @@ class LocalEngine:
         log_format: the log format of text files without a header line (passed to the reader;
             any spelling of :func:`~flowkit.schema.resolve_log_format`).
 
+    Safe to share between threads: each query runs on a cursor of its own (see the module's docstring).
+
     Attributes:
-        con: the DuckDB connection (the view ``vpc_flow_logs`` lives there).
+        con: the DuckDB connection (the view ``vpc_flow_logs`` lives there); one thread at a time.
         fields: the flow-log fields present, in the source's format order.
         partitions: the partition columns the view adds.
     """
@@ -130,6 +145,7 @@ class LocalEngine:
             self.con.execute("SET memory_limit = ?", [memory_limit])
         install_functions(self.con)
         self._log_format = log_format
+        self._registered: dict[str, Any] = {}  # names registered on self.con, registered again on each cursor
         self.fields: list[Field] = []
         self.partitions: list[str] = []
         try:
@@ -166,7 +182,7 @@ class LocalEngine:
             self._from_text(text)
 
     def _from_arrow(self, table: pa.Table, files: list[str] | None = None) -> None:
-        self.con.register("fk_records", table)
+        self._register("fk_records", table)
         self._create_view("fk_records", table.schema.names, files)
 
     def _from_parquet(self, files: list[Path]) -> None:
@@ -243,23 +259,53 @@ class LocalEngine:
 
     # -- querying ----------------------------------------------------------------------------------
 
+    def _register(self, name: str, data: Any) -> None:
+        self.con.register(name, data)
+        self._registered[name] = data
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one call: its own connection to the database, set up as ``self.con`` is (the
+        session time zone, the registered tables), so calls from several threads run side by side."""
+        cursor = self.con.cursor()
+        cursor.execute("SET TimeZone = 'UTC'")
+        for name, data in self._registered.items():
+            cursor.register(name, data)
+        return cursor
+
     @property
     def columns(self) -> list[str]:
         """The columns of ``vpc_flow_logs``, in order."""
-        return [row[0] for row in self.con.execute(f"DESCRIBE {VIEW}").fetchall()]
+        with self._cursor() as cursor:
+            return [row[0] for row in cursor.execute(f"DESCRIBE {VIEW}").fetchall()]
 
-    def _relations(self) -> list[str]:
-        return [
-            row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        ]
+    @staticmethod
+    def _relations(con: duckdb.DuckDBPyConnection) -> list[str]:
+        return [row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
 
     def translate(
         self, query: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
     ) -> Translation:
-        """The DuckDB SQL that :meth:`sql` would run, parameters bound as literals (``.parameters`` is empty)."""
+        """The DuckDB SQL that :meth:`sql` would run, parameters bound as literals (``.parameters`` is empty).
+
+        A time window is a temporary view on ``engine.con`` (``vpc_flow_logs_window``), so the SQL
+        runs there as it is.
+        """
+        return self._translate(self.con, query, start, end, params)
+
+    def _translate(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        query: str,
+        start: TimeLike | None,
+        end: TimeLike | None,
+        params: dict[str, Any],
+    ) -> Translation:
+        check_text(query, "query")
         kinds = params.pop("_kinds", None)
-        view = self._window(start, end)
-        duck = to_duckdb(query, params=params, kinds=kinds, known_tables=self._relations, view=view)
+        view = self._window(con, start, end)
+        duck = to_duckdb(
+            query, params=params, kinds=kinds, known_tables=lambda: self._relations(con), view=view
+        )
         return Translation(duck, (), "duckdb")
 
     def sql(
@@ -280,11 +326,12 @@ class LocalEngine:
                 closest one) or a failure while running.
             ParameterError: on a missing, unknown or invalid parameter, or an empty time window.
         """
-        duck = self.translate(query, start=start, end=end, **params).sql
-        logger.debug("duckdb sql: %s", duck)
-        return self._run(duck, query)
+        with self._cursor() as cursor:
+            duck = self._translate(cursor, query, start, end, params).sql
+            logger.debug("duckdb sql: %s", duck)
+            return self._run(cursor, duck, query)
 
-    def _window(self, start: TimeLike | None, end: TimeLike | None) -> str:
+    def _window(self, con: duckdb.DuckDBPyConnection, start: TimeLike | None, end: TimeLike | None) -> str:
         """The relation to query: the view, or a temporary view of it bounded to ``[start, end)``."""
         if start is None and end is None:
             return VIEW
@@ -294,7 +341,7 @@ class LocalEngine:
             raise ParameterError(f"the time window is empty: start {start!r} is not before end {end!r}.")
         conditions = [f'"start" >= {int(lo)}'] if lo is not None else []
         conditions += [f'"start" < {int(hi)}'] if hi is not None else []
-        self.con.execute(
+        con.execute(
             f"CREATE OR REPLACE TEMP VIEW {_WINDOW} AS SELECT * FROM {VIEW} WHERE {' AND '.join(conditions)}"
         )
         return _WINDOW
@@ -305,18 +352,19 @@ class LocalEngine:
         """Run a catalogue question by name (see :func:`flowkit.queries.list_queries`), optionally in a time window."""
         from flowkit.queries import get_query
 
+        check_text(name, "name")
         q = get_query(name)
         values = q.bind_values(params)
         return self.sql(q.sql, start=start, end=end, _kinds=q.kinds, **values)
 
-    def _run(self, duck: str, original: str) -> pd.DataFrame:
+    def _run(self, con: duckdb.DuckDBPyConnection, duck: str, original: str) -> pd.DataFrame:
         try:
-            table = self.con.sql(duck).to_arrow_table()
+            table = con.sql(duck).to_arrow_table()
         except duckdb.BinderException as exc:
-            raise QueryError(self._binder_message(str(exc), original)) from None
+            raise QueryError(self._binder_message(str(exc), original)) from exc
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
-            raise QueryError(f"the query failed in DuckDB: {first}\n    DuckDB SQL: {duck}") from None
+            raise QueryError(f"the query failed in DuckDB: {first}\n    DuckDB SQL: {duck}") from exc
         return from_arrow(_integral_decimals(table))
 
     def _binder_message(self, message: str, query: str) -> str:
@@ -347,11 +395,14 @@ class LocalEngine:
         """Run a CloudWatch Logs Insights query over the same records (:mod:`flowkit.engines.insights`)."""
         from flowkit.engines.insights import run_insights
 
-        return run_insights(self.con, query, start=start, end=end, fields=self.fields)
+        check_text(query, "query")
+        with self._cursor() as cursor:
+            return run_insights(cursor, query, start=start, end=end, fields=self.fields)
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         """Make a DataFrame queryable by name (e.g. a baseline or an allowlist), next to ``vpc_flow_logs``."""
-        self.con.register(name, frame)
+        check_text(name, "name")
+        self._register(name, frame)
 
     def close(self) -> None:
         """Close the DuckDB connection."""

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flowkit.errors import NotebookError
+from flowkit.errors import AWSError, NotebookError
 
 if TYPE_CHECKING:
     import boto3
@@ -220,7 +220,7 @@ def _session(profile: str | None, region: str | None) -> boto3.Session:
 
     try:
         return sessions.profile_session(profile, region)
-    except Exception as exc:  # ProfileNotFound, a bad config file
-        if not sessions.is_aws_error(exc):
+    except Exception as exc:  # ProfileNotFound (an AWSError from flowkit.sessions), a bad config file
+        if not (isinstance(exc, AWSError) or sessions.is_aws_error(exc)):
             raise
         raise NotebookError(f"AWS_PROFILE {profile!r}: {exc}; see `aws configure list-profiles`.") from exc

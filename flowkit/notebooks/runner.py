@@ -276,27 +276,64 @@ def run_notebooks(
     jobs: int = 1,
     kernel_name: str = KERNEL_NAME,
     timeout: int = CELL_TIMEOUT,
+    overwrite: bool = False,
 ) -> list[NotebookRun]:
-    """Run notebooks headless; write executed copies (and HTML) under ``out_dir``.
+    """Run notebooks headless; write executed copies (and HTML, and a summary) under ``out_dir``.
+
+    The files are written through :class:`flowkit.outputs.OutputFolder`: they appear together when every
+    notebook has run, files of the same names that ``demo`` did not write are not replaced (unless
+    ``overwrite``), and ``out_dir`` may not be or contain a notebook it runs.
 
     Args:
         paths: the notebooks to run (default: every numbered notebook, :func:`list_notebooks`).
-        out_dir: where to write ``notebooks/<name>.ipynb`` and ``html/<name>.html``; ``None`` writes nothing.
+        out_dir: where to write ``notebooks/<name>.ipynb``, ``html/<name>.html``, ``summary.md`` and
+            ``index.html``; ``None`` writes nothing.
         parameters: values injected after each notebook's ``parameters`` cell (e.g. ``{"DATA": "/path"}``).
         html: also render each executed notebook to HTML.
         jobs: how many notebooks to run at once.
         kernel_name: the Jupyter kernel to use.
         timeout: seconds allowed per cell.
+        overwrite: replace files of the same names in ``out_dir`` that ``demo`` did not write.
 
     Returns:
         One :class:`NotebookRun` per notebook, in the order given.
 
     Raises:
         NotebookError: when a notebook cannot be read or the kernel is not installed.
+        OutputError: ``out_dir`` is or contains a notebook, or holds files of the same names that ``demo``
+            did not write.
     """
     sources = [Path(p) for p in (paths if paths is not None else list_notebooks())]
     check_kernel(kernel_name)
     books = [parameterize(load_notebook(p), parameters) for p in sources]
+    if out_dir is None:
+        return _run(sources, books, None, html=html, jobs=jobs, kernel_name=kernel_name, timeout=timeout)
+    from flowkit.outputs import OutputFolder
+
+    with OutputFolder(out_dir, "demo", inputs=sources, overwrite=overwrite) as folder:
+        names = [f"notebooks/{p.stem}.ipynb" for p in sources] + ["summary.md"]
+        if html:
+            names += [f"html/{p.stem}.html" for p in sources] + ["index.html"]
+        folder.claim(names)  # before the work
+        runs = _run(sources, books, folder, html=html, jobs=jobs, kernel_name=kernel_name, timeout=timeout)
+        summary = summary_markdown(runs)
+        folder.stage("summary.md").write_text(summary, encoding="utf-8")
+        if html:
+            folder.stage("index.html").write_text(summary_html(summary), encoding="utf-8")
+        folder.commit(replace_all=True)
+    return runs
+
+
+def _run(
+    sources: list[Path],
+    books: list[nbformat.NotebookNode],
+    folder: Any,
+    *,
+    html: bool,
+    jobs: int,
+    kernel_name: str,
+    timeout: int,
+) -> list[NotebookRun]:
     items = [(nb, p.resolve().parent) for nb, p in zip(books, sources, strict=True)]
     outcomes = asyncio.run(_execute_all(items, kernel_name=kernel_name, timeout=timeout, jobs=jobs))
     runs = []
@@ -305,28 +342,26 @@ def run_notebooks(
         error = error or failure
         run = NotebookRun(source.name, source, seconds=took, error=error, warnings=warnings)
         run.findings = findings(nb)
-        if out_dir is not None:
-            run.executed, run.html = _write(nb, source.stem, Path(out_dir), html=html)
+        if folder is not None:  # staged now, in place when every notebook has run
+            _write(nb, source.stem, folder, html=html)
+            run.executed = folder.path / "notebooks" / f"{source.stem}.ipynb"
+            run.html = folder.path / "html" / f"{source.stem}.html" if html else None
         _logger.info("%s: %.1f s, %s", source.name, took, "ok" if run.ok else "problems")
         runs.append(run)
     return runs
 
 
-def _write(nb: nbformat.NotebookNode, stem: str, out_dir: Path, *, html: bool) -> tuple[Path, Path | None]:
-    executed = out_dir / "notebooks" / f"{stem}.ipynb"
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, executed)
+def _write(nb: nbformat.NotebookNode, stem: str, folder: Any, *, html: bool) -> None:
+    """Stage the executed copy (and its HTML rendering) in the demo's output folder."""
+    nbformat.write(nb, folder.stage(f"notebooks/{stem}.ipynb"))
     if not html:
-        return executed, None
+        return
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     # links between notebooks point at their HTML renderings, which sit side by side
     body = _NOTEBOOK_LINK.sub(r'href="\1.html', body)
-    page = out_dir / "html" / f"{stem}.html"
-    page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(body, encoding="utf-8")
-    return executed, page
+    folder.stage(f"html/{stem}.html").write_text(body, encoding="utf-8")
 
 
 def summary_markdown(runs: Sequence[NotebookRun]) -> str:

@@ -169,6 +169,10 @@ def get_query(name: str) -> Query:
         QueryError: if there is none (the message suggests the closest name).
     """
     catalogue = _catalogue()
+    if not isinstance(name, str):
+        raise QueryError(
+            f"a catalogue query is named by text (str), not {type(name).__name__}: {name!r:.80}."
+        )
     if name in catalogue:
         return catalogue[name]
     close = difflib.get_close_matches(name, list(catalogue), n=1, cutoff=0.5)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flowkit.errors import FormatError, RecordParseError
+from flowkit.errors import ArgumentError, FormatError, RecordParseError
 from flowkit.frames import from_arrow
 from flowkit.read.checks import arrow_type, drop_bad_rows
 from flowkit.read.report import Errors, ReadReport
@@ -99,7 +101,8 @@ def read_arrow(
 ) -> pa.Table:
     """Read flow-log records into an Arrow table; the arguments are those of :func:`read_flow_logs`."""
     if errors not in ("raise", "skip"):
-        raise ValueError(f"`errors` must be 'raise' or 'skip', not {errors!r}.")
+        raise ArgumentError(f"`errors` must be 'raise' or 'skip', not {errors!r}.")
+    _check_source(source)
     report = report if report is not None else ReadReport()
     fmt = resolve_log_format(log_format, unknown=unknown_fields) if log_format else None
     tables = []
@@ -118,6 +121,19 @@ def read_arrow(
         fields = fmt or parse_log_format(DEFAULT_FORMAT)
         return pa.table({f.column: pa.array([], arrow_type(f)) for f in fields})
     return pa.concat_tables(tables, promote_options="default")
+
+
+def _check_source(source: object) -> None:
+    """A source is a path, an ``s3://`` URL or a list of them; anything else is an :class:`ArgumentError`."""
+    if isinstance(source, pd.DataFrame):
+        raise ArgumentError(
+            "read_flow_logs reads files; a DataFrame is already read (pass it to flowkit.connect)."
+        )
+    items = [source] if isinstance(source, str | os.PathLike) else source
+    if isinstance(items, bytes | Mapping) or not isinstance(items, Iterable):
+        raise ArgumentError(f"source must be a path, an s3:// URL or a list of them, not {source!r:.100}.")
+    if isinstance(items, list | tuple) and not all(isinstance(i, str | os.PathLike) for i in items):
+        raise ArgumentError(f"source must be a path, an s3:// URL or a list of them, not {source!r:.100}.")
 
 
 def _read_one(

@@ -13,6 +13,7 @@ import pandas as pd
 
 from flowkit import layout
 from flowkit.errors import RecordParseError
+from flowkit.outputs import readable
 
 if TYPE_CHECKING:
     import boto3
@@ -34,8 +35,12 @@ def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
 
     A file named twice (e.g. a directory and a file inside it) is listed once.
 
+    Files flowkit has not finished writing are left out, and a folder an interrupted command marked
+    incomplete is refused (:func:`flowkit.outputs.readable`).
+
     Raises:
         RecordParseError: if a named path does not exist, or a directory holds no flow-log file.
+        IncompleteOutputError: a file lies in a folder an interrupted ``flowkit simulate`` left incomplete.
     """
     if isinstance(source, str | os.PathLike):
         source = [source]
@@ -47,6 +52,7 @@ def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and _is_flow_log_name(p.name))
             if not found:
+                readable([path / "_"])  # a folder an interrupted run left: say that, not "no files"
                 raise RecordParseError(
                     "no flow-log files (.log, .log.gz, .parquet, .jsonl) under this directory.",
                     path=str(path),
@@ -63,7 +69,7 @@ def list_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[
         if path.resolve() not in seen:
             seen.add(path.resolve())
             unique.append(path)
-    return unique
+    return readable(unique)  # flowkit's own unfinished outputs: skipped, or refused when incomplete
 
 
 _is_flow_log_name = layout.is_flow_log_name

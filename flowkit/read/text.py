@@ -151,11 +151,20 @@ def _cloudwatch_messages(name: str, text: bytes) -> bytes:
         if not raw.strip():
             continue
         try:
-            lines.append(json.loads(raw)["message"].strip())
-        except (ValueError, KeyError, TypeError) as exc:
+            message = json.loads(raw)["message"]
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise RecordParseError(
                 "not a CloudWatch Logs event (a JSON object with a 'message').", path=name, line_number=number
             ) from exc
+        if not isinstance(message, str):  # CloudWatch Logs events carry their message as text
+            raise RecordParseError(
+                f"the event's 'message' is {type(message).__name__} {str(message)[:40]!r}, not the text of a "
+                "flow-log record.",
+                path=name,
+                line_number=number,
+                reason="cloudwatch-message",
+            )
+        lines.append(message.strip())
     return ("\n".join(lines) + "\n").encode()
 
 

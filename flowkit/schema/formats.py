@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import numbers
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from flowkit.errors import FormatError
@@ -225,6 +225,10 @@ def resolve_log_format(
     if isinstance(spec, Field):
         spec = [spec]
     if not isinstance(spec, str):
+        if isinstance(spec, Mapping | bytes) or not isinstance(spec, Iterable):
+            raise FormatError(
+                f"a log format is a name, a '${{field}} ...' string or a list of fields, not {spec!r}."
+            )
         return _field_list(spec, unknown)
     text = spec.strip()
     name = text.lower()

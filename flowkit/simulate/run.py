@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +16,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from flowkit.errors import FlowkitError, ScenarioError
+from flowkit.errors import ArgumentError, FlowkitError, ScenarioError
 from flowkit.frames import from_arrow
-from flowkit.layout import LAYOUTS, ROOT, file_glob
+from flowkit.layout import LAYOUTS, is_flow_log_name
+from flowkit.limits import MAX_RECORDS_PER_SECOND
+from flowkit.outputs import OutputFolder, is_bookkeeping
 from flowkit.schema import LogFormatSpec, format_string, resolve_log_format
 from flowkit.simulate import records as rec
 from flowkit.simulate.labels import LabelSet
@@ -86,6 +91,7 @@ def simulate(
     compression: str = "snappy",
     layout: str = "default",
     progress: bool = False,
+    overwrite: bool = False,
 ) -> SimulationResult:
     """Simulate a scenario's flow logs and write them as AWS delivers them, with labels.
 
@@ -99,7 +105,12 @@ def simulate(
         records: about how many records to make: the scenario's traffic rates are scaled to reach
             it (injected anomalies keep their size, and NODATA records for idle windows come on
             top, which shows for small numbers).
-        out: the output directory; None keeps the records in memory only (``result.flows``).
+        out: the output directory; None keeps the records in memory only (``result.flows``). The
+            files are written in a staging folder inside it and moved into place when the run is
+            complete; meanwhile the folder is marked incomplete, and readers refuse it (an
+            interrupted run leaves it so until it is run again). It must be new, empty, or an
+            earlier simulation's output (whose files this run replaces: nothing else is deleted).
+            The manifest ``.flowkit-manifest.json`` records what was written (:mod:`flowkit.outputs`).
         file_format: ``"text"`` (.log.gz), ``"parquet"`` (.log.parquet) or ``"cloudwatch"`` (JSON lines).
         log_format: the record format, in any spelling of
             :func:`~flowkit.schema.resolve_log_format`: ``"default"``, ``"v2"`` ... ``"v11"`` (every
@@ -116,13 +127,17 @@ def simulate(
             ``"hourly"`` (per-hour folders), ``"hive"`` (``aws-account-id=.../year=.../``) or
             ``"hive-hourly"``, as the flow log's ``DestinationOptions`` choose.
         progress: show a progress bar on stderr.
+        overwrite: write into a non-empty folder that ``simulate`` did not create; its files of the
+            same names are replaced, the others left (and read with the new ones).
 
     Returns:
         A :class:`SimulationResult`.
 
     Raises:
         ScenarioError: a bad scenario file, naming the file, the key and what is allowed.
-        FlowkitError: a bad argument.
+        ArgumentError: a bad argument.
+        OutputError: ``out`` is not empty and not an earlier simulation's (without ``overwrite``), or
+            it contains the scenario file.
     """
     sc = load_scenario(scenario)
     if aggregation_interval is not None:
@@ -131,7 +146,7 @@ def simulate(
         sc = _replace(sc, aggregation_interval=aggregation_interval)
     if file_format not in FILE_FORMATS:
         raise FlowkitError(f"file_format must be one of {', '.join(FILE_FORMATS)}, not {file_format!r}.")
-    codec, _, level = compression.partition("-")
+    codec, _, level = str(compression).partition("-")
     if codec not in _CODECS or (level and not level.isdigit()):
         raise FlowkitError(
             f"compression {compression!r} is not a Parquet codec: use {', '.join(_CODECS)}, optionally with a "
@@ -139,8 +154,8 @@ def simulate(
         )
     if layout not in LAYOUTS:
         raise FlowkitError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}.")
-    if not 0 < days <= 366:
-        raise FlowkitError(f"days must be more than 0 and at most 366, not {days}.")
+    if isinstance(days, bool) or not isinstance(days, int | float | np.number) or not 0 < days <= 366:
+        raise ArgumentError(f"days must be more than 0 and at most 366, not {days!r}.")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise FlowkitError(f"seed must be a whole number 0 or more, not {seed!r}.")
     fields = resolve_log_format(log_format or sc.log_format, unknown="keep")
@@ -160,8 +175,15 @@ def simulate(
 
     scale, chunk = 1.0, 3600
     if records is not None:
-        if records < 1:
-            raise FlowkitError(f"records must be a positive number, not {records}.")
+        if isinstance(records, bool) or not isinstance(records, int | np.integer) or records < 1:
+            raise ArgumentError(f"records must be a positive whole number, not {records!r}.")
+        most = MAX_RECORDS_PER_SECOND * (t_end - t_start)
+        if records > most:
+            raise ArgumentError(
+                f"records {records:,} is over the limit of {most:,} for {(t_end - t_start) / 86400:g} day(s): "
+                f"{MAX_RECORDS_PER_SECOND:,} a simulated second (flowkit.limits.MAX_RECORDS_PER_SECOND), as "
+                "one chunk of records is held in memory; simulate more days, or several runs."
+            )
         scale, per_second = _scale_for(sc, records, t_start, t_end, seed, pools, service_index, patterns)
         # big chunks keep the per-call overhead low; bounded so memory stays flat
         # (the daily rhythm's peak is about twice the day's mean rate)
@@ -175,48 +197,70 @@ def simulate(
     known.append(np.array([0, *(int(e.address) for e in sc.enis)], dtype=np.uint32))
     columns = Columns(sc, fields, services, np.concatenate(known))
     needed = rec.needed_columns(fields)
-    writer = None
+    label_set = LabelSet([p.label for p in sc.patterns], columns.addresses)
+    folder = None
     if out is not None:
         out = Path(out)
-        _clear_previous(out, sc)
-        writer = Writer(out, sc, columns, file_format, seed, compression, layout)
-    label_set = LabelSet([p.label for p in sc.patterns], columns.addresses)
-    tables: list[pa.Table] = []
-    counts: dict[str, int] = {}
-    pending = rec.empty()
-    bar = _progress(progress, t_end - t_start)
-    for t0 in range(t_start, t_end, chunk):
-        t1 = min(t0 + chunk, t_end)
-        batches = [pending]
-        for i in patterns:
-            batches.extend(_pattern_records(sc, i, pools, t0, t1, seed, scale, service_index, label_set))
-        allrec = rec.concat(batches)
-        done = allrec["window"] * interval < t1
-        if done.all():
-            pending, batch = rec.empty(), allrec
-        else:
-            pending, batch = rec.take(allrec, ~done), rec.take(allrec, done)
-        batch = rec.idle_and_skipped(
-            sc, batch, t0 // interval, t1 // interval, np.random.default_rng([seed, 31, t0])
+        source = (
+            Path(scenario) if isinstance(scenario, str | os.PathLike) and Path(scenario).is_file() else None
         )
-        # one stable sort on a packed key: (5-minute file,) start, ENI
-        key = (batch["start"] - t0) << 16 | batch["eni"].astype(np.int64)
-        if file_format != "cloudwatch":
-            key |= (batch["end"] // FILE_SECONDS - t0 // FILE_SECONDS) << 48
-        order = np.argsort(key, kind="stable")
-        batch = rec.take(batch, order, needed)
-        table = columns.table(batch)
-        _count(counts, batch)
-        if writer is not None:
-            writer.write(batch, table)
-        if keep_flows:
-            tables.append(table)
+        folder = OutputFolder(
+            out, "simulate", inputs=[source], fresh=True, overwrite=overwrite, durable=False
+        )
+    with folder if folder is not None else contextlib.nullcontext():
+        writer = None
+        if folder is not None:
+            folder.begin(incomplete=True)
+            writer = Writer(folder.staging, sc, columns, file_format, seed, compression, layout)
+        bar = _progress(progress, t_end - t_start)
+        tables: list[pa.Table] = []
+        counts: dict[str, int] = {}
+        pending = rec.empty()
+        for t0 in range(t_start, t_end, chunk):
+            t1 = min(t0 + chunk, t_end)
+            batches = [pending]
+            for i in patterns:
+                batches.extend(_pattern_records(sc, i, pools, t0, t1, seed, scale, service_index, label_set))
+            allrec = rec.concat(batches)
+            done = allrec["window"] * interval < t1
+            if done.all():
+                pending, batch = rec.empty(), allrec
+            else:
+                pending, batch = rec.take(allrec, ~done), rec.take(allrec, done)
+            batch = rec.idle_and_skipped(
+                sc, batch, t0 // interval, t1 // interval, np.random.default_rng([seed, 31, t0])
+            )
+            # one stable sort on a packed key: (5-minute file,) start, ENI
+            key = (batch["start"] - t0) << 16 | batch["eni"].astype(np.int64)
+            if file_format != "cloudwatch":
+                key |= (batch["end"] // FILE_SECONDS - t0 // FILE_SECONDS) << 48
+            order = np.argsort(key, kind="stable")
+            batch = rec.take(batch, order, needed)
+            table = columns.table(batch)
+            _count(counts, batch)
+            if writer is not None:
+                writer.write(batch, table)
+            if keep_flows:
+                tables.append(table)
+            if bar is not None:
+                bar.update(t1 - t0)
         if bar is not None:
-            bar.update(t1 - t0)
-    if bar is not None:
-        bar.close()
-
-    labels = label_set.frame()
+            bar.close()
+        labels = label_set.frame()
+        files: list[Path] = []
+        if folder is not None and writer is not None:
+            run = {
+                "scenario": sc.name,
+                "seed": int(seed),
+                "start": f"{datetime.fromtimestamp(t_start, UTC):%Y-%m-%dT%H:%M:%SZ}",
+                "end": f"{datetime.fromtimestamp(t_end, UTC):%Y-%m-%dT%H:%M:%SZ}",
+                "file_format": file_format,
+                "log_format": format_string(fields),
+                "layout": layout,
+                "anomalies": bool(anomalies),
+                "records": counts.get("records", 0),
+            }
+            files = _commit(folder, writer, labels, run)
     result = SimulationResult(
         scenario=sc,
         seed=seed,
@@ -225,15 +269,13 @@ def simulate(
         log_format=format_string(fields),
         file_format=file_format,
         out=out,
-        files=list(writer.files) if writer else [],
+        files=files,
         labels=labels,
         records=counts.get("records", 0),
         counts=counts,
     )
     if keep_flows:
         result.flows = _frame(tables, columns)
-    if out is not None:
-        labels.to_csv(out / "labels.csv", index=False, lineterminator="\n")
     _logger.info("simulated %s", result)
     return result
 
@@ -313,15 +355,29 @@ def _start_time(start: str | datetime | None, sc: Scenario) -> int:
         ) from None
 
 
-def _clear_previous(out: Path, sc: Scenario) -> None:
-    """Remove flow-log files an earlier run of this flow log left in ``out`` (nothing else)."""
-    pattern = file_glob(sc.account, sc.region, sc.flow_log_id)
-    old = list((out / ROOT).rglob(pattern)) if (out / ROOT).exists() else []
-    old += list((out / "cloudwatch").glob("eni-*-all.jsonl")) if (out / "cloudwatch").exists() else []
-    for path in old:
-        path.unlink()
-    if old:
-        _logger.info("removed %d flow-log files of an earlier run in %s", len(old), out)
+def _commit(folder: OutputFolder, writer: Writer, labels: pd.DataFrame, run: dict) -> list[Path]:
+    """Stage the labels, move every file of the run into place and record them; the run's files in order."""
+    labels.to_csv(folder.stage("labels.csv"), index=False, lineterminator="\n")
+    names = [path.relative_to(folder.staging).as_posix() for path in writer.files]
+    for name in names:
+        folder.stage(name)  # written there by the writer
+    folder.commit(replace_all=True, run=run)
+    if folder.foreign:  # a folder simulate did not create (overwrite=True): say what else is there
+        others = [
+            p
+            for p in folder.path.rglob("*")
+            if p.is_file()
+            and is_flow_log_name(p.name)
+            and not is_bookkeeping(p.name)
+            and not folder.owns(p.relative_to(folder.path).as_posix())
+        ]
+        if others:
+            warnings.warn(
+                f"{folder.path} also holds {len(others)} flow-log file(s) simulate did not write (e.g. "
+                f"{others[0].relative_to(folder.path)}): they were left, and readers read them with the new ones.",
+                stacklevel=3,
+            )
+    return [folder.path / name for name in names]
 
 
 def _count(counts: dict[str, int], b: dict[str, np.ndarray]) -> None:

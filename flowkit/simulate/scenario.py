@@ -37,6 +37,7 @@ allowed, e.g. ``workshop.yaml: enis[3].address: 10.32.9.9 is outside its subnet 
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ from typing import Any
 import yaml
 
 from flowkit.errors import ScenarioError
+from flowkit.limits import MAX_YAML_BYTES, load_yaml
 
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
 
@@ -200,6 +202,8 @@ def load_scenario(scenario: str | Path | Scenario) -> Scenario:
     """
     if isinstance(scenario, Scenario):
         return scenario
+    if not isinstance(scenario, str | os.PathLike):
+        raise ScenarioError(f"a scenario is a built-in name or a YAML file path, not {scenario!r}.")
     path = Path(scenario)
     if not path.suffix and not path.exists():
         path = SCENARIO_DIR / f"{scenario}.yaml"
@@ -209,15 +213,16 @@ def load_scenario(scenario: str | Path | Scenario) -> Scenario:
                 "or pass the path of a YAML scenario file."
             )
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(MAX_YAML_BYTES + 1)
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror}).") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a YAML scenario file (it is not UTF-8 text).") from None
+        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror}).") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not a YAML scenario file (it is not UTF-8 text).") from exc
     try:
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        document = load_yaml(text, where=str(path), error=ScenarioError)
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML ({' '.join(str(exc).split())}).") from None
+        raise ScenarioError(f"{path}: not valid YAML ({' '.join(str(exc).split())}).") from exc
     return parse_scenario(document, source=str(path))
 
 

@@ -319,15 +319,17 @@ def test_insights_delegates_with_the_engines_fields(frame_engine, monkeypatch):
 
     module = types.ModuleType("flowkit.engines.insights")
     module.run_insights = lambda con, query, *, start, end, fields: (
-        con,
+        (con is frame_engine.con, con.execute("SELECT count(*) FROM vpc_flow_logs").fetchone()[0]),
         query,
         start,
         end,
         [f.name for f in fields],
     )
     monkeypatch.setitem(sys.modules, "flowkit.engines.insights", module)
-    con, query, start, end, names = frame_engine.insights("stats count(*)", start=1, end=2)
-    assert con is frame_engine.con and (query, start, end) == ("stats count(*)", 1, 2)
+    (shared, seen), query, start, end, names = frame_engine.insights("stats count(*)", start=1, end=2)
+    # a cursor of its own (threads share the engine), seeing the engine's records
+    assert not shared and seen == frame_engine.sql("SELECT count(*) AS n FROM t").n[0]
+    assert (query, start, end) == ("stats count(*)", 1, 2)
     assert names[:3] == ["version", "account-id", "interface-id"]
 
 

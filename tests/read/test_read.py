@@ -355,7 +355,7 @@ def test_convert_writes_parquet_by_day(tmp_path, default_file):
     out = tmp_path / "pq"
     report = convert(default_file, out)
     assert report.parsed == 5
-    days = sorted(p.name for p in out.iterdir())
+    days = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert days == ["date=2022-07-31"]
     again = read_arrow(out)
     assert again.num_rows == 5 and "date" not in again.column_names
@@ -365,8 +365,8 @@ def test_convert_into_the_directory_it_reads_does_not_read_its_output_back(tmp_p
     source = tmp_path / "logs"
     source.mkdir()
     (source / "a.log.gz").write_bytes(default_file.read_bytes())
-    for _ in range(2):
-        assert convert(source, source / "parquet").parsed == 5
+    for parsed in (5, 0):  # the second run finds the file converted and unchanged: nothing to read
+        assert convert(source, source / "parquet").parsed == parsed
         assert read_arrow(source / "parquet").num_rows == 5
 
 

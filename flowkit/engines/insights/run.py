@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 TimeLike = datetime | pd.Timestamp | str | int | float
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z: the last time a datetime can hold
 
 
 def to_epoch_ms(value: TimeLike | None, name: str = "time") -> int | None:
@@ -35,6 +37,11 @@ def to_epoch_ms(value: TimeLike | None, name: str = "time") -> int | None:
             f"{name} must be a datetime, an ISO 8601 string or epoch seconds, not {value!r}"
         )
     if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > _LAST_SECOND:
+            raise InsightsQueryError(
+                f"{name} {value!r} is not a time: epoch seconds must be a finite number up to {_LAST_SECOND} "
+                "(9999-12-31T23:59:59Z)"
+            )
         return round(value * 1000)
     try:  # the one parser of points in time the other engines use, so a bound means the same on each
         stamp = parse_utc(value if isinstance(value, datetime) else str(value))
