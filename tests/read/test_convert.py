@@ -383,7 +383,11 @@ def test_ctrl_c_keeps_what_was_committed_and_says_so(tmp_path):
         flow_log(source / f"{i:03d}.log", [i], gz=False)
     out = tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, "-c", _KILLABLE, str(source), str(out)], stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", _KILLABLE, str(source), str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+        # a test run started in the background inherits an ignored SIGINT; a user's terminal never does
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
