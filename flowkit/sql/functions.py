@@ -66,27 +66,6 @@ _MACROS = (
     """CREATE OR REPLACE MACRO fk_ipaddress(a) AS
         CAST(COALESCE(fk_ip_hex(a), 'not an IP address: ' || CAST(a AS VARCHAR)) AS UUID)""",
     """CREATE OR REPLACE MACRO fk_try_ipaddress(a) AS TRY_CAST(fk_ip_hex(a) AS UUID)""",
-    # 32 hex digits -> RFC 5952 text: groups without leading zeros, the longest run (>= 2) of zero groups
-    # (the first of equal runs) as '::'
-    """CREATE OR REPLACE MACRO fk_ipv6_groups_text(h) AS ':' || array_to_string(list_transform(range(8),
-        lambda i: coalesce(nullif(ltrim(substr(h, 1 + 4 * i, 4), '0'), ''), '0')), ':') || ':'""",
-    """CREATE OR REPLACE MACRO fk_ipv6_compress(s) AS CASE
-        WHEN contains(s, ':0:0:0:0:0:0:0:0:') THEN '::'
-        WHEN contains(s, ':0:0:0:0:0:0:0:') THEN regexp_replace(s, '(:0){7}:', '::')
-        WHEN contains(s, ':0:0:0:0:0:0:') THEN regexp_replace(s, '(:0){6}:', '::')
-        WHEN contains(s, ':0:0:0:0:0:') THEN regexp_replace(s, '(:0){5}:', '::')
-        WHEN contains(s, ':0:0:0:0:') THEN regexp_replace(s, '(:0){4}:', '::')
-        WHEN contains(s, ':0:0:0:') THEN regexp_replace(s, '(:0){3}:', '::')
-        WHEN contains(s, ':0:0:') THEN regexp_replace(s, '(:0){2}:', '::')
-        ELSE s END""",
-    """CREATE OR REPLACE MACRO fk_trim_colons(s) AS CASE WHEN s = '::' THEN s ELSE
-        substr(s, CASE WHEN starts_with(s, '::') THEN 1 ELSE 2 END,
-               length(s) - CASE WHEN starts_with(s, '::') THEN 0 ELSE 1 END
-                         - CASE WHEN ends_with(s, '::') THEN 0 ELSE 1 END) END""",
-    """CREATE OR REPLACE MACRO fk_ip_hex_text(h) AS CASE
-        WHEN starts_with(h, '00000000000000000000ffff') THEN array_to_string(list_transform([0, 1, 2, 3],
-            lambda i: CAST(CAST('0x' || substr(h, 25 + 2 * i, 2) AS INTEGER) AS VARCHAR)), '.')
-        ELSE fk_trim_colons(fk_ipv6_compress(fk_ipv6_groups_text(h))) END""",
     """CREATE OR REPLACE MACRO fk_ip_text(u) AS fk_ip_hex_text(replace(CAST(u AS VARCHAR), '-', ''))""",
     # CAST(x AS VARCHAR); an address (a UUID here: Trino's UUID type is refused) prints as Trino prints it
     """CREATE OR REPLACE MACRO fk_varchar(x) AS CASE WHEN typeof(x) = 'UUID' THEN fk_ip_text(x)
@@ -191,9 +170,24 @@ def trino_type(duckdb_type: str | None) -> str | None:
     return text.lower()
 
 
+def _ip_hex_text(digits: str | None) -> str | None:
+    """An address as 32 hex digits (IPv4 mapped into ``::ffff:0:0/96``) as Trino prints it.
+
+    Examples:
+        >>> _ip_hex_text("20010db8000000000000ff0000428329"), _ip_hex_text("00000000000000000000ffff0a000001")
+        ('2001:db8::ff00:42:8329', '10.0.0.1')
+    """
+    if digits is None:
+        return None
+    address = ipaddress.IPv6Address(int(digits, 16))
+    return str(address.ipv4_mapped) if address.ipv4_mapped is not None else str(address)
+
+
 def install_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Set the session to UTC and create flowkit's macros and UDFs on a DuckDB connection."""
     con.execute("SET TimeZone = 'UTC'")
+    # a UDF, not a macro: nested text macros expand exponentially and DuckDB never finishes binding
+    con.create_function("fk_ip_hex_text", _ip_hex_text, ["VARCHAR"], "VARCHAR", side_effects=False)
     for macro in _MACROS:
         con.execute(macro)
     con.create_function("fk_trino_type", trino_type, ["VARCHAR"], "VARCHAR", side_effects=False)
