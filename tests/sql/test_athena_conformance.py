@@ -170,7 +170,7 @@ def _params(cases, gaps):
         yield pytest.param(case, id=case["id"], marks=marks)
 
 
-@pytest.mark.parametrize("case", _params(CONFORMANCE, KNOWN_GAPS))
+@pytest.mark.parametrize("case", list(_params(CONFORMANCE, KNOWN_GAPS)))
 def test_conformance(engine, case):
     """``case["source"]`` is the AWS/Trino page documenting the expected answer."""
     expect = case["expect"]
