@@ -504,6 +504,30 @@ def _ip_column(column: pa.ChunkedArray) -> pa.Array:
     return pa.array(values, pa.string())
 
 
+def _interval_text(value: Any) -> str | None:
+    """A DuckDB interval as Athena prints one: ``2 03:00:00.000`` (day to second) or ``1-2`` (year to month).
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> _interval_text(pa.MonthDayNano([0, 2, 10_800_000_000_000])), _interval_text(pa.MonthDayNano([14, 0, 0]))
+        ('2 03:00:00.000', '1-2')
+    """
+    if value is None:
+        return None
+    months, days, nanos = value.months, value.days, value.nanoseconds
+    if months and not days and not nanos:
+        sign = "-" if months < 0 else ""
+        return f"{sign}{abs(months) // 12}-{abs(months) % 12}"
+    total = (months * 30 + days) * 86_400_000 + nanos // 1_000_000  # milliseconds, as Trino keeps them
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    day, rest = divmod(total, 86_400_000)
+    hours, rest = divmod(rest, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{sign}{day} {hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
 def _as_athena_types(table: pa.Table, types: list[str]) -> pa.Table:
     """Columns in the types Athena returns: HUGEINT sums as bigint (when they fit), addresses as text."""
     for i, (field, duck_type) in enumerate(zip(table.schema, types, strict=False)):
@@ -512,6 +536,9 @@ def _as_athena_types(table: pa.Table, types: list[str]) -> pa.Table:
                 table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
             except (pa.ArrowInvalid, OverflowError):
                 logger.debug("column %s does not fit in bigint; kept as decimal", field.name)
+        elif duck_type == "INTERVAL":
+            texts = [_interval_text(v) for v in table.column(i).to_pylist()]
+            table = table.set_column(i, field.name, pa.array(texts, pa.string()))
         elif duck_type == "UUID":
             table = table.set_column(i, field.name, _ip_column(table.column(i)))
         elif duck_type == "UUID[]":
