@@ -117,10 +117,21 @@ def test_simulate_killed_at_any_moment_never_leaves_a_dataset_that_looks_whole(t
     assert records > 50_000 and not list(out.glob(".flowkit-staging*"))
 
     changed = [*argv, "--seed", "8"]  # another dataset of the same names
+    other = [*changed[:5], str(tmp_path / "other"), *changed[6:]]
+    assert subprocess.run(other, capture_output=True, timeout=300).returncode == 0
+    new_records = len(read_flow_logs(tmp_path / "other"))
+    assert new_records != records
     for delay in (2.0, 4.5):
         if _kill_after(changed, delay) == 0:
             break
-        assert len(read_flow_logs(out)) == records  # the finished run, as it was
+        try:
+            seen = len(read_flow_logs(out))
+        except IncompleteOutputError:  # killed while it ran: refused until run again, files kept (below)
+            seen = None
+        if seen == new_records:  # killed after its commit, before it exited: the new run, whole
+            assert not list(out.glob(".flowkit-staging*"))
+            break
+        assert seen in (None, records)  # refused, or (killed before it began) the finished run as it was
         assert {name: _snapshot(out)[name] for name in whole if ".flowkit" not in name} == {
             name: data for name, data in whole.items() if ".flowkit" not in name
         }

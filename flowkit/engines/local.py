@@ -31,10 +31,10 @@ session's settings (UTC) and the engine's registered tables on it; DuckDB runs t
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.engines.base import Translation, check_text
+from flowkit.engines.sandbox import PrivateDirectory, lock_down
 from flowkit.errors import ArgumentError, FlowkitError, ParameterError, QueryError
 from flowkit.frames import from_arrow
 from flowkit.layout import (
@@ -56,7 +57,9 @@ from flowkit.layout import (
     parse_key,
 )
 from flowkit.schema import BY_COLUMN, Field, LogFormatSpec, get_field
-from flowkit.sql import VIEW, caret_message, install_functions, timestamp, to_duckdb
+from flowkit.sql import VIEW, caret_message, install_functions, timestamp
+from flowkit.sql.checks import TableNames
+from flowkit.sql.translate import PLACEHOLDER, UNNAMED_PREFIX, DuckQuery, prepare
 
 if TYPE_CHECKING:
     from flowkit.timeutil import TimeLike
@@ -126,6 +129,14 @@ class LocalEngine:
         memory_limit: DuckDB's memory limit, e.g. ``"4GB"`` (default: DuckDB's, 80 % of RAM).
         log_format: the log format of text files without a header line (passed to the reader;
             any spelling of :func:`~flowkit.schema.resolve_log_format`).
+        table: the Athena table's name, ``"table"`` or ``"database.table"``, so queries written for
+            it run here unchanged (``vpc_flow_logs`` and the guide's ``"<vpc_flow_logs_table_name>"``
+            always work; any other table name is an error).
+
+    The engine reads the flow logs and nothing else: queries are checked by
+    :func:`flowkit.sql.checks.check_tree`, and once the view is built the DuckDB connection is
+    locked (:func:`flowkit.engines.sandbox.lock_down`); DuckDB spills to a temporary directory
+    private to this user, removed by :meth:`close`.
 
     Safe to share between threads: each query runs on a cursor of its own (see the module's docstring).
 
@@ -136,11 +147,22 @@ class LocalEngine:
     """
 
     def __init__(
-        self, source: Source, *, memory_limit: str | None = None, log_format: LogFormatSpec | None = None
+        self,
+        source: Source,
+        *,
+        memory_limit: str | None = None,
+        log_format: LogFormatSpec | None = None,
+        table: str | None = None,
     ) -> None:
         self.source = source
+        database, _, name = (table or "").rpartition(".")
+        if table is not None and (not name or any(not part.strip() for part in table.split("."))):
+            raise FlowkitError(f"table={table!r}: give 'table' or 'database.table'.")
+        self._tables = TableNames(table=name or None, database=database or None)
+        self._read_paths: list[str] = []
+        self._spill = PrivateDirectory()
         self.con = duckdb.connect()
-        self.con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'flowkit-duckdb'}'")
+        self.con.execute(f"SET temp_directory = '{str(self._spill.path).replace(chr(39), chr(39) * 2)}'")
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
         install_functions(self.con)
@@ -150,13 +172,17 @@ class LocalEngine:
         self.partitions: list[str] = []
         try:
             self._build(source)
+            lock_down(self.con, allowed_paths=self._read_paths)
         except duckdb.Error as exc:  # e.g. a corrupt Parquet file, or a column of the wrong type
-            self.con.close()
+            self.close()
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise FlowkitError(
                 f"{source}: DuckDB cannot read this as flow logs ({reason}); check the files with "
                 "flowkit.read_flow_logs, which names the file and the problem."
             ) from None
+        except BaseException:
+            self.close()
+            raise
 
     # -- building the view -------------------------------------------------------------------------
 
@@ -186,6 +212,7 @@ class LocalEngine:
         self._create_view("fk_records", table.schema.names, files)
 
     def _from_parquet(self, files: list[Path]) -> None:
+        self._read_paths = [str(f) for f in files]  # the files lock_down lets the view read
         # a view cannot take prepared parameters: the paths go in as escaped string literals
         paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         self.con.execute(
@@ -266,8 +293,7 @@ class LocalEngine:
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one call: its own connection to the database, set up as ``self.con`` is (the
         session time zone, the registered tables), so calls from several threads run side by side."""
-        cursor = self.con.cursor()
-        cursor.execute("SET TimeZone = 'UTC'")
+        cursor = self.con.cursor()  # the time zone (UTC) is global, set before the lock
         for name, data in self._registered.items():
             cursor.register(name, data)
         return cursor
@@ -278,10 +304,6 @@ class LocalEngine:
         with self._cursor() as cursor:
             return [row[0] for row in cursor.execute(f"DESCRIBE {VIEW}").fetchall()]
 
-    @staticmethod
-    def _relations(con: duckdb.DuckDBPyConnection) -> list[str]:
-        return [row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
-
     def translate(
         self, query: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
     ) -> Translation:
@@ -290,45 +312,60 @@ class LocalEngine:
         A time window is a temporary view on ``engine.con`` (``vpc_flow_logs_window``), so the SQL
         runs there as it is.
         """
-        return self._translate(self.con, query, start, end, params)
+        return Translation(self._prepare(self.con, query, start, end, params).sql, (), "duckdb")
 
-    def _translate(
+    def _prepare(
         self,
         con: duckdb.DuckDBPyConnection,
         query: str,
         start: TimeLike | None,
         end: TimeLike | None,
         params: dict[str, Any],
-    ) -> Translation:
+    ) -> DuckQuery:
         check_text(query, "query")
         kinds = params.pop("_kinds", None)
         view = self._window(con, start, end)
-        duck = to_duckdb(
-            query, params=params, kinds=kinds, known_tables=lambda: self._relations(con), view=view
+        tables = TableNames(
+            table=self._tables.table,
+            database=self._tables.database,
+            registered=frozenset(n for n in self._registered if not n.startswith("fk_")),
+            columns=self._column_kinds(),
         )
-        return Translation(duck, (), "duckdb")
+        return prepare(query, params=params, kinds=kinds, tables=tables, view=view)
+
+    def _column_kinds(self) -> dict[str, str]:
+        """The view's flow-log and partition columns: ``"number"``, ``"string"`` or ``"date"``."""
+        kinds = {f.column: "string" if f.athena_type == "string" else "number" for f in self.fields}
+        kinds |= {name: "date" if name == "date" else "string" for name in self.partitions}
+        return kinds
 
     def sql(
         self, query: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any
     ) -> pd.DataFrame:
         """Run an Athena (Trino) SQL query and return the result as a DataFrame.
 
+        The answer is Athena's (:mod:`flowkit.sql.semantics`): integer division truncates, unnamed
+        columns are ``_col0``, ``_col1``..., ``IPADDRESS`` values compare as addresses and print as
+        text, timestamps with a time zone keep it. What the local engine answers differently, or
+        refuses, is listed in ``docs/athena-semantics.md``.
+
         Args:
-            query: Athena SQL. Any table name (``"<vpc_flow_logs_table_name>"``, the Athena
-                table's name, ...) means ``vpc_flow_logs``; a trailing ``;`` is fine.
+            query: Athena SQL over ``vpc_flow_logs`` (also ``"<vpc_flow_logs_table_name>"`` and the
+                engine's ``table``); a trailing ``;`` is fine.
             start: keep only records starting at or after this time (datetime, ISO 8601 text or
                 Unix seconds), as the AWS engine's ``start=`` does.
             end: ... and starting before this time.
             **params: values for ``:name`` placeholders, validated and bound as literals.
 
         Raises:
-            QueryError: on a syntax error (with the position), an unknown column (with the
-                closest one) or a failure while running.
+            QueryError: on a syntax error (with the position), an unknown table, column or function
+                (with the closest one), anything but Athena SQL over the flow logs (table functions,
+                files, settings: refused by name), or a failure while running.
             ParameterError: on a missing, unknown or invalid parameter, or an empty time window.
         """
         with self._cursor() as cursor:
-            duck = self._translate(cursor, query, start, end, params).sql
-            logger.debug("duckdb sql: %s", duck)
+            duck = self._prepare(cursor, query, start, end, params)
+            logger.debug("duckdb sql: %s", duck.sql)
             return self._run(cursor, duck, query)
 
     def _window(self, con: duckdb.DuckDBPyConnection, start: TimeLike | None, end: TimeLike | None) -> str:
@@ -357,37 +394,65 @@ class LocalEngine:
         values = q.bind_values(params)
         return self.sql(q.sql, start=start, end=end, _kinds=q.kinds, **values)
 
-    def _run(self, con: duckdb.DuckDBPyConnection, duck: str, original: str) -> pd.DataFrame:
+    def _run(self, con: duckdb.DuckDBPyConnection, duck: DuckQuery, original: str) -> pd.DataFrame:
         try:
-            table = con.sql(duck).to_arrow_table()
+            relation = con.sql(duck.sql)
+            if relation is None:  # not a query (the checks let only queries through)
+                raise QueryError("the statement returned no result: write a SELECT statement.")
+            types = [str(t) for t in relation.types]
+            table = relation.to_arrow_table()
         except duckdb.BinderException as exc:
             raise QueryError(self._binder_message(str(exc), original)) from exc
         except duckdb.Error as exc:
-            first = str(exc).splitlines()[0]
-            raise QueryError(f"the query failed in DuckDB: {first}\n    DuckDB SQL: {duck}") from exc
-        return from_arrow(_integral_decimals(table))
+            raise QueryError(_duckdb_message(exc, duck.sql)) from None
+        try:
+            table = _as_athena_types(table, types)
+            frame = from_arrow(table)
+        except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+            raise QueryError(f"the result cannot be converted to a DataFrame: {exc}") from None
+        for name, zone in duck.zones.items():
+            if name in frame.columns and isinstance(frame[name].dtype, pd.DatetimeTZDtype):
+                frame[name] = frame[name].dt.tz_convert(_zone(zone))
+        frame.columns = [
+            f"_col{i}" if str(name).startswith(UNNAMED_PREFIX) else name
+            for i, name in enumerate(frame.columns)
+        ]
+        return frame
 
     def _binder_message(self, message: str, query: str) -> str:
         match = re.search(r'Referenced column "([^"]+)" not found', message)
         columns = self.columns
-        absent = [n for n in re.findall(r'"([^"]+)"', message) if n in BY_COLUMN and n not in columns]
-        if absent:
+        first = message.splitlines()[0]
+        absent = [n for n in re.findall(r'"([^"]+)"', first) if n in BY_COLUMN and n not in columns]
+        if absent:  # also behind "Alias with name ... exists" when the query names the field twice
             field = BY_COLUMN[absent[0]]
             return (
-                f"the data has no column {field.column!r}: it is a version-{field.version} field "
-                f"({field.name}) that this flow log's format does not include."
+                f"column {field.column!r} cannot be resolved: the data has no column {field.column!r}: it is a "
+                f"version-{field.version} field ({field.name}) that this flow log's format does not include."
             )
         if not match:
-            return f"the query failed: {message.splitlines()[0]}"
+            grouped = re.search(r'column "([^"]+)" must appear in the GROUP BY clause', first)
+            if grouped:  # Athena's wording
+                return (
+                    f"'{grouped.group(1)}' must be an aggregate expression or appear in GROUP BY clause "
+                    f"({first.removeprefix('Binder Error: ')})"
+                )
+            return f"the query failed: {first}"
         name = match.group(1)
-        close = difflib.get_close_matches(name.lower(), columns, n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (columns: {', '.join(columns)})"
+        candidates = (
+            re.findall(r'"([^"]+)"', message.split("Candidate bindings:", 1)[-1])
+            if ("Candidate bindings:" in message)
+            else []
+        )
+        candidates = [c.split(".")[-1] for c in candidates] or columns
+        close = difflib.get_close_matches(name.lower(), candidates, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (columns: {', '.join(candidates)})"
         where = re.search(rf"(?<![\w\"]){re.escape(name)}(?![\w\"])|\"{re.escape(name)}\"", query)
         if where:
             line = query.count("\n", 0, where.start()) + 1
             col = where.start() - (query.rfind("\n", 0, where.start()) + 1) + 1
-            return caret_message(query, line, col, f"unknown column {name!r}{hint}")
-        return f"unknown column {name!r}{hint}."
+            return caret_message(query, line, col, f"column {name!r} cannot be resolved{hint}")
+        return f"column {name!r} cannot be resolved{hint}."
 
     def insights(
         self, query: str, start: TimeLike | None = None, end: TimeLike | None = None
@@ -400,13 +465,30 @@ class LocalEngine:
             return run_insights(cursor, query, start=start, end=end, fields=self.fields)
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
-        """Make a DataFrame queryable by name (e.g. a baseline or an allowlist), next to ``vpc_flow_logs``."""
+        """Make a DataFrame queryable by name (e.g. a baseline or an allowlist), next to ``vpc_flow_logs``.
+
+        Raises:
+            FlowkitError: when ``name`` is not a plain name, or is one of the flow-log table's.
+        """
         check_text(name, "name")
-        self._register(name, frame)
+        lower = name.lower()
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", lower):
+            raise FlowkitError(
+                f"{name!r}: a registered frame's name is letters, digits and _ (e.g. allowlist)."
+            )
+        reserved = {VIEW, _WINDOW, "fk_records", PLACEHOLDER, *(self._tables.flow_log_names)}
+        if lower in reserved or lower.startswith("fk_"):
+            raise FlowkitError(f"{name!r} is the flow-log table's name (or flowkit's own): choose another.")
+        self._register(lower, frame)
 
     def close(self) -> None:
-        """Close the DuckDB connection."""
-        self.con.close()
+        """Close the DuckDB connection and remove its private temporary directory."""
+        con = getattr(self, "con", None)
+        if con is not None:
+            con.close()
+        spill = getattr(self, "_spill", None)
+        if spill is not None:
+            spill.cleanup()
 
     def __enter__(self) -> LocalEngine:
         return self
@@ -419,12 +501,89 @@ class LocalEngine:
         return f"LocalEngine({src!r}, fields={len(self.fields)}, partitions={self.partitions})"
 
 
-def _integral_decimals(table: pa.Table) -> pa.Table:
-    """DuckDB sums integers into HUGEINT (Arrow decimal(38, 0)); Trino returns bigint: cast back when it fits."""
-    for i, column in enumerate(table.schema):
-        if pa.types.is_decimal(column.type) and column.type.scale == 0:
+_IP_CAST_FAILED = re.compile(r"Could not convert string 'not an IP address: (.*)' to UUID")
+_CAST_FAILED = re.compile(r"Could not convert string '(.*)' to (\w+)")
+
+
+def _duckdb_message(exc: duckdb.Error, sql: str) -> str:
+    """A DuckDB error as a one-line QueryError message, in Athena's words where flowkit knows them."""
+    first = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if match := _IP_CAST_FAILED.search(first):
+        return f"Cannot cast value to IPADDRESS: {match.group(1)}"
+    if match := re.search(r'invalid timestamp field format: "(.*?)"', first):
+        return f"Value cannot be cast to timestamp: {match.group(1)}"
+    if match := _CAST_FAILED.search(first):
+        return f"Cannot cast '{match.group(1)}' to {match.group(2).lower().replace('int64', 'bigint')}"
+    if isinstance(exc, duckdb.PermissionException):
+        return f"the local engine reads only the flow logs; DuckDB refused: {first}"
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return f"DuckDB ran out of memory ({first}): give connect(memory_limit=...) or narrow the query."
+    return f"the query failed in DuckDB: {first}\n    DuckDB SQL: {sql}"
+
+
+def _zone(name: str) -> Any:
+    """A time zone pandas takes: an IANA name, or a fixed offset such as ``+01:00``."""
+    match = re.fullmatch(r"([+-])(\d\d):(\d\d)", name)
+    if not match:
+        return name
+    from datetime import timedelta, timezone
+
+    minutes = int(match.group(2)) * 60 + int(match.group(3))
+    return timezone(timedelta(minutes=minutes if match.group(1) == "+" else -minutes))
+
+
+def _ip_text(value: str | None) -> str | None:
+    """An address carried as a UUID string (``00000000-...-ffff0a000001``) as Trino prints it."""
+    if value is None:
+        return None
+    address = ipaddress.IPv6Address(int(value.replace("-", ""), 16))
+    return str(address.ipv4_mapped) if address.ipv4_mapped is not None else str(address)
+
+
+def _ip_column(column: pa.ChunkedArray) -> pa.Array:
+    cache: dict[str | None, str | None] = {}
+    values = [cache.setdefault(v, _ip_text(v)) if v not in cache else cache[v] for v in column.to_pylist()]
+    return pa.array(values, pa.string())
+
+
+def _interval_text(value: Any) -> str | None:
+    """A DuckDB interval as Athena prints one: ``2 03:00:00.000`` (day to second) or ``1-2`` (year to month).
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> _interval_text(pa.MonthDayNano([0, 2, 10_800_000_000_000])), _interval_text(pa.MonthDayNano([14, 0, 0]))
+        ('2 03:00:00.000', '1-2')
+    """
+    if value is None:
+        return None
+    months, days, nanos = value.months, value.days, value.nanoseconds
+    if months and not days and not nanos:
+        sign = "-" if months < 0 else ""
+        return f"{sign}{abs(months) // 12}-{abs(months) % 12}"
+    total = (months * 30 + days) * 86_400_000 + nanos // 1_000_000  # milliseconds, as Trino keeps them
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    day, rest = divmod(total, 86_400_000)
+    hours, rest = divmod(rest, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{sign}{day} {hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+def _as_athena_types(table: pa.Table, types: list[str]) -> pa.Table:
+    """Columns in the types Athena returns: HUGEINT sums as bigint (when they fit), addresses as text."""
+    for i, (field, duck_type) in enumerate(zip(table.schema, types, strict=False)):
+        if duck_type == "HUGEINT":
             try:
-                table = table.set_column(i, column.name, table.column(i).cast(pa.int64()))
+                table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
             except (pa.ArrowInvalid, OverflowError):
-                logger.debug("column %s does not fit in bigint; kept as decimal", column.name)
+                logger.debug("column %s does not fit in bigint; kept as decimal", field.name)
+        elif duck_type == "INTERVAL":
+            texts = [_interval_text(v) for v in table.column(i).to_pylist()]
+            table = table.set_column(i, field.name, pa.array(texts, pa.string()))
+        elif duck_type == "UUID":
+            table = table.set_column(i, field.name, _ip_column(table.column(i)))
+        elif duck_type == "UUID[]":
+            lists = [None if v is None else [_ip_text(x) for x in v] for v in table.column(i).to_pylist()]
+            table = table.set_column(i, field.name, pa.array(lists, pa.list_(pa.string())))
     return table

@@ -39,7 +39,7 @@ def test_json_report(capsys):
     ("argv", "message"),
     [
         (["doctor", "--sandbox", "--window", "0"], "--window 0: give 1 to 1440 minutes"),
-        (["doctor", "--profile", "no-such-profile-flowkit"], "--profile no-such-profile-flowkit"),
+        (["doctor", "--profile", "no-such-profile-flowkit"], "profile 'no-such-profile-flowkit' is not in"),
         (["doctor", "--sandbox", "--athena", ".t"], "--athena '.t': give DB or DB.TABLE"),
         (
             ["doctor", "--sandbox", "--s3-output", "bucket", "--athena", "db"],
