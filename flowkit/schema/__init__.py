@@ -32,6 +32,7 @@ from flowkit.schema.fields import (
     Field,
     FieldType,
     field_table,
+    find_field,
     get_field,
 )
 from flowkit.schema.formats import (
@@ -66,6 +67,7 @@ __all__ = [
     "LogFormatSpec",
     "field_table",
     "fields_up_to",
+    "find_field",
     "format_string",
     "get_field",
     "parse_log_format",

@@ -339,6 +339,20 @@ def get_field(name: str) -> Field:
         >>> get_field("dstPort").name
         'dstport'
     """
+    field = find_field(name)
+    if field is None:
+        raise FormatError(_unknown_field_message(name))
+    return field
+
+
+def find_field(name: str) -> Field | None:
+    """The field with this format name, Athena column or Insights name, or ``None`` (cheap: no
+    suggestion is computed, unlike :func:`get_field`).
+
+    Examples:
+        >>> find_field("tgw-id").column, find_field("not-a-field")
+        ('tgw_id', None)
+    """
     for table in (FIELDS, BY_COLUMN, BY_INSIGHTS):
         if name in table:
             return table[name]
@@ -346,7 +360,7 @@ def get_field(name: str) -> Field:
     for table in (FIELDS, BY_COLUMN):
         if lowered in table:
             return table[lowered]
-    raise FormatError(_unknown_field_message(name))
+    return None
 
 
 def _unknown_field_message(name: str) -> str:
