@@ -31,7 +31,7 @@ import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 import pandas as pd
@@ -113,6 +113,8 @@ class LocalEngine:
         memory_limit: DuckDB's memory limit, e.g. ``"4GB"`` (default: DuckDB's, 80 % of RAM).
         log_format: the log format of text files without a header line (passed to the reader;
             any spelling of :func:`~flowkit.schema.resolve_log_format`).
+        unknown_fields: ``"keep"`` reads header fields flowkit does not know as text columns
+            (passed to the reader); ``"raise"`` refuses them.
 
     Attributes:
         con: the DuckDB connection (the view ``vpc_flow_logs`` lives there).
@@ -121,7 +123,12 @@ class LocalEngine:
     """
 
     def __init__(
-        self, source: Source, *, memory_limit: str | None = None, log_format: LogFormatSpec | None = None
+        self,
+        source: Source,
+        *,
+        memory_limit: str | None = None,
+        log_format: LogFormatSpec | None = None,
+        unknown_fields: Literal["raise", "keep"] = "raise",
     ) -> None:
         self.source = source
         self.con = duckdb.connect()
@@ -130,6 +137,7 @@ class LocalEngine:
             self.con.execute("SET memory_limit = ?", [memory_limit])
         install_functions(self.con)
         self._log_format = log_format
+        self._unknown_fields = unknown_fields
         self.fields: list[Field] = []
         self.partitions: list[str] = []
         try:
@@ -188,7 +196,7 @@ class LocalEngine:
             by_dir.setdefault(path.parent, []).append(path)
         tables = []
         for folder, group in by_dir.items():
-            table = read_arrow(group, log_format=self._log_format)
+            table = read_arrow(group, log_format=self._log_format, unknown_fields=self._unknown_fields)
             key = pa.array([f"{folder}/"] * table.num_rows, pa.string())
             tables.append(table.append_column("fk_file", key))
         self._from_arrow(pa.concat_tables(tables, promote_options="default"), [f"{d}/" for d in by_dir])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 
@@ -20,6 +21,7 @@ def convert(
     *,
     log_format: LogFormatSpec | None = None,
     errors: Errors = "raise",
+    unknown_fields: Literal["raise", "keep"] = "raise",
 ):
     """Read flow logs and write them as Parquet partitioned by day (``date=YYYY-MM-DD/``), for fast repeated queries.
 
@@ -28,6 +30,7 @@ def convert(
         out_dir: the output directory (created; existing day partitions are replaced).
         log_format: as for :func:`read_flow_logs`.
         errors: as for :func:`read_flow_logs`.
+        unknown_fields: as for :func:`read_flow_logs`.
 
     Returns:
         The :class:`ReadReport` of the read.
@@ -36,7 +39,13 @@ def convert(
     import pyarrow.dataset as ds
 
     report = ReadReport()
-    table = read_arrow(_without_output(source, out_dir), log_format=log_format, errors=errors, report=report)
+    table = read_arrow(
+        _without_output(source, out_dir),
+        log_format=log_format,
+        errors=errors,
+        unknown_fields=unknown_fields,
+        report=report,
+    )
     if "start" not in table.column_names:
         raise FormatError("converting needs the 'start' field to partition by day.")
     day = pc.strftime(
