@@ -284,8 +284,14 @@ def first_fields(
     except FormatError as exc:
         if fmt is not None:
             return fmt, False
+        keep = (
+            " To read fields flowkit does not know as text columns, pass unknown_fields='keep' "
+            "(CLI: --keep-unknown-fields)."
+            if "unknown flow-log field" in str(exc)
+            else ""
+        )
         raise RecordParseError(
-            f"the header has {exc}", path=name, line_number=number, line=line, reason="bad-header"
+            f"the header has {exc}{keep}", path=name, line_number=number, line=line, reason="bad-header"
         ) from exc
     if fields is not None:
         return fields, True

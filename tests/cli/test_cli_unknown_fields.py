@@ -32,6 +32,7 @@ def test_sql_refuses_an_unknown_field_and_says_how_to_keep_it(capsys, with_extra
     status = main(["sql", "--data", str(with_extra), "SELECT count(*) AS n FROM vpc_flow_logs"])
     err = capsys.readouterr().err
     assert status == 2 and "team-tag" in err and "Traceback" not in err
+    assert "--keep-unknown-fields" in err and len(err.strip().splitlines()) == 1
 
 
 def test_sql_keeps_an_unknown_field_as_a_text_column(capsys, with_extra):
