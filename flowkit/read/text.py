@@ -23,6 +23,7 @@ from flowkit.errors import FormatError, RecordParseError
 from flowkit.read.checks import (
     MAX_LINE_BYTES,
     arrow_type,
+    blank_rows,
     check_line,
     fast_path_doubts,
     header_fields,
@@ -103,7 +104,7 @@ def read_fast(
             )
     except (pa.ArrowException, *INFLATE_ERRORS, UnicodeDecodeError, RecordParseError, FormatError):
         return None  # the exact path finds and reports the problem with its line number
-    if guard.doubt or not values_ok(table):
+    if guard.doubt or blank_rows(table) or not values_ok(table):
         return None
     report.headers += has_header
     report.lines_read += table.num_rows
