@@ -36,10 +36,12 @@ class RecordParseError(FlowkitError):
         full = f"{where}: {message}"
         if line is not None:
             full += f"\n    {line[:200]!r}"
+            if len(line) > 200:
+                full += f" ... ({len(line)} characters)"
         super().__init__(full)
         self.path = path
         self.line_number = line_number
-        self.line = line
+        self.line = None if line is None else line[:200]
         self.reason = reason
 
 

@@ -19,10 +19,16 @@ Each file is named ``<account>_vpcflowlogs_<region>_<flow-log-id>_<YYYYMMDDTHHmm
 of the records' end times, the hash 8 hex digits.
 
 Transit gateway flow logs go through the same delivery service and use the same ``vpcflowlogs``
-layout. Note: AWS's Transit Gateway guide may spell the Hive service folder ``service=vpcflowlogs``;
-flowkit's reference gives only ``aws-service=vpcflowlogs`` (as does the Athena DDL AWS and others
-publish for transit gateway tables, partitioned by ``aws-service``), so flowkit builds and parses
-``aws-service=`` for both until a real transit-gateway delivery shows otherwise.
+layout and file names ("Log file S3 bucket structure",
+https://docs.aws.amazon.com/vpc/latest/tgw/flow-logs-s3.html): a key cannot tell them from VPC
+files, only the header can. That page spells the Hive service folder ``service=vpcflowlogs`` where
+the VPC guide and the third-party transit gateway tables (partitioned by ``aws-service``) write
+``aws-service=vpcflowlogs``: flowkit builds ``aws-service=`` for both and reads either spelling.
+
+Firehose writes CloudWatch Logs subscription data as objects named ``<stream>-<version>-YYYY-MM-DD-
+HH-MM-SS-<uuid>``, without an extension (Amazon Data Firehose guide, "Configure Amazon S3 object
+name format", https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html): a directory
+search takes those names too (:func:`is_flow_log_name`); the reader tells what they hold by content.
 
 Everything here is pure (strings in, strings out): the simulator, the sandbox, the plan, the bucket
 policy, the reader, the local engine and the DDL ask this module instead of spelling keys
@@ -55,6 +61,7 @@ from flowkit.errors import FlowkitError
 __all__ = [
     "CLOUDWATCH_SUFFIXES",
     "FILE_KINDS",
+    "FIREHOSE_NAME_PATTERN",
     "FLOW_LOG_SUFFIXES",
     "HIVE_KEYS",
     "HIVE_KEY_PATTERN",
@@ -113,8 +120,16 @@ PARQUET_SUFFIX = ".log.parquet"
 #: and tools (``flowkit convert``, the simulator) write.
 TEXT_SUFFIXES: tuple[str, ...] = (".log", TEXT_SUFFIX)
 PARQUET_SUFFIXES: tuple[str, ...] = (".parquet", ".parq")
-CLOUDWATCH_SUFFIXES: tuple[str, ...] = (".jsonl", ".jsonl.gz", ".ndjson")
+CLOUDWATCH_SUFFIXES: tuple[str, ...] = (".jsonl", ".jsonl.gz", ".ndjson", ".json", ".json.gz")
 FLOW_LOG_SUFFIXES: tuple[str, ...] = TEXT_SUFFIXES + PARQUET_SUFFIXES + CLOUDWATCH_SUFFIXES
+
+#: A Firehose object's name (``<stream name>-<stream version>-YYYY-MM-DD-HH-MM-SS-<uuid>``, then an
+#: optional extension), as Firehose names what it delivers to S3.
+FIREHOSE_NAME_PATTERN = (
+    r"[A-Za-z0-9_.-]+-\d+-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:\.[A-Za-z0-9]+)*"
+)
+_FIREHOSE = re.compile(FIREHOSE_NAME_PATTERN)
 
 #: The kinds of flow-log file, as :func:`file_kind` names them.
 FILE_KINDS = ("text", "parquet", "cloudwatch")
@@ -132,7 +147,7 @@ PLAIN_KEY_PATTERN = (
 )
 #: A Hive-compatible (optionally per-hour) prefix in a ``/``-separated path.
 HIVE_KEY_PATTERN = (
-    rf"(?:{ROOT}/aws-account-id=(?P<account_id>[^/]+)/aws-service={SERVICE}/|^|/)aws-region=(?P<region>[^/]+)/"
+    rf"(?:{ROOT}/aws-account-id=(?P<account_id>[^/]+)/(?:aws-)?service={SERVICE}/|^|/)aws-region=(?P<region>[^/]+)/"
     r"year=(?P<year>\d{4})/month=(?P<month>\d{2})/day=(?P<day>\d{2})/(?:hour=(?P<hour>\d{2})/)?"
 )
 _PLAIN = re.compile(PLAIN_KEY_PATTERN)
@@ -430,14 +445,21 @@ def file_kind(name: str) -> Literal["text", "parquet", "cloudwatch"] | None:
     ):
         if name.endswith(suffixes):
             return kind  # type: ignore[return-value]
+    if _FIREHOSE.fullmatch(name.rsplit("/", 1)[-1]):
+        return "cloudwatch"
     return None
 
 
 def is_flow_log_name(name: str) -> bool:
-    """Whether a file name is one flowkit reads when searching a directory or prefix (hidden files are not).
+    """Whether a file name is one flowkit reads when searching a directory or prefix (hidden files are not):
+    a flow-log suffix, or a Firehose object's name.
 
     Examples:
         >>> is_flow_log_name("a.log.gz"), is_flow_log_name(".a.log.gz"), is_flow_log_name("README.md")
         (True, False, False)
+        >>> is_flow_log_name("flows-1-2024-05-04-10-15-01-2f6c1a9e-3b7d-4e0a-9c55-0d8e4b6a7f21")
+        True
     """
-    return not name.startswith(".") and name.endswith(FLOW_LOG_SUFFIXES)
+    if name.startswith("."):
+        return False
+    return name.endswith(FLOW_LOG_SUFFIXES) or _FIREHOSE.fullmatch(name) is not None

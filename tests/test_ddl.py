@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import pytest
 import sqlglot
@@ -225,3 +226,85 @@ def test_repeated_accounts_and_regions_are_projected_once():
     )
     assert props["projection.accid.values"] == "123456789012,210987654321"
     assert props["projection.region.values"] == "us-east-1,eu-west-1"
+
+
+# The columns of a transit gateway flow log's Athena table in the default format: all 36 fields in
+# the order of "Transit Gateway Flow Log records"
+# (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-flow-logs.html#flow-log-records: "the flow log
+# records includes all version 2 to version 6 fields, in the order shown"), the shared fields typed
+# as in AWS's VPC table (Athena User Guide, "Query Amazon VPC flow logs"), the packets-lost counters
+# bigint and tcp-flags int (the types of the tables users publish, e.g.
+# https://dev.classmethod.jp/articles/analyze-transit-gateway-flow-logs-with-athena/).
+AWS_TGW_COLUMNS = [
+    ("version", "INT"),
+    ("resource_type", "STRING"),
+    ("account_id", "STRING"),
+    ("tgw_id", "STRING"),
+    ("tgw_attachment_id", "STRING"),
+    ("tgw_src_vpc_account_id", "STRING"),
+    ("tgw_dst_vpc_account_id", "STRING"),
+    ("tgw_src_vpc_id", "STRING"),
+    ("tgw_dst_vpc_id", "STRING"),
+    ("tgw_src_subnet_id", "STRING"),
+    ("tgw_dst_subnet_id", "STRING"),
+    ("tgw_src_eni", "STRING"),
+    ("tgw_dst_eni", "STRING"),
+    ("tgw_src_az_id", "STRING"),
+    ("tgw_dst_az_id", "STRING"),
+    ("tgw_pair_attachment_id", "STRING"),
+    ("srcaddr", "STRING"),
+    ("dstaddr", "STRING"),
+    ("srcport", "INT"),
+    ("dstport", "INT"),
+    ("protocol", "BIGINT"),
+    ("packets", "BIGINT"),
+    ("bytes", "BIGINT"),
+    ("start", "BIGINT"),
+    ("end", "BIGINT"),
+    ("log_status", "STRING"),
+    ("type", "STRING"),
+    ("packets_lost_no_route", "BIGINT"),
+    ("packets_lost_blackhole", "BIGINT"),
+    ("packets_lost_mtu_exceeded", "BIGINT"),
+    ("packets_lost_ttl_expired", "BIGINT"),
+    ("tcp_flags", "INT"),
+    ("region", "STRING"),
+    ("flow_direction", "STRING"),
+    ("pkt_src_aws_service", "STRING"),
+    ("pkt_dst_aws_service", "STRING"),
+]
+TGW_S3 = Path(__file__).parent / "read" / "fixtures" / "tgw" / "s3"
+
+
+@pytest.mark.parametrize("spelling", ["transit-gateway", "tgw"])
+def test_transit_gateway_text_table_matches_the_aws_table(spelling):
+    # TGW logs are delivered under the same AWSLogs/<account>/vpcflowlogs/<region>/yyyy/MM/dd/ keys
+    # (https://docs.aws.amazon.com/vpc/latest/tgw/flow-logs-s3.html, "Log file S3 bucket structure")
+    create = _parse(athena_ddl(log_format=spelling, location=LOCATION, account_id="123456789012"))
+    assert _columns(create) == AWS_TGW_COLUMNS
+    assert _partitions(create) == ["aws_region", "day"]  # the text table keeps its `region` column
+    assert _props(create)["storage.location.template"] == (
+        "s3://my-bucket/flow-logs/AWSLogs/123456789012/vpcflowlogs/${aws_region}/${day}"
+    )
+
+
+def test_transit_gateway_parquet_table_is_read_by_name_and_partitioned_by_region():
+    create = _parse(
+        athena_ddl(
+            log_format="transit-gateway", location=LOCATION, account_id="123456789012", file_format="parquet"
+        )
+    )
+    assert _columns(create) == [c for c in AWS_TGW_COLUMNS if c[0] != "region"]
+    assert _partitions(create) == ["region", "day"]
+
+
+def test_transit_gateway_queries_run_on_the_local_view_with_the_ddl_columns():
+    create = _parse(athena_ddl(log_format="transit-gateway", location=LOCATION, account_id="123456789012"))
+    with connect(TGW_S3) as engine:
+        assert [c for c, _ in _columns(create)] == engine.columns[: len(AWS_TGW_COLUMNS)]
+        assert "day" in engine.partitions  # region is the records' own column, as in the text table
+        got = engine.sql(
+            "SELECT tgw_attachment_id, sum(packets_lost_blackhole) AS blackhole FROM vpc_flow_logs "
+            "WHERE day = '2024/05/04' AND packets_lost_blackhole > 0 GROUP BY tgw_attachment_id"
+        )
+    assert got.values.tolist() == [["tgw-attach-0a1b2c3d4e5f60718", 3]]

@@ -58,7 +58,66 @@ def test_field_names_and_types(name, column, insights, version, athena_type):
 def test_versions_have_the_documented_field_counts():
     counts = {v: len(fields_up_to(v)) for v in (2, 3, 4, 5, 7, 8)}
     assert counts == {2: 14, 3: 21, 4: 25, 5: 29, 7: 39, 8: 40}
-    assert not [f for f in FIELDS.values() if f.version == 6]  # there is no version 6 field
+    # version 6 is the transit gateway fields: VPC flow logs have none, so "v6" is "v5"
+    assert fields_up_to(6) == fields_up_to(5)
+    assert {f.resources for f in FIELDS.values() if f.version == 6} == {("transit-gateway",)}
+
+
+# Transit Gateway Flow Log records: https://docs.aws.amazon.com/vpc/latest/tgw/tgw-flow-logs.html#flow-log-records
+# ("With the default format, the flow log records includes all version 2 to version 6 fields, in the
+# order shown in the available fields table").
+TGW_TABLE = [
+    # format name, Athena column, Insights name, type, version
+    ("version", "version", "version", "int32", 2),
+    ("resource-type", "resource_type", "resourceType", "string", 6),
+    ("account-id", "account_id", "accountId", "string", 2),
+    ("tgw-id", "tgw_id", "tgwId", "string", 6),
+    ("tgw-attachment-id", "tgw_attachment_id", "tgwAttachmentId", "string", 6),
+    ("tgw-src-vpc-account-id", "tgw_src_vpc_account_id", "tgwSrcVpcAccountId", "string", 6),
+    ("tgw-dst-vpc-account-id", "tgw_dst_vpc_account_id", "tgwDstVpcAccountId", "string", 6),
+    ("tgw-src-vpc-id", "tgw_src_vpc_id", "tgwSrcVpcId", "string", 6),
+    ("tgw-dst-vpc-id", "tgw_dst_vpc_id", "tgwDstVpcId", "string", 6),
+    ("tgw-src-subnet-id", "tgw_src_subnet_id", "tgwSrcSubnetId", "string", 6),
+    ("tgw-dst-subnet-id", "tgw_dst_subnet_id", "tgwDstSubnetId", "string", 6),
+    ("tgw-src-eni", "tgw_src_eni", "tgwSrcEni", "string", 6),
+    ("tgw-dst-eni", "tgw_dst_eni", "tgwDstEni", "string", 6),
+    ("tgw-src-az-id", "tgw_src_az_id", "tgwSrcAzId", "string", 6),
+    ("tgw-dst-az-id", "tgw_dst_az_id", "tgwDstAzId", "string", 6),
+    ("tgw-pair-attachment-id", "tgw_pair_attachment_id", "tgwPairAttachmentId", "string", 6),
+    ("srcaddr", "srcaddr", "srcAddr", "string", 2),
+    ("dstaddr", "dstaddr", "dstAddr", "string", 2),
+    ("srcport", "srcport", "srcPort", "int32", 2),
+    ("dstport", "dstport", "dstPort", "int32", 2),
+    ("protocol", "protocol", "protocol", "int32", 2),
+    ("packets", "packets", "packets", "int64", 2),
+    ("bytes", "bytes", "bytes", "int64", 2),
+    ("start", "start", "start", "int64", 2),
+    ("end", "end", "end", "int64", 2),
+    ("log-status", "log_status", "logStatus", "string", 2),
+    ("type", "type", "type", "string", 3),
+    ("packets-lost-no-route", "packets_lost_no_route", "packetsLostNoRoute", "int64", 6),
+    ("packets-lost-blackhole", "packets_lost_blackhole", "packetsLostBlackhole", "int64", 6),
+    ("packets-lost-mtu-exceeded", "packets_lost_mtu_exceeded", "packetsLostMtuExceeded", "int64", 6),
+    ("packets-lost-ttl-expired", "packets_lost_ttl_expired", "packetsLostTtlExpired", "int64", 6),
+    ("tcp-flags", "tcp_flags", "tcpFlags", "int32", 3),
+    ("region", "region", "region", "string", 4),
+    ("flow-direction", "flow_direction", "flowDirection", "string", 5),
+    ("pkt-src-aws-service", "pkt_src_aws_service", "pktSrcAwsService", "string", 5),
+    ("pkt-dst-aws-service", "pkt_dst_aws_service", "pktDstAwsService", "string", 5),
+]
+
+
+def test_transit_gateway_fields_are_in_the_table_in_aws_default_order():
+    fields = resolve_log_format("transit-gateway")
+    assert [(f.name, f.column, f.insights, f.type, f.version) for f in fields] == TGW_TABLE
+    assert resolve_log_format("tgw") == fields and record_version(fields) == 6
+    assert all("transit-gateway" in f.resources for f in fields)
+    # no VPC format picks up a transit gateway field, and TGW records have no action or interface
+    assert not any("vpc" not in f.resources for f in fields_up_to(LATEST_VERSION))
+    assert FIELDS["action"].resources == FIELDS["interface-id"].resources == ("vpc",)
+    # the misleading hint of issue 14 ("Did you mean 'resource-id'?") is gone: resource-type is known
+    assert get_field("resource-type").column == "resource_type"
+    assert get_field("packetsLostBlackhole").athena_type == "bigint"
 
 
 def test_parse_format_string_and_header_line():
@@ -174,7 +233,8 @@ def test_one_version_cap_for_aws():
     ):
         with pytest.raises(FormatError, match="version 9 is not supported here: use v2 to v8"):
             call()
-    assert len(resolve_log_format("v11")) == len(FIELDS)  # local tools take every known version
+    # local tools take every known VPC version
+    assert len(resolve_log_format("v11")) == len([f for f in FIELDS.values() if "vpc" in f.resources])
 
 
 def test_unknown_fields_kept_on_request_but_not_a_mistyped_set_name():
@@ -226,7 +286,9 @@ def test_every_entry_point_takes_the_same_vocabulary(how, headerless, capsys):
 
     spec = SPELLINGS[how]
     columns = [f.column for f in SECURITY]
-    assert list(read_flow_logs(headerless, log_format=spec).columns) == columns
+    # CloudWatch events add what the event says (its stream and timestamp) after the record's columns
+    read = read_flow_logs(headerless, log_format=spec)
+    assert list(read.columns) == [*columns, "log_stream", "event_timestamp"]
     with connect(headerless, log_format=spec) as engine:
         assert engine.columns[: len(columns)] == columns
     assert list(simulate("workshop", seed=3, days=0.01, log_format=spec).flows.columns) == columns

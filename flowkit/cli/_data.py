@@ -1,6 +1,7 @@
 """The data arguments the query and analysis commands share: where the flow logs are and how to read them.
 
-``--data`` (repeatable; default: the bundled sample), ``--log-format`` and ``--skip-bad`` mean the same in
+``--data`` (repeatable; default: the bundled sample), ``--log-format``, ``--keep-unknown-fields`` and
+``--skip-bad`` mean the same in
 ``summary``, ``sql``, ``insights``, ``unexpected`` and ``report``; each command adds them with
 :func:`add_data_arguments` and reads with :func:`read_data` or :func:`open_engine`.
 """
@@ -30,8 +31,23 @@ def log_format_help(what: str, *, max_version: int | None = None) -> str:
     )
 
 
+def add_keep_unknown_fields(parser: argparse.ArgumentParser) -> None:
+    """Add ``--keep-unknown-fields`` (the reader's ``unknown_fields="keep"``)."""
+    parser.add_argument(
+        "--keep-unknown-fields",
+        action="store_true",
+        help="read header fields flowkit does not know as text columns instead of stopping",
+    )
+
+
+def unknown_fields(args: argparse.Namespace) -> str:
+    """The reader's ``unknown_fields`` for ``--keep-unknown-fields``."""
+    return "keep" if getattr(args, "keep_unknown_fields", False) else "raise"
+
+
 def add_data_arguments(parser: argparse.ArgumentParser, *, skip_bad: bool = True) -> None:
-    """Add ``--data`` (repeatable), ``--log-format`` and (unless ``skip_bad=False``) ``--skip-bad``."""
+    """Add ``--data`` (repeatable), ``--log-format``, ``--keep-unknown-fields`` and (unless
+    ``skip_bad=False``) ``--skip-bad``."""
     parser.add_argument(
         "--data",
         "-d",
@@ -43,6 +59,7 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, skip_bad: bool = True
     parser.add_argument(
         "--log-format", help=log_format_help("format of headerless lines and CloudWatch events")
     )
+    add_keep_unknown_fields(parser)
     if skip_bad:
         parser.add_argument(
             "--skip-bad", action="store_true", help="skip bad lines and report them instead of stopping"
@@ -79,7 +96,10 @@ def read_data(args: argparse.Namespace) -> pd.DataFrame:
 
     sources = data_sources(args)
     return read_flow_logs(
-        sources if len(sources) > 1 else sources[0], log_format=args.log_format, errors=_errors(args)
+        sources if len(sources) > 1 else sources[0],
+        log_format=args.log_format,
+        errors=_errors(args),
+        unknown_fields=unknown_fields(args),
     )
 
 
@@ -88,4 +108,8 @@ def open_engine(args: argparse.Namespace) -> Engine:
     from flowkit.engines import connect
 
     sources = data_sources(args)
-    return connect(sources if len(sources) > 1 else sources[0], log_format=args.log_format)
+    return connect(
+        sources if len(sources) > 1 else sources[0],
+        log_format=args.log_format,
+        unknown_fields=unknown_fields(args),
+    )

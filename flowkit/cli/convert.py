@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._data import log_format_help
+from flowkit.cli._data import add_keep_unknown_fields, log_format_help, unknown_fields
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("source", nargs="+", help="files or directories to read")
     parser.add_argument("out", help="output directory")
     parser.add_argument("--log-format", help=log_format_help("format of headerless lines"))
+    add_keep_unknown_fields(parser)
     parser.add_argument(
         "--skip-bad", action="store_true", help="skip bad lines and report them instead of stopping"
     )
@@ -30,7 +31,11 @@ def run(args: argparse.Namespace) -> int:
     from flowkit.read import convert
 
     report = convert(
-        args.source, args.out, log_format=args.log_format, errors="skip" if args.skip_bad else "raise"
+        args.source,
+        args.out,
+        log_format=args.log_format,
+        errors="skip" if args.skip_bad else "raise",
+        unknown_fields=unknown_fields(args),
     )
     print(f"wrote {args.out}: {report}", file=sys.stderr)
     return 0

@@ -63,12 +63,14 @@ def _query_text(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Connect to the data, run the query, print the result and the notes."""
-    from flowkit.engines.insights.run import compile_query
+    from flowkit.engines.insights.run import compile_query, table_events
 
     query = _query_text(args)
     engine = open_engine(args)
     if args.show_sql:
-        print(compile_query(query, engine.fields, start=args.start, end=args.end).sql, file=sys.stderr)
+        events = table_events(engine.con, "vpc_flow_logs")
+        compiled = compile_query(query, engine.fields, start=args.start, end=args.end, events=events)
+        print(compiled.sql, file=sys.stderr)
     result = engine.insights(query, start=args.start, end=args.end)
     print_frame(result, args.output)
     for note in result.attrs.get("notes", []):

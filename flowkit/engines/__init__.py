@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from flowkit.engines.base import Engine, Translation
 from flowkit.errors import FlowkitError
@@ -46,6 +46,7 @@ def connect(
     logs: str | Sequence[str] | None = None,
     memory_limit: str | None = None,
     log_format: LogFormatSpec | None = None,
+    unknown_fields: Literal["raise", "keep"] = "raise",
     boto3_session: boto3.Session | None = None,
 ) -> Engine:
     """Open an engine over flow logs.
@@ -59,6 +60,8 @@ def connect(
         memory_limit: DuckDB memory limit for the local engine, e.g. ``"4GB"``.
         log_format: log format of headerless text files, in any spelling of
             :func:`~flowkit.schema.resolve_log_format` (``"v5"``, ``"security"``, ``${field} ...``).
+        unknown_fields: ``"keep"`` reads header fields flowkit does not know as text columns
+            (as :func:`~flowkit.read.read_flow_logs` does); ``"raise"`` refuses them.
         boto3_session: the boto3 session for the AWS engine.
 
     Returns:
@@ -85,4 +88,6 @@ def connect(
             raise FlowkitError(
                 "no data given and no bundled sample (data/sample) found: pass a file or directory."
             )
-    return LocalEngine(source, memory_limit=memory_limit, log_format=log_format)
+    return LocalEngine(
+        source, memory_limit=memory_limit, log_format=log_format, unknown_fields=unknown_fields
+    )

@@ -37,7 +37,7 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 import pandas as pd
@@ -132,6 +132,8 @@ class LocalEngine:
         table: the Athena table's name, ``"table"`` or ``"database.table"``, so queries written for
             it run here unchanged (``vpc_flow_logs`` and the guide's ``"<vpc_flow_logs_table_name>"``
             always work; any other table name is an error).
+        unknown_fields: ``"keep"`` reads header fields flowkit does not know as text columns
+            (passed to the reader); ``"raise"`` refuses them.
 
     The engine reads the flow logs and nothing else: queries are checked by
     :func:`flowkit.sql.checks.check_tree`, and once the view is built the DuckDB connection is
@@ -153,6 +155,7 @@ class LocalEngine:
         memory_limit: str | None = None,
         log_format: LogFormatSpec | None = None,
         table: str | None = None,
+        unknown_fields: Literal["raise", "keep"] = "raise",
     ) -> None:
         self.source = source
         database, _, name = (table or "").rpartition(".")
@@ -168,6 +171,7 @@ class LocalEngine:
         install_functions(self.con)
         self._log_format = log_format
         self._registered: dict[str, Any] = {}  # names registered on self.con, registered again on each cursor
+        self._unknown_fields = unknown_fields
         self.fields: list[Field] = []
         self.partitions: list[str] = []
         try:
@@ -231,7 +235,7 @@ class LocalEngine:
             by_dir.setdefault(path.parent, []).append(path)
         tables = []
         for folder, group in by_dir.items():
-            table = read_arrow(group, log_format=self._log_format)
+            table = read_arrow(group, log_format=self._log_format, unknown_fields=self._unknown_fields)
             key = pa.array([f"{folder}/"] * table.num_rows, pa.string())
             tables.append(table.append_column("fk_file", key))
         self._from_arrow(pa.concat_tables(tables, promote_options="default"), [f"{d}/" for d in by_dir])

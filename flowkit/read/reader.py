@@ -14,23 +14,22 @@ import pyarrow.parquet as pq
 from flowkit.errors import ArgumentError, FormatError, RecordParseError
 from flowkit.frames import from_arrow
 from flowkit.read.checks import arrow_type, drop_bad_rows
+from flowkit.read.cloudwatch import read_cloudwatch
 from flowkit.read.report import Errors, ReadReport
-from flowkit.read.sources import CLOUDWATCH_SUFFIXES, Opener, Source, iter_inputs
+from flowkit.read.sources import Opener, Source, iter_inputs, sniff
 from flowkit.read.text import read_exact, read_fast
 from flowkit.schema import (
     DEFAULT_FORMAT,
+    EVENT_COLUMNS,
     Field,
     LogFormatSpec,
-    get_field,
+    find_field,
     parse_log_format,
     resolve_log_format,
 )
 
 if TYPE_CHECKING:
     import boto3
-
-_GZIP_MAGIC = b"\x1f\x8b"
-_PARQUET_MAGIC = b"PAR1"
 
 
 _logger = logging.getLogger(__name__)
@@ -46,16 +45,26 @@ def read_flow_logs(
 ) -> pd.DataFrame:
     """Read flow-log records into a typed DataFrame with Athena column names.
 
+    What a file is comes from its content, not its name: Parquet, gzip (every member, so files
+    concatenated with ``cat`` read whole), VPC or transit gateway text with a header line (a header
+    line further down starts the format of the lines after it), or CloudWatch Logs JSON (events,
+    subscription envelopes plain, gzipped or in a Lambda event's ``awslogs.data``, Firehose
+    objects, ``aws logs filter-log-events``/``get-log-events`` output; see
+    :mod:`flowkit.read.cloudwatch`). Every path streams, so memory stays bounded on any input; the
+    rules a line must follow are those of :mod:`flowkit.read.checks`.
+
     Args:
-        source: a file (``.log``, ``.log.gz``, ``.parquet``, CloudWatch ``.jsonl``), a directory
-            (searched recursively, e.g. an S3 delivery layout), a list of those, or an
-            ``s3://bucket/prefix`` (read through boto3).
+        source: a file, a directory (searched recursively, e.g. an S3 delivery layout or a Firehose
+            prefix), a list of those, or an ``s3://bucket/prefix`` (read through boto3).
         log_format: the format of headerless lines (CloudWatch messages), in any spelling of
-            :func:`~flowkit.schema.resolve_log_format`: ``"v5"``, ``"security"``, a
-            ``${field} ...`` string, a list of fields. Files whose first line is a header of field
-            names do not need it.
-        errors: ``"raise"`` stops at the first bad line or file; ``"skip"`` keeps the good records
-            and reports the rest in ``df.attrs["report"]`` (a :class:`ReadReport`).
+            :func:`~flowkit.schema.resolve_log_format`: ``"v5"``, ``"security"``,
+            ``"transit-gateway"``, a ``${field} ...`` string, a list of fields. Files whose first
+            line is a header of field names do not need it, nor CloudWatch messages in AWS's VPC
+            or transit gateway default format.
+        errors: ``"raise"`` stops at the first bad line, file or folder; ``"skip"`` keeps the good
+            records and reports the rest in ``df.attrs["report"]`` (a :class:`ReadReport`): rejected
+            lines by reason, unreadable files and folders with their reason, blank lines, CloudWatch
+            control messages.
         unknown_fields: ``"keep"`` reads fields flowkit does not know as text columns.
         boto3_session: the boto3 session for ``s3://`` sources (default session if None).
 
@@ -64,9 +73,11 @@ def read_flow_logs(
         null where absent), in the dtypes of :mod:`flowkit.frames`: numbers ``int32[pyarrow]`` or
         ``int64[pyarrow]``, text ``string[pyarrow]``, ``-`` as ``<NA>``. Masks on number and text
         columns combine in any order, e.g. ``df[(df.dstport == 22) & (df.action == "ACCEPT")]``.
+        Records read from CloudWatch Logs add the columns of :data:`flowkit.schema.EVENT_COLUMNS`
+        their input has (``log_group``, ``log_stream``, ``event_timestamp``, ...).
 
     Raises:
-        RecordParseError: a bad line or file, naming the file, the line and the problem.
+        RecordParseError: a bad line, file or folder, naming it, the line and the problem.
         FormatError: a header with an unknown field (with the closest known one).
     """
     report = ReadReport()
@@ -106,14 +117,14 @@ def read_arrow(
     report = report if report is not None else ReadReport()
     fmt = resolve_log_format(log_format, unknown=unknown_fields) if log_format else None
     tables = []
-    for name, opener in iter_inputs(source, boto3_session):
+    for name, opener in iter_inputs(source, boto3_session, errors, report):
         report.files += 1
         try:
             table = _read_one(name, opener, fmt, errors, unknown_fields, report)
         except (RecordParseError, FormatError) as exc:
             if errors == "raise":
                 raise
-            report.skipped_files.append((name, str(exc).splitlines()[0]))
+            report.skip_file(name, str(exc).splitlines()[0])
             continue
         if table is not None:
             tables.append(table)
@@ -139,20 +150,14 @@ def _check_source(source: object) -> None:
 def _read_one(
     name: str, opener: Opener, fmt: list[Field] | None, errors: Errors, unknown: str, report: ReadReport
 ) -> pa.Table | None:
-    with opener() as raw:
-        magic = raw.read(4)
-    if magic == _PARQUET_MAGIC:
+    kind, gzipped = sniff(name, opener)
+    if kind == "parquet":
         with opener() as raw:
             return _read_parquet(name, raw, errors, unknown, report)
-    if not magic:
-        raise RecordParseError("the file is empty (no header, no records).", path=name, reason="empty-file")
-    gzipped = magic[:2] == _GZIP_MAGIC
-    if name.endswith(CLOUDWATCH_SUFFIXES):
-        return read_exact(name, opener, gzipped, fmt, errors, unknown, report)
-    table = read_fast(name, opener, gzipped, fmt, unknown)
+    if kind == "json":
+        return read_cloudwatch(name, opener, gzipped, fmt, errors, unknown, report)
+    table = read_fast(name, opener, gzipped, fmt, unknown, report)
     if table is not None:
-        report.lines_read += table.num_rows
-        report.parsed += table.num_rows
         return table
     return read_exact(name, opener, gzipped, fmt, errors, unknown, report)
 
@@ -166,9 +171,11 @@ def _read_parquet(name: str, raw: BinaryIO, errors: Errors, unknown: str, report
         ) from exc
     columns = {}
     for column in table.column_names:
-        try:
-            f = get_field(column.replace("_", "-"))
-        except FormatError:
+        if column in EVENT_COLUMNS:  # written by flowkit convert from CloudWatch input
+            columns[column] = table[column].cast(EVENT_COLUMNS[column].arrow_type)
+            continue
+        f = find_field(column.replace("_", "-"))
+        if f is None:
             if unknown == "raise":
                 raise RecordParseError(
                     f"Parquet column {column!r} is not a flow-log field; pass unknown_fields='keep' to keep it.",

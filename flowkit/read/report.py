@@ -7,6 +7,10 @@ from typing import Literal
 
 Errors = Literal["raise", "skip"]
 
+#: The most characters of a line an error message or a report example quotes (rule 9 of
+#: :mod:`flowkit.read.checks`).
+QUOTE_CHARS = 200
+
 
 def _item(key: str) -> property:
     return property(lambda self: self[key], lambda self, value: self.__setitem__(key, value))
@@ -20,11 +24,16 @@ class ReadReport(dict):
 
     Attributes:
         files: files read.
-        lines_read: record lines seen (header lines not counted).
+        lines_read: records seen (record lines, CloudWatch events and rejected JSON values; not
+            header or blank lines): ``parsed + rejected_total == lines_read``.
         parsed: records kept.
         rejected: lines rejected, by reason (``field-count``, ``bad-number``, ``bad-action``, ...).
         examples: the first few rejected lines as ``(path, line_number, reason, text)``.
-        skipped_files: files that could not be read at all, as ``(path, reason)``.
+        skipped_files: files (and folders) that could not be read at all, as ``(path, reason)``.
+        blank_lines: blank lines seen (not records, not errors).
+        headers: header lines seen (the first line of a text file, and any later one of a file
+            concatenated from several objects).
+        control_messages: CloudWatch Logs ``CONTROL_MESSAGE`` envelopes skipped (they carry no records).
     """
 
     files = _item("files")
@@ -33,9 +42,22 @@ class ReadReport(dict):
     rejected = _item("rejected")
     examples = _item("examples")
     skipped_files = _item("skipped_files")
+    blank_lines = _item("blank_lines")
+    headers = _item("headers")
+    control_messages = _item("control_messages")
 
     def __init__(self) -> None:
-        super().__init__(files=0, lines_read=0, parsed=0, rejected=Counter(), examples=[], skipped_files=[])
+        super().__init__(
+            files=0,
+            lines_read=0,
+            parsed=0,
+            rejected=Counter(),
+            examples=[],
+            skipped_files=[],
+            blank_lines=0,
+            headers=0,
+            control_messages=0,
+        )
 
     @property
     def rejected_total(self) -> int:
@@ -46,7 +68,11 @@ class ReadReport(dict):
         """Count one rejected line, keeping the first few as examples."""
         self.rejected[reason] += 1
         if len(self.examples) < 20:
-            self.examples.append((path, line_number, reason, text[:200]))
+            self.examples.append((path, line_number, reason, text[:QUOTE_CHARS]))
+
+    def skip_file(self, path: str, reason: str) -> None:
+        """Count a file or folder that could not be read at all."""
+        self.skipped_files.append((path, reason))
 
     def __str__(self) -> str:
         text = (
@@ -57,6 +83,10 @@ class ReadReport(dict):
             text += " (" + ", ".join(f"{reason}: {n}" for reason, n in self.rejected.most_common()) + ")"
         if self.skipped_files:
             text += f"; {len(self.skipped_files)} file(s) unreadable"
+        if self.blank_lines:
+            text += f"; {self.blank_lines} blank line(s)"
+        if self.control_messages:
+            text += f"; {self.control_messages} CloudWatch control message(s) skipped"
         return text
 
     def __repr__(self) -> str:

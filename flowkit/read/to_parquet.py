@@ -29,7 +29,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -108,6 +108,7 @@ def convert(
     errors: Errors = "raise",
     boto3_session: boto3.Session | None = None,
     progress: bool = False,
+    unknown_fields: Literal["raise", "keep"] = "raise",
 ) -> ConvertReport:
     """Convert flow logs to Parquet partitioned by day (``date=YYYY-MM-DD/``), adding to what is there.
 
@@ -119,6 +120,7 @@ def convert(
         errors: as for :func:`read_flow_logs`; a failure in ``"raise"`` mode keeps what was committed.
         boto3_session: the session for ``s3://`` sources (default session if None).
         progress: show a progress bar on stderr (when the run takes more than a second).
+        unknown_fields: as for :func:`read_flow_logs`.
 
     Returns:
         A :class:`ConvertReport`.
@@ -177,7 +179,12 @@ def convert(
         try:
             for index, s in enumerate(work):
                 table = read_arrow(
-                    s.name, log_format=log_format, errors=errors, boto3_session=session, report=report
+                    s.name,
+                    log_format=log_format,
+                    errors=errors,
+                    unknown_fields=unknown_fields,
+                    boto3_session=session,
+                    report=report,
                 )
                 run.add(s, table, fmt)
                 if s.key in replacing:

@@ -27,6 +27,7 @@ from flowkit.schema.fields import (
     DEFAULT_FIELDS,
     FIELDS,
     LATEST_VERSION,
+    TGW_DEFAULT_FIELDS,
     Field,
     _unknown_field,
     get_field,
@@ -64,9 +65,12 @@ NAMED_SETS: dict[str, tuple[str, ...]] = {
     # addresses behind NAT, TCP flags, direction, path and the AWS service at the other end
     "security": _SECURITY,
     # the 29 fields of versions 2-5 in the order of AWS's documented Athena tables
-    "athena-v5": tuple(f.name for f in FIELDS.values() if f.version <= 5),
+    "athena-v5": tuple(f.name for f in FIELDS.values() if f.version <= 5 and "vpc" in f.resources),
     # the ECS task metadata fields (version 7)
     "ecs": tuple(f.name for f in FIELDS.values() if f.version == 7),
+    # transit gateway flow logs: the 36 fields of their default format, in AWS's order
+    "transit-gateway": TGW_DEFAULT_FIELDS,
+    "tgw": TGW_DEFAULT_FIELDS,
 }
 
 #: What every ``log_format=`` in flowkit takes (see :func:`resolve_log_format`): a version or set
@@ -144,11 +148,13 @@ def format_string(fields: Iterable[str | Field]) -> str:
 
 
 def fields_up_to(version: int, *, max_version: int = LATEST_VERSION) -> list[Field]:
-    """All known fields of the given version and below, in table order (AWS's "all fields up to N").
+    """All known VPC flow-log fields of the given version and below, in table order (AWS's "all
+    fields up to N").
 
     Args:
-        version: a flow-log version from 2 to ``max_version`` (there are no version-6 fields:
-            6 gives the fields of 5).
+        version: a flow-log version from 2 to ``max_version`` (version 6 is the transit gateway
+            fields, which VPC flow logs do not have: 6 gives the fields of 5; the transit gateway
+            default is the named set ``"transit-gateway"``).
         max_version: the highest version allowed; formats for AWS pass :data:`MAX_FORMAT_VERSION`.
 
     Raises:
@@ -174,7 +180,7 @@ def fields_up_to(version: int, *, max_version: int = LATEST_VERSION) -> list[Fie
             f"{MAX_FORMAT_VERSION + 1} and later are unconfirmed, and the version-11 tag fields need "
             "TagFieldSpecifications; name such fields one by one if you need them)."
         )
-    return [f for f in FIELDS.values() if f.version <= version]
+    return [f for f in FIELDS.values() if f.version <= version and "vpc" in f.resources]
 
 
 def resolve_log_format(
@@ -191,7 +197,8 @@ def resolve_log_format(
 
     * ``None`` or ``"default"``: AWS's default format (the 14 version-2 fields);
     * a version name, ``"v2"`` ... ``"v11"``: every field up to that version (:func:`fields_up_to`);
-    * a named set of :data:`NAMED_SETS`: ``"security"``, ``"athena-v5"``, ``"ecs"``;
+    * a named set of :data:`NAMED_SETS`: ``"security"``, ``"athena-v5"``, ``"ecs"``,
+      ``"transit-gateway"`` (or ``"tgw"``: the 36-field default of transit gateway flow logs);
     * a ``${field} ...`` format string, as ``CreateFlowLogs`` takes and ``describe_flow_logs`` returns;
     * field names separated by spaces, as in a text file's header line (``version account-id ...``);
     * a list of field names (any spelling: ``pkt-srcaddr``, ``pkt_srcaddr``, ``pktSrcAddr``) or
@@ -218,7 +225,7 @@ def resolve_log_format(
         >>> resolve_log_format("secuirty")
         Traceback (most recent call last):
         ...
-        flowkit.errors.FormatError: unknown log format or field 'secuirty'. Did you mean 'security'? A log format is default, v2 to v11, a named set (security, athena-v5, ecs), a '${field} ...' string, or field names.
+        flowkit.errors.FormatError: unknown log format or field 'secuirty'. Did you mean 'security'? A log format is default, v2 to v11, a named set (security, athena-v5, ecs, transit-gateway, tgw), a '${field} ...' string, or field names.
     """
     if spec is None:
         spec = "default"

@@ -365,8 +365,10 @@ def test_daily_rejected_by_weekday(engine):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_question_runs_with_its_defaults(engine, name):
+def test_every_question_runs_with_its_defaults(request, engine, name):
     needed = {"new_destinations": {"since": T0}, "nat_gateway_traffic": {"nat_eni": ENI_NAT}}
+    if name.startswith("tgw_"):  # transit gateway questions need transit gateway records
+        engine = request.getfixturevalue("tgw")
     frame = engine.query(name, **needed.get(name, {}))
     assert isinstance(frame, pd.DataFrame) and len(frame.columns) > 0
 
@@ -643,8 +645,11 @@ def test_sample_reject_reasons_needs_version_8(sample):
 
 
 def test_every_question_is_covered_on_the_sample():
-    text = Path(__file__).read_text(encoding="utf-8").split("# -- the bundled sample")[1]
-    missing = [n for n in NAMES if f'"{n}"' not in text]
+    # the bundled sample holds VPC records: the transit gateway questions are covered on TGW records
+    text = Path(__file__).read_text(encoding="utf-8")
+    sample = text.split("# -- the bundled sample")[1]
+    transit = text.split("# -- transit gateway questions")[-1]
+    missing = [n for n in NAMES if f'"{n}"' not in (transit if n.startswith("tgw_") else sample)]
     assert missing == []
 
 
@@ -654,3 +659,42 @@ def test_render_insights_binds_quoted_literals():
     assert not text.lstrip().startswith("#")  # the header is not part of the query
     with pytest.raises(QueryError, match="no Logs Insights version"):
         render("new_destinations", dialect="insights", since=T0)
+
+
+# -- transit gateway questions, on the documented TGW default format -----------------------------------
+# Fields and their meaning: https://docs.aws.amazon.com/vpc/latest/tgw/tgw-flow-logs.html#flow-log-records
+# ("tgw-pair-attachment-id: Depending on the flow direction, either the egress or ingress attachment
+# ID of the flow"; the packets-lost-* counters). The fixture is described in tests/read/fixtures/README.md.
+TGW_FIXTURE = Path(__file__).parents[1] / "read" / "fixtures" / "tgw" / "default-format.log.gz"
+VPC_A, VPC_B = "tgw-attach-0a1b2c3d4e5f60718", "tgw-attach-0b2c3d4e5f6071829"
+VPN, EGRESS = "tgw-attach-0c3d4e5f607182930", "tgw-attach-0e5f60718293a4b5c"
+
+
+@pytest.fixture(scope="module")
+def tgw():
+    with connect(TGW_FIXTURE) as engine:
+        yield engine
+
+
+def test_tgw_traffic_between_attachments_counts_each_flow_where_it_enters(tgw):
+    got = tgw.query("tgw_traffic_between_attachments")
+    assert got.values.tolist() == [
+        [VPC_B, VPC_A, 1, 15, 61440],  # 5 of its 15 packets were then lost (MTU): ingress counts what entered
+        [VPC_A, EGRESS, 1, 220, 18500],
+        [VPN, VPC_A, 1, 40, 6400],
+        [VPC_A, VPC_B, 2, 16, 2496],  # IPv4 and IPv6, not doubled by the egress records
+        [VPC_A, "-", 1, 3, 180],  # the blackhole drop has no pair attachment
+    ]
+    assert len(tgw.query("tgw_traffic_between_attachments", limit=2)) == 2
+
+
+def test_tgw_packets_lost_by_reason(tgw):
+    got = tgw.query("tgw_packets_lost")
+    assert got.values.tolist() == [[VPC_B, 1, 0, 0, 5, 0, 5], [VPC_A, 1, 0, 3, 0, 0, 3]]
+
+
+def test_tgw_questions_on_vpc_records_name_the_missing_column(engine):
+    with pytest.raises(QueryError, match="no column 'packets_lost_no_route': it is a version-6 field"):
+        engine.query("tgw_packets_lost")
+    with pytest.raises(QueryError, match="tgw_attachment_id"):
+        engine.query("tgw_traffic_between_attachments")

@@ -248,7 +248,6 @@ def test_an_s3_prefix_that_cannot_be_read_is_an_aws_error():
         (ACCEPT.replace("ACCEPT", "ALLOW"), "bad-action", "'action' must be one of ACCEPT, REJECT"),
         (ACCEPT.replace(" 443 ", " 70000 "), "out-of-range", "'dstport' must be 0-65535"),
         (ACCEPT.replace(" OK", " FINE"), "bad-log-status", "'log-status' must be one of"),
-        ("", "blank-line", "blank"),
         (
             ACCEPT.replace(" 5445 ", " 99999999999999999999 "),
             "out-of-range",
@@ -267,7 +266,6 @@ def test_an_s3_prefix_that_cannot_be_read_is_an_aws_error():
         "unknown-action",
         "port-range",
         "log-status",
-        "blank",
         "bytes-beyond-int64",
         "superscript-digit",
         "start-past-year-9999",

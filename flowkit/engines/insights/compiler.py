@@ -70,6 +70,7 @@ class Compiler(CommandsMixin, OperatorsMixin):
         start_ms: int | None = None,
         end_ms: int | None = None,
         now: int | None = None,
+        events: Sequence[str] = (),
     ) -> None:
         if not _TABLE.fullmatch(table):
             raise InsightsQueryError(
@@ -80,7 +81,8 @@ class Compiler(CommandsMixin, OperatorsMixin):
         self.fields = list(fields)
         self.start_ms, self.end_ms = start_ms, end_ms
         self.now = int(time.time()) if now is None else now
-        self.base = base_fields(self.fields)
+        self.events = tuple(events)
+        self.base = base_fields(self.fields, self.events)
         self.base_sql = {b.sql_name: b for b in self.base.values()}
         self.schema: dict[str, Column] = {name: Column(b.sql_name, b.type) for name, b in self.base.items()}
         self.used: set[str] = set()
@@ -324,6 +326,14 @@ class Compiler(CommandsMixin, OperatorsMixin):
     def time_range(self) -> exp.Expression | None:
         if self.start_ms is None and self.end_ms is None:
             return None
+        if "event_timestamp" in self.events:  # CloudWatch filters on the event's timestamp
+            millis = self.base["@timestamp"].definition
+            terms = []
+            if self.start_ms is not None:
+                terms.append(exp.GTE(this=millis.copy(), expression=exp.Literal.number(self.start_ms)))
+            if self.end_ms is not None:
+                terms.append(exp.LTE(this=millis.copy(), expression=exp.Literal.number(self.end_ms)))
+            return exp.and_(*terms)
         start = next((f for f in self.fields if f.name == "start"), None)
         if start is None:
             self.note("these records have no `start` field, so the time range was not applied.")

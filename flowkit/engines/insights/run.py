@@ -17,7 +17,7 @@ from flowkit.engines.insights.functions.ip import ip_check, ip_in
 from flowkit.engines.insights.parser import parse_insights
 from flowkit.engines.insights.values import TS
 from flowkit.frames import from_arrow
-from flowkit.schema import BY_COLUMN, Field
+from flowkit.schema import BY_COLUMN, EVENT_COLUMNS, Field
 from flowkit.timeutil import parse_utc
 
 logger = logging.getLogger(__name__)
@@ -52,14 +52,22 @@ def to_epoch_ms(value: TimeLike | None, name: str = "time") -> int | None:
     return (stamp - _EPOCH) // timedelta(milliseconds=1)
 
 
-def table_fields(con: duckdb.DuckDBPyConnection, table: str) -> list[Field]:
-    """The flow-log fields a table or view has, in its column order."""
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     Compiler("", [], table=table)  # validates the table name
     try:
-        names = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+        return [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
     except duckdb.Error as exc:
         raise InsightsQueryError(f"cannot read the columns of {table!r}: {exc}") from None
-    return [BY_COLUMN[name] for name in names if name in BY_COLUMN]
+
+
+def table_fields(con: duckdb.DuckDBPyConnection, table: str) -> list[Field]:
+    """The flow-log fields a table or view has, in its column order."""
+    return [BY_COLUMN[name] for name in _columns(con, table) if name in BY_COLUMN]
+
+
+def table_events(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The CloudWatch event columns (:data:`flowkit.schema.EVENT_COLUMNS`) a table or view has."""
+    return [name for name in _columns(con, table) if name in EVENT_COLUMNS]
 
 
 def compile_query(
@@ -69,14 +77,18 @@ def compile_query(
     start: TimeLike | None = None,
     end: TimeLike | None = None,
     table: str = "vpc_flow_logs",
+    events: Sequence[str] = (),
 ) -> Compiled:
-    """Parse and compile a query (see :func:`flowkit.engines.insights.compile_insights`)."""
+    """Parse and compile a query (see :func:`flowkit.engines.insights.compile_insights`);
+    ``events`` are the CloudWatch event columns the table has (:func:`table_events`)."""
     tree = parse_insights(query)
     start_ms, end_ms = to_epoch_ms(start, "start"), to_epoch_ms(end, "end")
     if start_ms is not None and end_ms is not None and start_ms > end_ms:
         raise InsightsQueryError(f"the time range is empty: start {start!r} is after end {end!r}")
     try:
-        return Compiler(query, fields, table=table, start_ms=start_ms, end_ms=end_ms).compile(tree)
+        return Compiler(query, fields, table=table, start_ms=start_ms, end_ms=end_ms, events=events).compile(
+            tree
+        )
     except RecursionError:
         raise InsightsQueryError("the query is too deeply nested to compile; split long conditions") from None
 
@@ -119,6 +131,7 @@ def run_insights(
     end: TimeLike | None = None,
     fields: Sequence[Field] | None = None,
     table: str = "vpc_flow_logs",
+    events: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Run a Logs Insights query over the flow-log view, with CloudWatch's semantics.
 
@@ -131,6 +144,10 @@ def run_insights(
         fields: the flow-log fields of the source, in its format order (rebuilds ``@message``);
             None reads them from the table's columns.
         table: the table or view to query.
+        events: the CloudWatch event columns of the table (``event_timestamp``, ``log_stream``,
+            ...: :data:`flowkit.schema.EVENT_COLUMNS`), which give ``@timestamp``, ``@logStream``,
+            ``@log`` and ``@ingestionTime`` where a record has them; None reads them from the
+            table's columns.
 
     Returns:
         The result, columns named as CloudWatch names them (``count(*)``, an alias, ``bin(5m)``);
@@ -144,7 +161,9 @@ def run_insights(
     """
     if fields is None:
         fields = table_fields(con, table)
-    compiled = compile_query(query, fields, start=start, end=end, table=table)
+    if events is None:
+        events = table_events(con, table)
+    compiled = compile_query(query, fields, start=start, end=end, table=table, events=events)
     register_udfs(con, compiled.udfs)
     check_regexes(con, compiled.regexes)
     try:

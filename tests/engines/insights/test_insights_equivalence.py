@@ -74,7 +74,8 @@ def _params(name: str, engine, base: dict) -> dict:
 def _needs_missing_fields(name: str, engine) -> bool:
     text = get_query(name).insights or ""
     present = {f.insights for f in engine.fields}
-    optional = ("instanceId", "pktDstAwsService", "pktSrcAwsService", "rejectReason", "flowDirection")
+    optional = ("instanceId", "pktDstAwsService", "pktSrcAwsService", "rejectReason", "flowDirection",
+                "tgwAttachmentId", "packetsLostNoRoute")  # fmt: skip
     return any(field in text and field not in present for field in optional)
 
 
@@ -134,3 +135,26 @@ def test_synthetic_data_exercises_the_twins(synthetic):
 @pytest.mark.parametrize("name", TWINS)
 def test_twin_matches_sql_on_the_bundled_sample(sample, name):
     check_twin(sample, name, {})
+
+
+TGW_TWINS = [n for n in TWINS if n.startswith("tgw_")]
+
+
+@pytest.fixture(scope="module")
+def transit_gateway():
+    """The documented TGW default format (tests/read/fixtures/README.md)."""
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "read" / "fixtures" / "tgw" / "default-format.log.gz"
+    with flowkit.connect(path) as engine:
+        yield engine
+
+
+@pytest.mark.parametrize("name", TGW_TWINS)
+def test_transit_gateway_twin_matches_sql(transit_gateway, name):
+    assert len(transit_gateway.query(name)) >= 2
+    check_twin(transit_gateway, name, {})
+
+
+def test_the_transit_gateway_questions_have_twins():
+    assert TGW_TWINS == ["tgw_packets_lost", "tgw_traffic_between_attachments"]
