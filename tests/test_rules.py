@@ -12,10 +12,13 @@ from flowkit.baseline import interface_addresses, propose_allowlist
 from flowkit.errors import AllowlistError
 from flowkit.rules import (
     NaclPlan,
+    fit_security_groups,
     nacl_summary,
     network_acl_entries,
     network_acls,
     network_firewall_rules,
+    quota_report,
+    rule_count,
     security_group_egress,
     what_would_break,
 )
@@ -226,3 +229,30 @@ def test_nacl_quota_and_subnet_are_checked(allowlist, inventory, baseline):
     with pytest.raises(AllowlistError, match="subnet-0nope"):
         network_acl_entries(allowlist, baseline, subnet="subnet-0nope", inventory=inventory)
     assert isinstance(network_acls(allowlist, baseline)[0], NaclPlan)
+
+
+def test_security_groups_are_split_within_the_rules_per_group_quota(allowlist, inventory):
+    """60 rules per security group and 5 groups per interface by default
+    (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups)."""
+    perms = security_group_egress(allowlist, source=APP[0], inventory=inventory)
+    total = rule_count(perms)
+    assert fit_security_groups(perms) == [perms] or len(fit_security_groups(perms)) == 1
+    groups = fit_security_groups(perms, quota=3)
+    assert len(groups) == -(-total // 3) and all(rule_count(g) <= 3 for g in groups)
+    flat = sorted(
+        (p["IpProtocol"], p["FromPort"], r["CidrIp"])
+        for g in groups
+        for p in g
+        for r in p.get("IpRanges", [])
+    )
+    assert flat == sorted(
+        (p["IpProtocol"], p["FromPort"], r["CidrIp"]) for p in perms for r in p.get("IpRanges", [])
+    )
+    assert all("_of" not in p for g in groups for p in g)  # ready for authorize_security_group_egress
+    with pytest.raises(AllowlistError):
+        fit_security_groups(perms, quota=1, per_interface=2)
+    report = quota_report({APP[0]: perms}, network_acls(allowlist, make_flows(seed=1), quota=4), sg_quota=3)
+    sg = report[report["kind"] == "security group egress (IPv4)"].iloc[0]
+    assert sg["rules"] == total and sg["fits"] and "fit_security_groups" in sg["what_to_do"]
+    nacl = report[report["kind"].str.startswith("network ACL")]
+    assert (nacl.loc[~nacl["fits"], "what_to_do"].str.startswith("security groups only")).all()
