@@ -93,6 +93,10 @@ class IpRangesError(FlowkitError):
     """An AWS ``ip-ranges.json`` document does not parse or does not have the published shape."""
 
 
+class IpRangesUnreachable(IpRangesError):
+    """AWS's published ip-ranges file could not be fetched (offline, or the address is unreachable)."""
+
+
 class NotebookError(FlowkitError):
     """A notebook could not be read or run (missing file, kernel not installed)."""
 

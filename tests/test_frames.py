@@ -25,10 +25,17 @@ from matplotlib.figure import Figure
 import flowkit
 import flowkit.aws as fa
 from flowkit.aws import athena
-from flowkit.baseline import compare_periods, explain, find_unexpected, propose_allowlist
-from flowkit.enrich import enrich
+from flowkit.baseline import (
+    compare_periods,
+    explain,
+    find_unexpected,
+    propose_allowlist,
+    review_findings,
+    score_findings,
+)
+from flowkit.enrich import enrich, ip_ranges_coverage
 from flowkit.frames import TEXT, with_flowkit_dtypes
-from flowkit.rules import what_would_break
+from flowkit.rules import nacl_summary, network_acls, quota_report, what_would_break
 from flowkit.simulate import label_flows, read_labels
 from flowkit.summary import summarize
 
@@ -224,7 +231,15 @@ def test_analysis_frames(flows):
     baseline = flows[flows.start < flows.start.median()]
     later = flows[flows.start >= flows.start.median()]
     allowlist = propose_allowlist(baseline)
+    unexpected = find_unexpected(flows, allowlist)
+    plans = network_acls(allowlist, baseline)
+    truth = label_flows(flows, read_labels(f"{SAMPLE}/labels.csv"))
     for what, frame in {
+        "review_findings": review_findings(unexpected, allowlist),
+        "score_findings": score_findings(explain(flows, allowlist), truth),
+        "nacl_summary": nacl_summary(plans),
+        "quota_report": quota_report(nacls=plans),
+        "ip_ranges_coverage": ip_ranges_coverage(),
         "enrich": enrich(flows),
         "find_unexpected": find_unexpected(flows, allowlist),
         "explain": explain(flows, allowlist),

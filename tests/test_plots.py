@@ -58,7 +58,7 @@ def test_top_talkers_cuts_to_top_n_plus_other():
     labels = _bar_labels(ax)
     assert len(ax.patches) == 11 and labels[0] == "other"  # drawn bottom-up: "other" last
     assert labels[-1] == "10.0.7.249"  # the biggest sender on top
-    assert ax.get_xlabel() == "bytes sent" and "Top 10 talkers" in ax.get_title()
+    assert ax.get_xlabel() == "bytes sent (log scale)" and "Top 10 talkers" in ax.get_title()
     assert ax.patches[0].get_width() == sum(range(rows - 10))
 
 
@@ -74,11 +74,14 @@ def test_top_external_destinations_names_aws_services(later):
 def test_ports_and_heatmap(later):
     ax = plots.plot_ports(later, n=5)
     labels = _bar_labels(ax)
-    assert len(ax.patches) == 6 and "443/tcp (https)" in labels and labels[0] == "other"
+    assert len(ax.patches) == 6 and "443/tcp (HTTPS)" in labels and labels[0] == "other"
+    assert "22/tcp (SSH)" in labels  # the names investigators use, not IANA's keywords
     ax = plots.plot_hour_port_heatmap(later, n=4)
     image = ax.get_images()[0].get_array()
     assert image.shape == (4, 24)
-    assert _bar_labels(ax)[0] == "443/tcp (https)"
+    assert _bar_labels(ax)[0] == "443/tcp (HTTPS)"
+    # a log colour scale: ports other than 443 (a few records an hour) stay visible beside it
+    assert type(ax.get_images()[0].norm).__name__ == "LogNorm"
     assert ax.get_xlabel() == "hour of day (UTC)"
     assert image.sum() > 0
 
@@ -95,8 +98,9 @@ def test_rejected_by_source(later):
 def test_flow_graph_links_enis_to_servers(later):
     ax = plots.plot_flow_graph(later, n=10, vpc_cidrs=VPC)
     texts = {t.get_text() for t in ax.texts}
-    assert {APP[0], "45.77.12.34"} <= texts
-    assert "ENI" in ax.get_xlabel()
+    assert {f"{APP[1]}\n{APP[0]}", "45.77.12.34", "S3 us-east-1"} <= texts  # address first, AWS service named
+    assert any("ENI" in t for t in texts)  # the legend says what a node is
+    assert all(t.get_fontsize() >= 9 for t in ax.texts)
 
 
 def test_allowlist_residual(later):
@@ -108,7 +112,11 @@ def test_allowlist_residual(later):
     unexpected = int(explain(later, allowlist)["pattern"].notna().sum())
     assert unexpected == 62
     assert f"{unexpected} of {len(later):,} flow records unexpected" in ax.get_title()
-    assert ax.get_title().endswith(", 5 patterns")
+    assert " ".join(ax.get_title().split()).endswith(", 5 patterns")  # wrapped to fit the plot
+    # "#k" is the rank in find_unexpected (1 = most urgent), whatever order the bars are drawn in
+    ranks = {label.split(" ")[0]: label for label in labels[:-1]}
+    assert set(ranks) == {"#1", "#2", "#3", "#4", "#5"}
+    assert ranks["#1"].endswith("45.77.12.34:4444") and "port-scan" in ranks["#2"]
     assert ax.get_xscale() == "log"
 
 

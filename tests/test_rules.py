@@ -10,7 +10,18 @@ from moto import mock_aws
 
 from flowkit.baseline import interface_addresses, propose_allowlist
 from flowkit.errors import AllowlistError
-from flowkit.rules import network_acl_entries, network_firewall_rules, security_group_egress, what_would_break
+from flowkit.rules import (
+    NaclPlan,
+    fit_security_groups,
+    nacl_summary,
+    network_acl_entries,
+    network_acls,
+    network_firewall_rules,
+    quota_report,
+    rule_count,
+    security_group_egress,
+    what_would_break,
+)
 
 VPC = ["10.0.0.0/16"]
 
@@ -61,8 +72,8 @@ def test_security_group_needs_an_inventory_for_eni_destinations(allowlist):
         security_group_egress(allowlist, source=APP[0])
 
 
-def test_nacl_entries_include_ephemeral_return_rules(allowlist, inventory):
-    entries = network_acl_entries(allowlist, inventory=inventory)
+def test_nacl_entries_include_ephemeral_return_rules(allowlist, inventory, baseline):
+    entries = network_acl_entries(allowlist, baseline, subnet=APP[2], inventory=inventory)
     egress = [e for e in entries if e["Egress"]]
     ingress = [e for e in entries if not e["Egress"]]
     s3_out = [e for e in egress if e.get("CidrBlock") == "52.216.0.0/15"]
@@ -81,15 +92,20 @@ def test_nacl_entries_include_ephemeral_return_rules(allowlist, inventory):
     for side in (egress, ingress):
         numbers = [e["RuleNumber"] for e in side]
         assert numbers == sorted(set(numbers)) and numbers[0] == 100 and all(n <= 32766 for n in numbers)
-    # inbound web traffic: ingress to 443 from the clients, egress back to their ephemeral ports
+    # inbound web traffic, in the web server's subnet: ingress to 443 from the clients, egress back to them
+    web = network_acl_entries(allowlist, baseline, subnet=WEB[2], inventory=inventory)
     web_in = [
         e
-        for e in ingress
+        for e in web
+        if not e["Egress"]
         if e["PortRange"] == {"From": 443, "To": 443} and e.get("CidrBlock") == "198.51.100.0/24"
     ]
     assert web_in and any(
-        e.get("CidrBlock") == "198.51.100.0/24" and e["PortRange"]["From"] == 1024 for e in egress
+        e["Egress"] and e.get("CidrBlock") == "198.51.100.0/24" and e["PortRange"]["From"] == 1024
+        for e in web
     )
+    # the app server's subnet holds no entry for the web clients: each ACL names only what crosses it
+    assert not any(e.get("CidrBlock") == "198.51.100.0/24" for e in entries)
     with mock_aws():
         ec2 = boto3.client("ec2", region_name="us-east-1")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -137,12 +153,12 @@ def test_what_would_break_with_security_group_permissions(allowlist, inventory):
     assert len(broken) == 12
 
 
-def test_reject_rules_never_become_permissions(allowlist, inventory):
+def test_reject_rules_never_become_permissions(allowlist, inventory, baseline):
     assert any(r.action == "reject" for r in allowlist.rules)
     text = network_firewall_rules(allowlist, inventory=inventory)
     assert "rejected" not in text and "185.220.0.0/16" not in text
-    entries = network_acl_entries(allowlist, inventory=inventory)
-    assert not any(e.get("CidrBlock") == "185.220.0.0/16" for e in entries)
+    plans = network_acls(allowlist, baseline, inventory=inventory)
+    assert not any(e.get("CidrBlock") == "185.220.0.0/16" for p in plans for e in p.entries)
     perms = security_group_egress(allowlist, inventory=inventory)
     assert not any(r["CidrIp"] == "185.220.0.0/16" for p in perms for r in p.get("IpRanges", []))
 
@@ -165,11 +181,16 @@ def test_rules_for_the_workshop_scenario():
             group = ec2.create_security_group(GroupName=eni, Description="flowkit", VpcId=vpc_id)["GroupId"]
             ec2.authorize_security_group_egress(GroupId=group, IpPermissions=perms)
             groups += 1
-        acl = ec2.create_network_acl(VpcId=vpc_id)["NetworkAcl"]["NetworkAclId"]
-        entries = network_acl_entries(allowlist, inventory=inventory)
-        for entry in entries:
-            ec2.create_network_acl_entry(NetworkAclId=acl, **entry)
-    assert groups >= 4 and len(entries) > 10
+        plans = network_acls(allowlist, baseline, inventory=inventory)
+        for plan in plans:
+            acl = ec2.create_network_acl(VpcId=vpc_id)["NetworkAcl"]["NetworkAclId"]
+            for entry in plan.entries:
+                ec2.create_network_acl_entry(NetworkAclId=acl, **entry)
+    assert groups >= 4 and len(plans) >= 2
+    # every subnet's ACL fits the default quota of 20 per direction, the final deny rule included
+    # (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-nacls)
+    assert all(p.count(True) <= 19 and p.count(False) <= 19 for p in plans), nacl_summary(plans)
+    assert sum(len(p.entries) for p in plans) > 10
     lines = [x for x in network_firewall_rules(allowlist, inventory=inventory).splitlines() if x[:1] != "#"]
     assert all(idstools.rule.parse(line) is not None for line in lines)
     # what would break: exactly the accepted anomalies, none of the expected traffic
@@ -181,3 +202,57 @@ def test_rules_for_the_workshop_scenario():
         "anomaly:public-dns",
         "anomaly:unexpected-ssh",
     }, labels.value_counts()
+
+
+def test_a_nacl_plan_falls_back_when_the_quota_is_too_small(allowlist, inventory, baseline):
+    """Exact entries when they fit; peers widened to 0.0.0.0/0 (ports only) when not; security groups last."""
+    roomy = {p.subnet_id: p for p in network_acls(allowlist, baseline, inventory=inventory)}
+    assert {p.level for p in roomy.values()} == {"exact"}
+    app = roomy[APP[2]]
+    assert app.needed == {"egress": app.count(True), "ingress": app.count(False)}
+    tight = {p.subnet_id: p for p in network_acls(allowlist, baseline, inventory=inventory, quota=4)}
+    assert tight[DB[2]].level == "exact"  # 2 entries each way fit in 3
+    web = tight[WEB[2]]
+    assert web.level == "ports only" and web.count(True) <= 3 and web.count(False) <= 3
+    assert {e.get("CidrBlock") for e in web.entries if not e["Egress"]} >= {"0.0.0.0/0"}
+    assert tight[APP[2]].level == "security groups only" and tight[APP[2]].entries == []
+    assert not tight[APP[2]].fits and "security groups" in tight[APP[2]].note
+    with pytest.raises(AllowlistError, match="security groups"):
+        network_acl_entries(allowlist, baseline, subnet=APP[2], inventory=inventory, quota=4)
+    table = nacl_summary(list(tight.values()))
+    assert list(table["level"]) == ["security groups only", "exact", "ports only"]
+
+
+def test_nacl_quota_and_subnet_are_checked(allowlist, inventory, baseline):
+    with pytest.raises(AllowlistError, match="2 to 40"):
+        network_acls(allowlist, baseline, quota=41)
+    with pytest.raises(AllowlistError, match="subnet-0nope"):
+        network_acl_entries(allowlist, baseline, subnet="subnet-0nope", inventory=inventory)
+    assert isinstance(network_acls(allowlist, baseline)[0], NaclPlan)
+
+
+def test_security_groups_are_split_within_the_rules_per_group_quota(allowlist, inventory):
+    """60 rules per security group and 5 groups per interface by default
+    (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups)."""
+    perms = security_group_egress(allowlist, source=APP[0], inventory=inventory)
+    total = rule_count(perms)
+    assert fit_security_groups(perms) == [perms] or len(fit_security_groups(perms)) == 1
+    groups = fit_security_groups(perms, quota=3)
+    assert len(groups) == -(-total // 3) and all(rule_count(g) <= 3 for g in groups)
+    flat = sorted(
+        (p["IpProtocol"], p["FromPort"], r["CidrIp"])
+        for g in groups
+        for p in g
+        for r in p.get("IpRanges", [])
+    )
+    assert flat == sorted(
+        (p["IpProtocol"], p["FromPort"], r["CidrIp"]) for p in perms for r in p.get("IpRanges", [])
+    )
+    assert all("_of" not in p for g in groups for p in g)  # ready for authorize_security_group_egress
+    with pytest.raises(AllowlistError):
+        fit_security_groups(perms, quota=1, per_interface=2)
+    report = quota_report({APP[0]: perms}, network_acls(allowlist, make_flows(seed=1), quota=4), sg_quota=3)
+    sg = report[report["kind"] == "security group egress (IPv4)"].iloc[0]
+    assert sg["rules"] == total and sg["fits"] and "fit_security_groups" in sg["what_to_do"]
+    nacl = report[report["kind"].str.startswith("network ACL")]
+    assert (nacl.loc[~nacl["fits"], "what_to_do"].str.startswith("security groups only")).all()

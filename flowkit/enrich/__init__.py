@@ -1,10 +1,11 @@
 """Enrichment: pure functions that take flow records and return a new DataFrame with added columns.
 
 - :mod:`~flowkit.enrich.protocols`: protocol numbers and TCP flags to names;
-- :mod:`~flowkit.enrich.ports`: ports to IANA service names;
+- :mod:`~flowkit.enrich.ports`: ports to IANA service names and the names investigators use;
 - :mod:`~flowkit.enrich.addresses`: address scope and the well-known AWS addresses;
 - :mod:`~flowkit.enrich.direction`: inbound/outbound/internal and client/server role;
-- :mod:`~flowkit.enrich.aws_ranges`: AWS service and region from ``ip-ranges.json``.
+- :mod:`~flowkit.enrich.aws_ranges`: AWS service and region from ``ip-ranges.json`` (what the shipped
+  extract covers, and refreshing it).
 
 :func:`enrich` applies all of them.
 """
@@ -17,15 +18,18 @@ import pandas as pd
 
 from flowkit.enrich.addresses import add_address_scope, vpc_dns_resolvers
 from flowkit.enrich.aws_ranges import (
+    IP_RANGES_URL,
     IpRanges,
     add_aws_service,
+    ip_ranges_coverage,
     load_ip_ranges,
     lookup_aws_service,
     parse_ip_ranges,
+    update_ip_ranges,
 )
 from flowkit.enrich.cidr import PrefixIndex
 from flowkit.enrich.direction import add_direction
-from flowkit.enrich.ports import add_service_names, service_name
+from flowkit.enrich.ports import COMMON_NAMES, add_service_names, port_label, service_name
 from flowkit.enrich.protocols import (
     add_protocol_names,
     add_tcp_flag_names,
@@ -35,6 +39,8 @@ from flowkit.enrich.protocols import (
 )
 
 __all__ = [
+    "COMMON_NAMES",
+    "IP_RANGES_URL",
     "IpRanges",
     "PrefixIndex",
     "add_address_scope",
@@ -44,13 +50,16 @@ __all__ = [
     "add_service_names",
     "add_tcp_flag_names",
     "enrich",
+    "ip_ranges_coverage",
     "load_ip_ranges",
     "lookup_aws_service",
     "parse_ip_ranges",
+    "port_label",
     "protocol_name",
     "protocol_number",
     "service_name",
     "tcp_flag_names",
+    "update_ip_ranges",
     "vpc_dns_resolvers",
 ]
 

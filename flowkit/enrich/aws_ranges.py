@@ -1,8 +1,11 @@
 """AWS service and region of public addresses, from AWS's published ``ip-ranges.json``.
 
-A small pinned extract ships in ``flowkit/data/ip-ranges-extract.json`` for offline use and tests; load
-the full, current file with ``load_ip_ranges("https://ip-ranges.amazonaws.com/ip-ranges.json")`` or from a
-saved copy. See https://docs.aws.amazon.com/vpc/latest/userguide/aws-ip-ranges.html
+A small pinned extract ships in ``flowkit/data/ip-ranges-extract.json`` for offline use and tests: a few
+services in a few Regions, as published on one date (:func:`ip_ranges_coverage` says which). An address
+outside it is "not AWS" only as far as the extract knows. Refresh it from AWS's current file with
+:func:`update_ip_ranges` (``flowkit ip-ranges update`` when online), or load the full file with
+``load_ip_ranges("https://ip-ranges.amazonaws.com/ip-ranges.json")`` or from a saved copy.
+See https://docs.aws.amazon.com/vpc/latest/userguide/aws-ip-ranges.html
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ import functools
 import json
 import logging
 import os
+import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,12 +26,14 @@ import pandas as pd
 
 from flowkit.enrich._tables import data_path
 from flowkit.enrich.cidr import PrefixIndex, factorize, parse_network, require_columns, take
-from flowkit.errors import IpRangesError
+from flowkit.errors import IpRangesError, IpRangesUnreachable
 from flowkit.frames import with_flowkit_dtypes
 
 _logger = logging.getLogger(__name__)
 
 EXTRACT = "ip-ranges-extract.json"
+#: Where AWS publishes the current ranges (https://docs.aws.amazon.com/vpc/latest/userguide/aws-ip-ranges.html).
+IP_RANGES_URL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
 #: Services whose prefixes cover everything (AMAZON) or anyone's instances (EC2) rank below more specific
 #: services when the same prefix is listed under several.
 _PRIORITY = {"AMAZON": 0, "EC2": 1}
@@ -154,7 +161,7 @@ def load_ip_ranges(source: str | os.PathLike[str] | None = None, *, timeout: flo
     if source is None:
         source = data_path(EXTRACT)
     text_source = os.fspath(source)
-    if text_source.startswith(("http://", "https://")):
+    if text_source.startswith(("http://", "https://", "file://")):
         _logger.info("downloading %s", text_source)
         try:
             with urllib.request.urlopen(text_source, timeout=timeout) as response:
@@ -222,3 +229,133 @@ def add_aws_service(
         out[f"{column}_aws_service"] = take(found["service"].to_numpy(), codes)
         out[f"{column}_aws_region"] = take(found["region"].to_numpy(), codes)
     return out
+
+
+def ip_ranges_coverage(ip_ranges: IpRanges | None = None) -> pd.DataFrame:
+    """What an ip-ranges file covers: where it comes from, when AWS published it, its Regions and services.
+
+    Read it before trusting "not an AWS address": the shipped extract covers a few services in a few
+    Regions only.
+
+    Returns:
+        A two-column frame (``field``, ``value``): source, published (``createDate``), sync token, whether it
+        is flowkit's extract, Regions, services and prefix counts.
+
+    Examples:
+        >>> coverage = ip_ranges_coverage().set_index("field")["value"]
+        >>> coverage["regions"]
+        'GLOBAL, eu-west-1, us-east-1, us-gov-east-1, us-west-2'
+    """
+    ranges = ip_ranges or default_ip_ranges()
+    prefixes = ranges.prefixes
+    published = ranges.create_date.strftime("%Y-%m-%d %H:%M UTC") if ranges.create_date else "unknown"
+    extract = Path(ranges.source).name == EXTRACT
+    rows = [
+        ("source", f"flowkit/data/{EXTRACT}" if extract else ranges.source),
+        ("kind", "flowkit's pinned extract (a subset)" if extract else "an ip-ranges.json file"),
+        ("published", published),
+        ("sync token", ranges.sync_token or "unknown"),
+        ("regions", ", ".join(sorted(prefixes["region"].unique()))),
+        ("services", ", ".join(ranges.services)),
+        (
+            "prefixes",
+            f"{int((prefixes['version'] == 4).sum())} IPv4, {int((prefixes['version'] == 6).sum())} IPv6",
+        ),
+    ]
+    return with_flowkit_dtypes(pd.DataFrame(rows, columns=["field", "value"]))
+
+
+def update_ip_ranges(
+    url: str = IP_RANGES_URL,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    regions: list[str] | None = None,
+    services: list[str] | None = None,
+    everything: bool = False,
+    timeout: float = 30.0,
+) -> IpRanges:
+    """Refresh an ip-ranges extract from AWS's published file (online) and write it atomically.
+
+    By default the new extract keeps the Regions and services of the one it replaces, so its size and
+    purpose stay the same while its prefixes and date become current.
+
+    Args:
+        url: where to fetch ``ip-ranges.json`` (``https://``, or ``file://`` for a saved copy).
+        out: the file to write (default: the shipped extract, ``flowkit/data/ip-ranges-extract.json``).
+        regions: keep these Regions (``GLOBAL`` included if listed); default those of the current ``out``.
+        services: keep these services; default those of the current ``out``.
+        everything: keep every prefix (the full file) instead of an extract.
+        timeout: seconds to wait for the download.
+
+    Returns:
+        The extract as written (:class:`IpRanges`, its ``source`` the written file).
+
+    Raises:
+        IpRangesUnreachable: the file cannot be fetched (offline: the message says so; the old file is kept).
+        IpRangesError: it does not parse, or the filter leaves no prefix.
+    """
+    target = Path(out) if out is not None else Path(data_path(EXTRACT))
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            data = response.read()
+    except OSError as exc:
+        reason = getattr(exc, "reason", exc)
+        kept = (
+            f"{target} is unchanged (published {_published(target)})"
+            if target.exists()
+            else "nothing written"
+        )
+        raise IpRangesUnreachable(f"cannot fetch {url} ({reason}): offline? {kept}") from None
+    fresh = parse_ip_ranges(data, source=url)  # checks the shape before anything is written
+    document = json.loads(data)
+    if not everything:
+        current = (
+            load_ip_ranges(target) if target.exists() and (regions is None or services is None) else None
+        )
+        keep_regions = set(regions or (current.prefixes["region"].unique() if current is not None else []))
+        keep_services = {v.upper() for v in (services or (current.services if current is not None else []))}
+        if not keep_regions or not keep_services:
+            raise IpRangesError(f"{target}: no current extract to take Regions and services from: pass them")
+        for key in ("prefixes", "ipv6_prefixes"):
+            document[key] = [
+                e
+                for e in document.get(key, [])
+                if e.get("region") in keep_regions and str(e.get("service", "")).upper() in keep_services
+            ]
+        if not document["prefixes"] and not document.get("ipv6_prefixes"):
+            raise IpRangesError(f"{url}: no prefix of {sorted(keep_services)} in {sorted(keep_regions)}")
+        document = {
+            "syncToken": document.get("syncToken"),
+            "createDate": document.get("createDate"),
+            "_flowkit_note": (
+                f"EXTRACT, not the full file: the {', '.join(sorted(keep_services))} prefixes in "
+                f"{', '.join(sorted(keep_regions))} of {url} as published {document.get('createDate')}, for "
+                "offline use and tests. Refresh with `flowkit ip-ranges update`; load the full file with "
+                "flowkit.enrich.load_ip_ranges(path_or_url)."
+            ),
+            "prefixes": document["prefixes"],
+            "ipv6_prefixes": document.get("ipv6_prefixes", []),
+        }
+    text = json.dumps(document, indent=2) + "\n"
+    parse_ip_ranges(text, source=str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    default_ip_ranges.cache_clear()
+    _logger.info(
+        "wrote %s (%d prefixes, published %s)", target, len(fresh.prefixes), document.get("createDate")
+    )
+    return load_ip_ranges(target)
+
+
+def _published(path: Path) -> str:
+    try:
+        return load_ip_ranges(path).create_date.strftime("%Y-%m-%d")  # type: ignore[union-attr]
+    except (IpRangesError, AttributeError):
+        return "unknown"

@@ -46,6 +46,63 @@ def service_name(port: int, protocol: int | str = 6) -> str | None:
     return names[code] if code >= 0 else None
 
 
+#: What a port usually means to an investigator, where the IANA name says something else or nothing readable
+#: (3333 is registered as ``dec-notes`` but is what crypto-mining pools listen on; 3389 is ``ms-wbt-server``,
+#: which everyone calls RDP). Common uses, not certainties: a label, not a verdict.
+COMMON_NAMES = {
+    (20, 6): "FTP data",
+    (21, 6): "FTP",
+    (22, 6): "SSH",
+    (23, 6): "Telnet",
+    (25, 6): "SMTP",
+    (53, 6): "DNS",
+    (53, 17): "DNS",
+    (80, 6): "HTTP",
+    (123, 17): "NTP",
+    (135, 6): "MS RPC",
+    (139, 6): "NetBIOS",
+    (443, 6): "HTTPS",
+    (445, 6): "SMB",
+    (1433, 6): "MS SQL",
+    (1521, 6): "Oracle",
+    (2375, 6): "Docker API",
+    (2376, 6): "Docker API (TLS)",
+    (3306, 6): "MySQL",
+    (3333, 6): "mining pool",
+    (3389, 6): "RDP",
+    (4444, 6): "Metasploit default",
+    (5432, 6): "PostgreSQL",
+    (5900, 6): "VNC",
+    (5985, 6): "WinRM",
+    (5986, 6): "WinRM (TLS)",
+    (6379, 6): "Redis",
+    (6667, 6): "IRC",
+    (8080, 6): "HTTP alt",
+    (8081, 6): "HTTP alt",
+    (8443, 6): "HTTPS alt",
+    (9200, 6): "Elasticsearch",
+    (11211, 6): "memcached",
+    (11211, 17): "memcached",
+    (14444, 6): "mining pool",
+    (27017, 6): "MongoDB",
+}
+
+
+def port_label(port: int, protocol: int | str = 6) -> str:
+    """A port as an investigator reads it: ``443/tcp (HTTPS)``, ``3333/tcp (mining pool)``.
+
+    The common name (:data:`COMMON_NAMES`) wins over the IANA service name, which is used otherwise.
+
+    Examples:
+        >>> port_label(3389), port_label(3333), port_label(123, "udp"), port_label(7), port_label(51234)
+        ('3389/tcp (RDP)', '3333/tcp (mining pool)', '123/udp (NTP)', '7/tcp (echo)', '51234/tcp')
+    """
+    proto = _PROTOCOLS.get(str(protocol).lower(), protocol)
+    name = {6: "tcp", 17: "udp", 132: "sctp"}.get(int(proto), str(proto))
+    label = COMMON_NAMES.get((int(port), int(proto))) or service_name(port, proto)
+    return f"{int(port)}/{name}" + (f" ({label})" if label else "")
+
+
 def service_port_score(ports: np.ndarray) -> np.ndarray:
     """How service-like each port is: 2 well-known (<1024), 1 named in the table, 0 other, -1 ephemeral."""
     ports = np.asarray(ports, dtype=np.int64)

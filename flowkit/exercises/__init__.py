@@ -6,9 +6,14 @@ Every notebook ends with exercises numbered ``"<notebook>.<n>"`` (``"02.1"``). I
     flowkit.exercises.check("02.1", answer, data=DATA)
 
 :func:`check` returns a :class:`CheckResult` that displays as *right* or *not yet*, with a hint when it is
-not right. The hint says what kind of answer is expected and in which direction yours is off; it never shows
-the expected value. Expected answers are computed by flowkit from the data the notebook reads (the bundled
-sample by default), so they follow the data: re-simulate with another seed and the exercises still check.
+not right. It never shows the expected value, and it never says whether a number is too high or too low, or
+how close it is: such answers could be found by bisection (about 17 tries for a count of 100,000) without
+doing the exercise. What it does say: the exercise's hint (where to look, not what to find), and when an
+answer is a known trap (the count the guide's text-matching query gives, a count that forgets NODATA
+records, ...) what that answer missed. Answers are read the way people write them: ``'104,745'`` for a
+count, ``'14:00'`` for an hour. Expected answers are computed by flowkit from the data the notebook reads
+(the bundled sample by default, or notebooks 06 and 07's periods), so they follow the data: re-simulate
+with another seed and the exercises still check.
 The worked solutions are in ``notebooks/solutions/``; the exercises themselves are defined in
 :mod:`flowkit.exercises.bank`, one section per notebook.
 
@@ -19,10 +24,12 @@ Examples:
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import functools
 import math
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +40,7 @@ import pandas as pd
 from flowkit.errors import ExerciseError
 from flowkit.frames import with_flowkit_dtypes
 
-Kind = Literal["count", "number", "set", "text"]
+Kind = Literal["count", "number", "hour", "set", "text"]
 
 
 @dataclass(frozen=True)
@@ -44,10 +51,13 @@ class Exercise:
         id: ``"<notebook>.<n>"``, e.g. ``"02.1"``.
         question: the question as the notebook asks it.
         kind: what an answer is: ``count`` (a whole number), ``number`` (within ``tolerance``, relative),
-            ``set`` (values, in any order) or ``text`` (a word or name, case-insensitive).
+            ``hour`` (of the day, 0 to 23: ``14`` or ``'14:00'``), ``set`` (values, in any order) or ``text``
+            (a word or name, case-insensitive).
         solve: computes the expected answer from a :class:`Workbench`.
-        hint: where to look, shown with every answer that is not right.
+        hint: where to look, shown with every answer that is not right; never the answer, nor its recipe.
         tolerance: relative tolerance for ``number`` answers.
+        traps: computes known wrong answers from a :class:`Workbench`, each with what it missed (the count the
+            guide's text-matching query gives, say), shown when an answer is one of them.
     """
 
     id: str
@@ -56,6 +66,7 @@ class Exercise:
     solve: Callable[[Workbench], Any]
     hint: str
     tolerance: float = 0.01
+    traps: Callable[[Workbench], dict[Any, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,26 +105,45 @@ class Workbench:
     """The data an exercise is computed from, loaded once per data path.
 
     Attributes:
-        data: the flow-log source (file or folder).
+        data: the flow-log source (file or folder), or the :class:`~flowkit.notebooks.Periods` of notebooks
+            06 and 07 (then ``flows`` is its ``later`` period and ``baseline`` its ``baseline`` period).
     """
 
-    def __init__(self, data: str | os.PathLike) -> None:
-        self.data = Path(data)
+    def __init__(self, data: Any) -> None:
+        self.periods = data if hasattr(data, "read") and hasattr(data, "periods") else None
+        self.data = Path(data) if self.periods is None else None
 
     @functools.cached_property
     def flows(self) -> pd.DataFrame:
-        """The flow records, as :func:`flowkit.read_flow_logs` reads them."""
+        """The flow records, as :func:`flowkit.read_flow_logs` reads them (or the periods' ``later`` records)."""
+        if self.periods is not None:
+            return self.periods.read("later")
         from flowkit.read import read_flow_logs
 
         return read_flow_logs(self.data)
 
     @functools.cached_property
+    def baseline(self) -> pd.DataFrame:
+        """The records the allowlist is learned from: the periods' ``baseline``.
+
+        Raises:
+            ExerciseError: the exercise was given files, not notebook 06/07's periods.
+        """
+        if self.periods is None:
+            raise ExerciseError("this exercise needs the periods of notebooks 06 and 07: pass data=periods.")
+        return self.periods.read("baseline")
+
+    @functools.cached_property
     def labels(self) -> pd.DataFrame:
-        """The simulator's ground truth (``labels.csv`` at the data root).
+        """The simulator's ground truth (``labels.csv`` at the data root, or the periods' labels).
 
         Raises:
             ExerciseError: when the data has no ``labels.csv`` (real data has no ground truth).
         """
+        if self.periods is not None:
+            if self.periods.labels is None:
+                raise ExerciseError("these periods have no ground truth; this exercise needs simulated data.")
+            return self.periods.labels
         path = self.data / "labels.csv" if self.data.is_dir() else self.data.parent / "labels.csv"
         if not path.is_file():
             raise ExerciseError(f"{self.data}: no labels.csv here; this exercise needs simulated data.")
@@ -123,13 +153,21 @@ class Workbench:
 _REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(id: str, question: str, kind: Kind, hint: str, *, tolerance: float = 0.01):
+def exercise(
+    id: str,
+    question: str,
+    kind: Kind,
+    hint: str,
+    *,
+    tolerance: float = 0.01,
+    traps: Callable[[Workbench], dict[Any, str]] | None = None,
+):
     """Register the decorated function as the solver of exercise ``id``."""
 
     def decorate(solve: Callable[[Workbench], Any]) -> Callable[[Workbench], Any]:
         if id in _REGISTRY:
             raise ValueError(f"exercise {id} is defined twice.")
-        _REGISTRY[id] = Exercise(id, question, kind, solve, hint, tolerance)
+        _REGISTRY[id] = Exercise(id, question, kind, solve, hint, tolerance, traps)
         return solve
 
     return decorate
@@ -161,19 +199,20 @@ def get_exercise(id: str) -> Exercise:
     return _REGISTRY[key]
 
 
-def expected(id: str, data: str | os.PathLike | None = None) -> Any:
+def expected(id: str, data: Any = None) -> Any:
     """The expected answer of exercise ``id`` on ``data`` (for tests and instructors, not for learners)."""
-    return get_exercise(id).solve(_workbench(_resolve(data)))
+    return get_exercise(id).solve(_bench(data))
 
 
-def check(id: str, answer: Any, *, data: str | os.PathLike | None = None) -> CheckResult:
+def check(id: str, answer: Any, *, data: Any = None) -> CheckResult:
     """Check an answer to exercise ``id``; say whether it is right and, if not, give a hint.
 
     Args:
         id: the exercise, e.g. ``"02.1"``.
         answer: your answer: a number for a count, a list (or Series, or one-column table) for a set of
             values, a string for a name. ``None`` means "not answered yet".
-        data: the data the notebook reads (its ``DATA`` parameter); default: the bundled sample.
+        data: the data the notebook reads (its ``DATA`` parameter, or notebook 06 and 07's ``periods``);
+            default: the bundled sample.
 
     Returns:
         A :class:`CheckResult`; it never contains the expected answer.
@@ -184,22 +223,49 @@ def check(id: str, answer: Any, *, data: str | os.PathLike | None = None) -> Che
     ex = get_exercise(id)
     if answer is None or answer is Ellipsis:
         return CheckResult(ex.id, False, f"replace `None` with your answer. Hint: {ex.hint}", answered=False)
-    want = ex.solve(_workbench(_resolve(data)))
+    bench = _bench(data)
+    want = ex.solve(bench)
     try:
         verdict = _COMPARE[ex.kind](ex, answer, want)
     except _WrongShape as exc:
         return CheckResult(ex.id, False, f"{exc} Hint: {ex.hint}")
     if verdict is None:
         return CheckResult(ex.id, True, ex.question)
-    return CheckResult(ex.id, False, f"{verdict} Hint: {ex.hint}")
+    trap = _trap(ex, bench, answer, want)
+    return CheckResult(ex.id, False, f"{verdict}{trap} Hint: {ex.hint}")
+
+
+def _trap(ex: Exercise, bench: Workbench, answer: Any, want: Any) -> str:
+    """What a known wrong answer missed, if the answer is one (never a trap equal to the expected answer)."""
+    if ex.traps is None:
+        return ""
+    try:
+        traps = ex.traps(bench)
+        key = _norm(_as_count(_scalar(answer))) if ex.kind == "count" else _norm(_scalar(answer))
+    except (_WrongShape, ExerciseError, ValueError, TypeError):
+        return ""
+    wanted = _norm(want) if ex.kind != "set" else None
+    for value, why in traps.items():
+        if _norm(value) == key and _norm(value) != wanted:
+            return f" That is {why}."
+    return ""
 
 
 class _WrongShape(Exception):
     """The answer is not the kind of thing the exercise asks for."""
 
 
+def _as_count(value: Any) -> Any:
+    """A count as people write it: ``104745``, ``104745.0``, ``'104,745'``, ``'104 745'`` or ``'104_745'``."""
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").replace("_", "").replace(" ", "").replace("\u202f", "")
+        if text.lstrip("+-").isdigit():
+            return int(text)
+    return value
+
+
 def _compare_count(ex: Exercise, answer: Any, want: Any) -> str | None:
-    got = _scalar(answer)
+    got = _as_count(_scalar(answer))
     try:
         number = float(got)
     except (TypeError, ValueError):
@@ -208,20 +274,39 @@ def _compare_count(ex: Exercise, answer: Any, want: Any) -> str | None:
         ) from None
     if not number.is_integer():
         raise _WrongShape(f"this exercise wants a whole number; {number} is not one.")
-    if int(number) == int(want):
-        return None
-    return f"{int(number):,} is too {'high' if number > want else 'low'}."
+    # right or not: no "too high" / "too low", which would let anyone find the count by bisection
+    return None if int(number) == int(want) else f"{int(number):,} is not it."
 
 
 def _compare_number(ex: Exercise, answer: Any, want: Any) -> str | None:
-    got = _scalar(answer)
+    got = _as_count(_scalar(answer))
     try:
         number = float(got)
     except (TypeError, ValueError):
         raise _WrongShape(f"this exercise wants a number; you gave {type(got).__name__} {got!r}.") from None
     if math.isclose(number, float(want), rel_tol=ex.tolerance, abs_tol=1e-9):
         return None
-    return f"{number:g} is too {'high' if number > want else 'low'}."
+    return f"{number:g} is not it."
+
+
+_HOUR = re.compile(r"(?i)^\s*(\d{1,2})(?:\s*(?::00(?::00)?|h|h00|00))?\s*(?:utc|z)?\s*$")
+
+
+def _compare_hour(ex: Exercise, answer: Any, want: Any) -> str | None:
+    got = _scalar(answer)
+    if isinstance(got, pd.Timestamp | datetime.datetime | datetime.time):
+        hour = got.hour
+    elif isinstance(got, int | float) and float(got).is_integer():
+        hour = int(got)
+    elif isinstance(got, str) and (match := _HOUR.match(got)):
+        hour = int(match.group(1))
+    else:
+        raise _WrongShape(
+            f"this exercise wants an hour of the day, 0 to 23 (14 or '14:00'); you gave {got!r}."
+        )
+    if not 0 <= hour <= 23:
+        raise _WrongShape(f"an hour of the day is 0 to 23, not {hour}.")
+    return None if hour == int(want) else f"{hour}:00 is not it."
 
 
 def _compare_set(ex: Exercise, answer: Any, want: Any) -> str | None:
@@ -248,6 +333,7 @@ def _compare_text(ex: Exercise, answer: Any, want: Any) -> str | None:
 _COMPARE: dict[str, Callable[[Exercise, Any, Any], str | None]] = {
     "count": _compare_count,
     "number": _compare_number,
+    "hour": _compare_hour,
     "set": _compare_set,
     "text": _compare_text,
 }
@@ -308,6 +394,19 @@ def _resolve(data: str | os.PathLike | None) -> Path:
 @functools.lru_cache(maxsize=4)
 def _workbench(path: Path) -> Workbench:
     return Workbench(path)
+
+
+_PERIOD_BENCHES: dict[int, tuple[Any, Workbench]] = {}
+
+
+def _bench(data: Any) -> Workbench:
+    """The workbench of a path (cached per path) or of notebook 06/07's periods (cached per object)."""
+    if hasattr(data, "read") and hasattr(data, "periods"):
+        held = _PERIOD_BENCHES.get(id(data))
+        if held is None or held[0] is not data:
+            held = _PERIOD_BENCHES[id(data)] = (data, Workbench(data))
+        return held[1]
+    return _workbench(_resolve(data))
 
 
 def _sort_key(id: str) -> tuple[int, ...]:

@@ -8,7 +8,6 @@ frame (not the query engines), so they are an independent check of what the note
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 from typing import Any
 
@@ -28,11 +27,22 @@ def _column(flows: pd.DataFrame, column: str) -> pd.Series:
 # --- 00 Start here ---------------------------------------------------------------------------------------
 
 
+def _records_traps(wb: Workbench) -> dict[Any, str]:
+    flows = wb.flows
+    status = _column(flows, "log_status")
+    return {
+        int(
+            status.eq("OK").sum()
+        ): "the records with traffic only: NODATA and SKIPDATA records are records too"
+    }
+
+
 @exercise(
     "00.1",
     "How many flow-log records are in the data?",
     "count",
     "every row of the frame `read_flow_logs` returns is one record; `len()` counts rows.",
+    traps=_records_traps,
 )
 def _records(wb: Workbench) -> int:
     return len(wb.flows)
@@ -63,11 +73,24 @@ def _files(wb: Workbench) -> int:
 # --- 02 Anatomy of a flow record -------------------------------------------------------------------------
 
 
+def _no_data_traps(wb: Workbench) -> dict[Any, str]:
+    status = _column(wb.flows, "log_status")
+    return {
+        int(
+            status.eq("NODATA").sum()
+        ): "the NODATA records only: SKIPDATA records carry no traffic data either",
+        int(
+            status.eq("SKIPDATA").sum()
+        ): "the SKIPDATA records only: NODATA records carry no traffic data either",
+    }
+
+
 @exercise(
     "02.1",
     "How many records carry no traffic data at all (log status NODATA or SKIPDATA)?",
     "count",
     "look at the `log_status` column; `.isin([...])` selects several values.",
+    traps=_no_data_traps,
 )
 def _no_data(wb: Workbench) -> int:
     return int(_column(wb.flows, "log_status").isin(["NODATA", "SKIPDATA"]).sum())
@@ -88,8 +111,8 @@ def _tcp_flags_version(wb: Workbench) -> int:
     "Which network interfaces recorded traffic whose original source (`pkt_srcaddr`) is not the "
     "interface's own source address (`srcaddr`)?",
     "set",
-    "compare the two columns row by row (`!=`), keep the rows where they differ, and take the distinct "
-    "`interface_id` values; think about which kind of interface forwards other hosts' packets.",
+    "compare the two columns row by row (`!=`) and keep the rows where they differ; records without traffic "
+    "have neither address, so decide what a comparison with a missing value should give (`.fillna`).",
 )
 def _forwarding_interfaces(wb: Workbench) -> list[str]:
     flows = wb.flows
@@ -133,12 +156,21 @@ def _in_cidr(addresses: pd.Series, cidr: str) -> pd.Series:
     return addresses.isin(inside).astype(bool)
 
 
+def _rejected_outbound_traps(wb: Workbench) -> dict[Any, str]:
+    flows = wb.flows
+    text_match = _column(flows, "srcaddr").str.startswith("10.32").fillna(False) & flows["action"].eq(
+        "REJECT"
+    )
+    return {int(text_match.sum()): "what `srcaddr like '10.32%'` counts: it matches text, and 10.32x.y.z too"}
+
+
 @exercise(
     "03.1",
     "How many rejected records have a source address inside the VPC (10.32.0.0/16)?",
     "count",
     "the guide's third query is close, but `like '10.32%'` matches text; the catalogue's `rejected_outbound` "
     "matches the CIDR (mind its `limit`), or count with `contains(...)` in your own SQL.",
+    traps=_rejected_outbound_traps,
 )
 def _rejected_outbound(wb: Workbench) -> int:
     flows = wb.flows
@@ -200,7 +232,7 @@ def _web_rejected(wb: Workbench) -> int:
 @exercise(
     "04.2",
     "In which hour of the day (UTC, 0 to 23) were the most records accepted?",
-    "count",
+    "hour",
     "the per-hour count of rejected records above is the pattern: change the `filter`, count by `bin(1h)`, "
     "sort, then read the hour of the top row.",
 )
@@ -282,7 +314,7 @@ def _hive_hourly_partitions(wb: Workbench) -> list[str]:
 @exercise(
     "05.1",
     "In which hour of the day (UTC, 0 to 23) were the most bytes recorded?",
-    "count",
+    "hour",
     "`plot_traffic_over_time(flows, metric='bytes')` shows it; to be exact, group the bytes by the hour of "
     "`start`.",
 )
@@ -318,45 +350,51 @@ def _top_rejected_source(wb: Workbench) -> str:
 
 
 # --- 06 Finding unexpected traffic -----------------------------------------------------------------------
+# Notebooks 06 and 07 pass their periods (`check(..., data=periods)`): the allowlist is learned from the
+# `baseline` period, and the questions are about the `later` one.
 
 
-@functools.cache
-def _baseline_allowlist(scenario: str = "workshop", seed: int = 7) -> tuple[Any, pd.DataFrame]:
-    """The clean baseline period of the sample's environment and the allowlist proposed from it."""
-    from flowkit.baseline import interface_addresses, propose_allowlist
-    from flowkit.simulate import simulate
+def _allowlist(wb: Workbench) -> tuple[Any, pd.DataFrame]:
+    """The allowlist proposed from the workbench's baseline period, and that period's interface addresses."""
+    cached = wb.__dict__.get("_allowlist")
+    if cached is None:
+        from flowkit.baseline import interface_addresses, propose_allowlist
 
-    baseline = simulate(scenario, seed=seed, days=1, anomalies=False).flows
-    allowlist = propose_allowlist(baseline, vpc_cidrs=[SAMPLE_VPC_CIDR])
-    return allowlist, interface_addresses(baseline)
+        baseline = wb.baseline
+        cached = wb.__dict__["_allowlist"] = (
+            propose_allowlist(baseline, vpc_cidrs=[SAMPLE_VPC_CIDR]),
+            interface_addresses(baseline),
+        )
+    return cached
 
 
 @exercise(
     "06.1",
-    "How many unexpected patterns does `find_unexpected` report for the data, against the allowlist proposed "
-    "from the clean baseline?",
+    "How many unexpected patterns does `find_unexpected` report for the later period, against the allowlist "
+    "proposed from the baseline period?",
     "count",
-    "`find_unexpected(flows, allowlist)` returns one row per pattern.",
+    "`find_unexpected(later, allowlist)` returns one row per pattern.",
 )
 def _unexpected_patterns(wb: Workbench) -> int:
     from flowkit.baseline import find_unexpected
 
-    allowlist, _ = _baseline_allowlist()
-    return len(find_unexpected(wb.flows, allowlist))
+    allowlist, inventory = _allowlist(wb)
+    return len(find_unexpected(wb.flows, allowlist, inventory=inventory))
 
 
 @exercise(
     "06.2",
-    "Which anomalies did the simulator inject from the second application server (10.32.11.12)?",
+    "Which anomalies did the simulator inject from the second application server (10.32.11.12) in the later "
+    "period?",
     "set",
-    "read `labels.csv` (`flowkit.simulate.read_labels`) and keep the rows whose label starts with `anomaly:` "
-    "and whose `srcaddr` is that server's; answer with the part of the label after the colon.",
+    "the ground truth is in the periods' `labels` (one row per flow key, `anomaly:<name>` or "
+    "`expected:<name>`); not every key in it occurs in the later period.",
 )
 def _app2_anomaly_names(wb: Workbench) -> list[str]:
     from flowkit.simulate import label_flows
 
-    in_data = set(label_flows(wb.flows, wb.labels).dropna().unique())
     labels = wb.labels
+    in_data = set(label_flows(wb.flows, labels).dropna().unique())
     mine = labels.loc[labels["srcaddr"].eq(SAMPLE_APP2_ADDRESS), "label"].dropna()
     return sorted(
         {label.split(":", 1)[1] for label in mine if label.startswith("anomaly:") and label in in_data}
@@ -368,8 +406,9 @@ def _app2_anomaly_names(wb: Workbench) -> list[str]:
     "Which address inside the VPC, other than the bastion (10.32.0.10) and the NAT gateway (10.32.0.100), opened "
     "SSH connections to an address outside the VPC?",
     "text",
-    "look at TCP records to port 22 whose source is inside 10.32.0.0/16 and destination outside it; behind the "
-    "NAT gateway, `pkt_srcaddr` is the real source.",
+    "look at TCP records to port 22 between an address inside 10.32.0.0/16 and one outside it. On an instance's "
+    "own interface `srcaddr` is the instance; on the NAT gateway's interface only the side facing the VPC keeps "
+    "it (in `pkt_srcaddr`), while the internet side names nothing but the NAT gateway (notebook 02).",
 )
 def _ssh_source(wb: Workbench) -> str:
     flows = wb.flows
@@ -402,21 +441,22 @@ def _ssh_source(wb: Workbench) -> str:
 def _app_permissions(wb: Workbench) -> int:
     from flowkit.rules import security_group_egress
 
-    allowlist, inventory = _baseline_allowlist()
+    allowlist, inventory = _allowlist(wb)
     return len(security_group_egress(allowlist, source=SAMPLE_APP_ENI, inventory=inventory))
 
 
 @exercise(
     "07.2",
-    "Which addresses outside the VPC do the records that the proposed rules would stop in the data talk to?",
+    "Which addresses outside the VPC do the records that the proposed rules would stop in the later period "
+    "talk to?",
     "set",
-    "`rules.what_would_break(allowlist, flows, inventory=...)`; an outside address can be the source or the "
+    "`rules.what_would_break(allowlist, later, inventory=...)`; an outside address can be the source or the "
     "destination of a record (responses), so look at both columns.",
 )
 def _stopped_outside(wb: Workbench) -> list[str]:
     from flowkit.rules import what_would_break
 
-    allowlist, inventory = _baseline_allowlist()
+    allowlist, inventory = _allowlist(wb)
     stopped = what_would_break(allowlist, wb.flows, inventory=inventory)
     addresses = pd.concat([stopped["srcaddr"], stopped["dstaddr"]]).dropna()
     return sorted(set(addresses[~_in_cidr(addresses, SAMPLE_VPC_CIDR)]))
@@ -424,12 +464,16 @@ def _stopped_outside(wb: Workbench) -> list[str]:
 
 @exercise(
     "07.3",
-    "How many network ACL entries (both directions) does the proposed allowlist produce?",
+    "How many network ACL entries (both directions) does the plan give the subnet of the application server's "
+    "interface eni-0c0ffee0a0b0c0d01?",
     "count",
-    "`rules.network_acl_entries(allowlist, inventory=...)` returns one dict per entry.",
+    "`rules.network_acls(allowlist, baseline, ...)` plans every subnet; the inventory says which subnet the "
+    "interface is in, and each plan's `entries` holds both directions.",
 )
 def _acl_entries(wb: Workbench) -> int:
-    from flowkit.rules import network_acl_entries
+    from flowkit.rules import network_acls
 
-    allowlist, inventory = _baseline_allowlist()
-    return len(network_acl_entries(allowlist, inventory=inventory))
+    allowlist, inventory = _allowlist(wb)
+    subnet = inventory.loc[inventory["interface_id"] == SAMPLE_APP_ENI, "subnet_id"].iloc[0]
+    plans = network_acls(allowlist, wb.baseline, inventory=inventory, vpc_cidrs=[SAMPLE_VPC_CIDR])
+    return len(next(p for p in plans if p.subnet_id == subnet).entries)

@@ -32,9 +32,10 @@ import pandas as pd
 
 from flowkit.errors import ParameterError, QueryError
 from flowkit.frames import with_flowkit_dtypes
+from flowkit.queries.guide import guide_output
 from flowkit.sql import VALIDATORS, validate
 
-__all__ = ["Param", "Query", "get_query", "list_queries", "render", "strip_header"]
+__all__ = ["Param", "Query", "get_query", "guide_output", "list_queries", "render", "strip_header"]
 
 QUERY_DIR = Path(__file__).parent
 _HEADER = re.compile(r"^\s*(?:--|#)\s*(name|question|params|source)\s*:\s*(.*?)\s*$")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 import types
 
+from flowkit.simulate.drift import change_log
 from flowkit.simulate.labels import label_flows, read_labels
 from flowkit.simulate.policy import explain_rejects
 from flowkit.simulate.run import SimulationResult, simulate
@@ -26,6 +27,7 @@ from flowkit.simulate.scenario import Scenario, list_scenarios, load_scenario
 __all__ = [
     "Scenario",
     "SimulationResult",
+    "change_log",
     "explain_rejects",
     "label_flows",
     "list_scenarios",

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flowkit.simulate._check import Checker
+from flowkit.simulate.drift import Drift, parse_drift, starts_at
 from flowkit.simulate.scenario import (
     _HEX_ID,
     ENI_KINDS,
@@ -38,7 +39,7 @@ def parse_document(document: Any, *, source: str = "<scenario>") -> Scenario:
         required=("name", "account", "region", "flow_log_id", "start", "vpc", "subnets", "enis", "traffic"),
         optional=(
             "description", "aggregation_interval", "log_format", "security_groups", "nacls",
-            "networks", "anomalies", "skipdata", "notes",
+            "networks", "anomalies", "skipdata", "notes", "drift",
         ),
     )  # fmt: skip
     vpc = c.mapping(top["vpc"], "vpc", required=("id", "cidr"), optional=("secondary_cidrs",))
@@ -73,6 +74,15 @@ def parse_document(document: Any, *, source: str = "<scenario>") -> Scenario:
         _pattern(c, v, p, endpoints, True)
         for p, v in c.items(top.get("anomalies"), "anomalies", allow_empty=True)
     ]
+    start = _start(c, top["start"])
+    drift = Drift()
+    if top.get("drift") is not None:
+        drift = parse_drift(c, top["drift"], start=start, networks=networks, parse_networks=_networks)
+        later = dict(endpoints) | {name: Endpoint(network=net) for name, net in drift.networks.items()}
+        for key, anomaly in (("traffic", False), ("anomalies", True)):
+            for p, v in c.items(top["drift"].get(key), f"drift.{key}", allow_empty=True):
+                starts = starts_at(c, v if isinstance(v, dict) else {}, p, drift.origin)
+                patterns.append(_pattern(c, v, p, later, anomaly, starts=starts))
     if len({p.label for p in patterns}) != len(patterns):
         raise c.fail("traffic", "two patterns share a name", "a unique name per traffic or anomaly entry")
     if not any(e.kind == "nat-gateway" for e in enis) and any(_needs_nat(p) for p in patterns):
@@ -96,7 +106,7 @@ def parse_document(document: Any, *, source: str = "<scenario>") -> Scenario:
         ),
         region=c.string(top["region"], "region", pattern=r"[a-z]{2}(-[a-z]+)+-\d", hint="e.g. us-east-1"),
         flow_log_id=c.string(top["flow_log_id"], "flow_log_id", pattern=f"fl-{_HEX_ID}", hint="fl-0123abcd"),
-        start=_start(c, top["start"]),
+        start=start,
         aggregation_interval=interval,
         log_format=log_format,
         vpc_id=c.string(vpc["id"], "vpc.id", pattern=f"vpc-{_HEX_ID}", hint="vpc-0123abcd"),
@@ -110,6 +120,7 @@ def parse_document(document: Any, *, source: str = "<scenario>") -> Scenario:
         skipdata_enis=tuple(skip_enis),
         skipdata_per_day=c.number(skip.get("per_day", 0), "skipdata.per_day", low=0, high=1000),
         notes=tuple(str(v) for _, v in c.items(top.get("notes"), "notes", allow_empty=True)),
+        drift=drift,
     )
 
 
@@ -275,11 +286,11 @@ def _nacls(c: Checker, value: Any) -> dict[str, Nacl]:
     return out
 
 
-def _networks(c: Checker, value: Any) -> dict[str, Network]:
-    value = c.mapping(value, "networks", optional=list(value) if isinstance(value, dict) else ())
+def _networks(c: Checker, value: Any, where: str = "networks") -> dict[str, Network]:
+    value = c.mapping(value, where, optional=list(value) if isinstance(value, dict) else ())
     out = {}
     for name, item in value.items():
-        path = f"networks.{name}"
+        path = f"{where}.{name}"
         d = c.mapping(
             item, path, optional=("addresses", "cidrs", "pool", "path", "aws_service", "description")
         )
@@ -308,13 +319,22 @@ def _networks(c: Checker, value: Any) -> dict[str, Network]:
     return out
 
 
-def _pattern(c: Checker, value: Any, path: str, endpoints: dict[str, Endpoint], anomaly: bool) -> Pattern:
+def _pattern(
+    c: Checker,
+    value: Any,
+    path: str,
+    endpoints: dict[str, Endpoint],
+    anomaly: bool,
+    *,
+    starts: float | None = None,
+) -> Pattern:
+    later = ("from_day", "at") if starts is not None else ()
     d = c.mapping(
         value,
         path,
-        required=("name", "from", "to", "protocol"),
+        required=("name", "from", "to", "protocol", *later[:1]),
         optional=("port", "rate", "every", "rhythm", "window", "duration", "bytes_out", "bytes_in", "spread",
-                  "close", "description"),
+                  "close", "description", *later),
     )  # fmt: skip
     name = c.string(
         d["name"], f"{path}.name", pattern=r"[a-z0-9][a-z0-9-]*", hint="lower-case words-with-dashes"
@@ -341,6 +361,7 @@ def _pattern(c: Checker, value: Any, path: str, endpoints: dict[str, Endpoint], 
         raise c.fail(
             path, "give exactly one of rate (connections per hour) or every (seconds)", "rate, every"
         )
+    rhythm = c.choice(d.get("rhythm", "flat"), f"{path}.rhythm", RHYTHMS)
     return Pattern(
         name=name,
         label=f"{'anomaly' if anomaly else 'expected'}:{name}",
@@ -350,7 +371,7 @@ def _pattern(c: Checker, value: Any, path: str, endpoints: dict[str, Endpoint], 
         ports=tuple(ports),
         rate=c.number(d["rate"], f"{path}.rate", low=0, high=1e7) if "rate" in d else None,
         every=c.number(d["every"], f"{path}.every", low=1, high=86400 * 7) if "every" in d else None,
-        rhythm=c.choice(d.get("rhythm", "flat"), f"{path}.rhythm", RHYTHMS),
+        rhythm=rhythm,
         window=c.clock(d["window"], f"{path}.window") if "window" in d else None,
         duration=c.number(d.get("duration", 2.0), f"{path}.duration", low=0.001, high=86400),
         bytes_out=c.number(d.get("bytes_out", 800), f"{path}.bytes_out", low=20, high=1e12),
@@ -358,6 +379,9 @@ def _pattern(c: Checker, value: Any, path: str, endpoints: dict[str, Endpoint], 
         spread=c.number(d.get("spread", 0.8), f"{path}.spread", low=0, high=3),
         close=c.choice(d.get("close", "fin"), f"{path}.close", ("fin", "rst")),
         anomaly=anomaly,
+        starts=starts,
+        seasonal="rate" in d and rhythm == "daily" and not anomaly,
+        note=str(d.get("description", "")).strip(),
     )
 
 

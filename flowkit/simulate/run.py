@@ -86,6 +86,7 @@ def simulate(
     file_format: str = "text",
     log_format: LogFormatSpec | None = None,
     anomalies: bool = True,
+    drift: bool = True,
     aggregation_interval: int | None = None,
     keep_flows: bool | None = None,
     compression: str = "snappy",
@@ -118,6 +119,9 @@ def simulate(
             ``${field} ...`` string or a list of fields. Fields flowkit does not know are written
             as ``-``. Default: the scenario's ``log_format``.
         anomalies: False leaves out the scenario's anomalies (a clean baseline period).
+        drift: False keeps the environment as it is on day 1 for every day: no seasonal volume, no
+            rotating or moved addresses, no traffic added later (the scenario's ``drift`` section,
+            :mod:`flowkit.simulate.drift`; nothing drifts on day 1 either way).
         aggregation_interval: 60 or 600 seconds, overriding the scenario's.
         keep_flows: keep every record in ``result.flows`` (default: when at most 2 million).
         compression: the Parquet codec, optionally with a level: ``"snappy"`` (the default, fast),
@@ -168,10 +172,14 @@ def simulate(
             f"start {start or sc.start.isoformat()!r} puts the simulated days outside 1970 to 9999 (UTC), "
             "the times flow-log records (Unix seconds) and dates can hold: choose a start in that range."
         )
-    patterns = [i for i, p in enumerate(sc.patterns) if anomalies or not p.anomaly]
-    services = sorted({n.aws_service for n in sc.networks.values() if n.aws_service})
+    patterns = [
+        i for i, p in enumerate(sc.patterns) if (anomalies or not p.anomaly) and (drift or p.starts is None)
+    ]
+    networks = {**sc.networks, **(sc.drift.networks if drift else {})}
+    services = sorted({n.aws_service for n in networks.values() if n.aws_service})
     service_index = {name: i for i, name in enumerate(services)}
-    pools = Pools(sc, seed)
+    last_day = int(sc.drift.day(np.array([t_end - 1]))[0])
+    pools = Pools(sc, seed, sc.drift if drift else None, last_day)
 
     scale, chunk = 1.0, 3600
     if records is not None:
@@ -193,7 +201,7 @@ def simulate(
     if out is None and not keep_flows:
         raise FlowkitError("pass out= (a directory) for runs too large to keep in memory.")
 
-    known = [pools.addresses[name] for name in sorted(pools.addresses)]
+    known = pools.known()
     known.append(np.array([0, *(int(e.address) for e in sc.enis)], dtype=np.uint32))
     columns = Columns(sc, fields, services, np.concatenate(known))
     needed = rec.needed_columns(fields)

@@ -10,7 +10,9 @@ live beside this module in ``scenarios/`` (``workshop.yaml`` is commented). The 
   optional ``description``, ``aggregation_interval`` (60 or 600), ``log_format`` (``default``,
   ``v2``..``v11``, a named set such as ``security``, or a ``${field}`` string: see
   :func:`flowkit.schema.resolve_log_format`), ``security_groups``, ``nacls``, ``networks``,
-  ``anomalies``, ``skipdata`` (``enis``, ``per_day``), ``notes``.
+  ``anomalies``, ``skipdata`` (``enis``, ``per_day``), ``notes``, ``drift`` (how the environment
+  changes from day 2 on: volume, rotating and moved addresses, later traffic; see
+  :mod:`flowkit.simulate.drift`).
 - ``subnets[]``: ``name``, ``id``, ``cidr`` (inside the VPC), ``az_id``, ``public``, ``nacl``.
 - ``enis[]``: ``name``, ``id``, ``kind`` (instance, nat-gateway, load-balancer, vpc-endpoint,
   ecs-task, rds), ``subnet``, ``address`` (inside the subnet, not AWS-reserved), ``instance_id``,
@@ -47,6 +49,7 @@ import yaml
 
 from flowkit.errors import ScenarioError
 from flowkit.limits import MAX_YAML_BYTES, load_yaml
+from flowkit.simulate.drift import Drift
 
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
 
@@ -154,6 +157,9 @@ class Pattern:
     spread: float
     close: str
     anomaly: bool
+    starts: float | None = None  # epoch seconds before which it makes no traffic (drift: a later deploy)
+    seasonal: bool = False  # follows the drift's weekly volume and trend (the users' daily traffic)
+    note: str = ""  # the entry's description
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,7 @@ class Scenario:
     skipdata_enis: tuple[int, ...] = ()
     skipdata_per_day: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    drift: Drift = field(default_factory=Drift)
 
     def eni(self, name_or_id: str) -> Eni:
         """The ENI with this name or ID."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flowkit.simulate.drift import Drift, day_pools
 from flowkit.simulate.scenario import Endpoint, Network, Pattern, Scenario
 
 EPHEMERAL = (32768, 61000)  # Linux ip_local_port_range (the client side of our instances)
@@ -38,24 +39,59 @@ class Connections:
 
 
 class Pools:
-    """The addresses of each outside network for one seed, with a long-tailed popularity."""
+    """The addresses of each outside network for one seed, with a long-tailed popularity.
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    With a :class:`~flowkit.simulate.drift.Drift`, networks that rotate or move addresses have one
+    pool per day (:func:`~flowkit.simulate.drift.day_pools`, up to ``last_day``); the drift's own
+    networks are seeded apart from the scenario's, so adding them changes no other address.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, drift: Drift | None = None, last_day: int = 1) -> None:
         self.addresses: dict[str, np.ndarray] = {}
         self.weights: dict[str, np.ndarray] = {}
-        for i, (name, net) in enumerate(sorted(scenario.networks.items())):
+        self.drift = drift
+        self._days: dict[str, list[np.ndarray]] = {}
+        networks = list(enumerate(sorted(scenario.networks.items())))
+        if drift is not None:
+            networks += [(1000 + j, item) for j, item in enumerate(sorted(drift.networks.items()))]
+        for i, (name, net) in networks:
             rng = np.random.default_rng([seed, 7919, i])
             addrs = _network_addresses(net, rng)
             ranks = np.arange(1, len(addrs) + 1, dtype=float)
             weights = ranks**-0.9
             self.addresses[name] = addrs
             self.weights[name] = weights / weights.sum()
+            if drift is not None and drift.drifting(name) and last_day > 1:
+                self._days[name] = day_pools(drift, name, i, addrs, last_day, seed)
 
-    def draw(self, network: Network, n: int, rng: np.random.Generator) -> np.ndarray:
+    def known(self) -> list[np.ndarray]:
+        """Every address the networks can use in the run (all days), one array per network."""
+        return [
+            np.concatenate(self._days[name]) if name in self._days else self.addresses[name]
+            for name in sorted(self.addresses)
+        ]
+
+    def draw(
+        self, network: Network, n: int, rng: np.random.Generator, times: np.ndarray | None = None
+    ) -> np.ndarray:
         addrs = self.addresses[network.name]
-        if len(addrs) == 1:
-            return np.full(n, addrs[0], dtype=np.uint32)
-        return rng.choice(addrs, size=n, p=self.weights[network.name])
+        days = self._days.get(network.name)
+        if days is None or times is None or self.drift is None:
+            if len(addrs) == 1:
+                return np.full(n, addrs[0], dtype=np.uint32)
+            return rng.choice(addrs, size=n, p=self.weights[network.name])
+        # the same draws as above (positions by popularity), then each position's address on its day
+        index = (
+            rng.choice(len(addrs), size=n, p=self.weights[network.name])
+            if len(addrs) > 1
+            else np.zeros(n, dtype=np.int64)
+        )
+        day = np.clip(self.drift.day(times), 1, len(days))
+        out = np.empty(n, dtype=np.uint32)
+        for d in np.unique(day):
+            hit = day == d
+            out[hit] = days[int(d) - 1][index[hit]]
+        return out
 
 
 def _network_addresses(net: Network, rng: np.random.Generator) -> np.ndarray:
@@ -73,8 +109,8 @@ def _network_addresses(net: Network, rng: np.random.Generator) -> np.ndarray:
     return np.array(list(seen), dtype=np.uint32)
 
 
-def rhythm(pattern: Pattern, t: np.ndarray) -> np.ndarray:
-    """The relative connection rate at times ``t`` (epoch seconds), 0 to 1."""
+def rhythm(pattern: Pattern, t: np.ndarray, drift: Drift | None = None) -> np.ndarray:
+    """The relative connection rate at times ``t`` (epoch seconds), 0 to 1 (more with a growing volume)."""
     tod = np.mod(t, 86400.0)
     hour = tod / 3600.0
     if pattern.rhythm == "daily":
@@ -89,6 +125,10 @@ def rhythm(pattern: Pattern, t: np.ndarray) -> np.ndarray:
         lo, hi = pattern.window
         inside = (tod >= lo) & (tod < hi) if lo <= hi else (tod >= lo) | (tod < hi)
         factor = np.where(inside, factor, 0.0)
+    if pattern.starts is not None:
+        factor = np.where(t >= pattern.starts, factor, 0.0)
+    if drift is not None and pattern.seasonal:
+        factor = factor * drift.volume(t)
     return factor
 
 
@@ -100,11 +140,12 @@ def start_times(
     scale: float,
     rng: np.random.Generator,
     phases: np.ndarray,
+    drift: Drift | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Connection start times in ``[t0, t1)`` and the index of the source of each."""
     if pattern.rate is not None:
         minutes = np.arange(t0, t1, 60, dtype=np.float64)
-        lam = pattern.rate * scale / 60.0 * rhythm(pattern, minutes + 30.0)
+        lam = pattern.rate * scale / 60.0 * rhythm(pattern, minutes + 30.0, drift)
         counts = rng.poisson(lam)
         times = np.repeat(minutes, counts) + rng.random(int(counts.sum())) * 60.0
         return times, rng.integers(0, n_sources, len(times))
@@ -115,7 +156,7 @@ def start_times(
         k0 = np.ceil((t0 - phase) / period)
         k1 = np.ceil((t1 - phase) / period)
         ticks = phase + np.arange(k0, k1) * period
-        keep = rng.random(len(ticks)) < rhythm(pattern, ticks)  # decided before the jitter
+        keep = rng.random(len(ticks)) < rhythm(pattern, ticks, drift)  # decided before the jitter
         ticks = ticks + rng.uniform(-0.02, 0.02, len(ticks)) * min(period, 60.0)
         ticks = np.clip(ticks, t0, np.nextafter(t1, t0))
         all_times.append(ticks[keep])
@@ -137,7 +178,7 @@ def connections(
     pattern = scenario.patterns[pattern_index]
     rng = np.random.default_rng([seed, pattern_index, t0])
     phases = np.random.default_rng([seed, pattern_index, 104729]).random(len(pattern.sources))
-    times, src_i = start_times(pattern, len(pattern.sources), t0, t1, scale, rng, phases)
+    times, src_i = start_times(pattern, len(pattern.sources), t0, t1, scale, rng, phases, pools.drift)
     n = len(times)
     dst_i = rng.integers(0, len(pattern.targets), n)
     ports = np.asarray(pattern.ports, dtype=np.int32)
@@ -166,8 +207,8 @@ def connections(
                 target=target,
                 start=times[idx],
                 duration=duration[idx],
-                client=_addresses(source, m, pools, rng),
-                server=_addresses(target, m, pools, rng),
+                client=_addresses(source, m, pools, rng, times[idx]),
+                server=_addresses(target, m, pools, rng, times[idx]),
                 cport=rng.integers(*client_range, m).astype(np.int32),
                 sport=port[idx],
                 natport=natport[idx],
@@ -178,7 +219,9 @@ def connections(
     return batches
 
 
-def _addresses(end: Endpoint, n: int, pools: Pools, rng: np.random.Generator) -> np.ndarray:
+def _addresses(
+    end: Endpoint, n: int, pools: Pools, rng: np.random.Generator, times: np.ndarray
+) -> np.ndarray:
     if end.eni is not None:
         return np.full(n, int(end.eni.address), dtype=np.uint32)
-    return pools.draw(end.network, n, rng)  # type: ignore[arg-type]
+    return pools.draw(end.network, n, rng, times)  # type: ignore[arg-type]

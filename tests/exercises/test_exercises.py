@@ -52,13 +52,13 @@ def data(tmp_path_factory):
 @pytest.mark.parametrize(
     ("exercise_id", "right", "wrong", "wrong_says"),
     [
-        pytest.param("00.1", 6, 7, "too high", id="records"),
-        pytest.param("00.2", 2, 1, "too low", id="interfaces"),
-        pytest.param("00.3", 2, 3, "too high", id="files"),
-        pytest.param("02.1", 2, 1, "too low", id="nodata"),
-        pytest.param("02.2", 3, 5, "too high", id="tcp-flags-version"),
+        pytest.param("00.1", 6, 7, "7 is not it", id="records"),
+        pytest.param("00.2", 2, 1, "1 is not it", id="interfaces"),
+        pytest.param("00.3", 2, 3, "3 is not it", id="files"),
+        pytest.param("02.1", 2, 1, "1 is not it", id="nodata"),
+        pytest.param("02.2", 3, 5, "5 is not it", id="tcp-flags-version"),
         pytest.param("02.3", [NAT], [INSTANCE, NAT], "should not be there", id="forwarding-eni"),
-        pytest.param("02.4", 2, 3, "too high", id="syn-only"),
+        pytest.param("02.4", 2, 3, "3 is not it", id="syn-only"),
     ],
 )
 def test_right_and_wrong_answers(data, exercise_id, right, wrong, wrong_says):
@@ -67,6 +67,20 @@ def test_right_and_wrong_answers(data, exercise_id, right, wrong, wrong_says):
     assert good.correct and bool(good)
     assert not bad.correct and wrong_says in bad.message
     assert "Hint:" in bad.message
+    # never "too high" / "too low" / "close": a count must not be findable by bisection
+    assert not re.search(r"too (high|low)|close|higher|lower", bad.message, re.IGNORECASE)
+
+
+def test_a_count_cannot_be_found_by_bisection(data):
+    """Every wrong count gets the same kind of answer: nothing tells a guess below from one above."""
+    below, above = (exercises.check("00.1", n, data=data).message for n in (1, 1000))
+    assert below.replace("1 is", "N is") == above.replace("1,000 is", "N is")
+
+
+def test_counts_are_read_as_people_write_them(data):
+    for written in ("6", " 6 ", "6.0", 6.0):
+        assert exercises.check("00.1", written, data=data).correct, written
+    assert exercises.check("00.1", "1,000", data=data).message.startswith("1,000 is not it")
 
 
 def test_answers_are_computed_from_the_data(data, tmp_path):

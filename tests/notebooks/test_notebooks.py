@@ -27,6 +27,7 @@ from flowkit.notebooks import (
     list_notebooks,
     load_notebook,
     open_engine,
+    parameterize,
     problems,
     run_notebooks,
 )
@@ -83,19 +84,59 @@ def test_committed_notebook_has_no_outputs(path):
     assert not dirty, f"{path.name}: code cells {dirty} have outputs; run `nbstripout {path}`"
 
 
+def _parameters(path):
+    code = _code(nbformat.read(path, as_version=4))
+    values = {}
+    for node in ast.parse(code[1].source).body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, ast.unparse(node)
+        values[node.targets[0].id] = ast.literal_eval(node.value)  # only literals
+    return values
+
+
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
 def test_parameters_cell_is_the_second_code_cell_with_literal_offline_defaults(path):
     code = _code(nbformat.read(path, as_version=4))
     tagged = [i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])]
     assert tagged == [1], f"{path.name}: the second code cell (only) must be tagged `parameters`"
-    values = {}
-    for node in ast.parse(code[1].source).body:
-        assert isinstance(node, ast.Assign) and len(node.targets) == 1, ast.unparse(node)
-        values[node.targets[0].id] = ast.literal_eval(node.value)  # only literals
-    assert values.get("BACKEND") == "local"
-    # relative to the notebook's folder: the bundled sample
-    assert (path.parent / values["DATA"]).resolve() == (ROOT / "data" / "sample").resolve()
-    assert all(values.get(k) is None for k in ("AWS_PROFILE", "ATHENA_DATABASE", "LOG_GROUP") if k in values)
+    values = _parameters(path)
+    if path in GUIDED:  # the solutions are written for the sample: they have no backend to switch
+        assert values.get("BACKEND") == "local"
+    # relative to the notebook's folder: the bundled sample; or None where the periods are simulated (06, 07)
+    if values["DATA"] is None:
+        assert path.name[:2] in ("06", "07") and values["SCENARIO"] == "workshop"
+    else:
+        assert (path.parent / values["DATA"]).resolve() == (ROOT / "data" / "sample").resolve()
+    aws = ("AWS_PROFILE", "AWS_REGION", "ATHENA_DATABASE", "LOG_GROUP", "ACCEPTED")
+    assert all(values[k] is None for k in aws if k in values)
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_every_parameter_is_used(path):
+    """A parameter no cell reads does nothing: a user who sets it would be misled (issue 17)."""
+    code = _code(nbformat.read(path, as_version=4))
+    read = {
+        node.id
+        for cell in code[2:]
+        for node in ast.walk(ast.parse(cell.source))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+    unused = sorted(set(_parameters(path)) - read)
+    assert not unused, f"{path.name}: parameters no cell reads: {unused}"
+
+
+@pytest.mark.parametrize("path", GUIDED, ids=_ids(GUIDED))
+def test_guided_notebooks_show_tables_whole_and_bound_aws_queries_in_time(path):
+    code = _code(nbformat.read(path, as_version=4))
+    assert "setup_display()" in code[0].source, f"{path.name}: call setup_display() in the first code cell"
+    values = _parameters(path)
+    if path.name[:2] in ("00", "02", "03", "04", "05"):
+        assert {"START", "END"} <= set(values), f"{path.name}: bound the queries with START and END"
+        checked = code[2].source
+        assert "period=(START, END)" in checked and "needs=" in checked, (
+            f"{path.name}: the cell after the parameters must check them (open_engine(..., needs=, period=))"
+        )
+    if path.name[:2] in ("06", "07"):
+        assert "open_periods(" in code[2].source
 
 
 @pytest.mark.parametrize("path", GUIDED, ids=_ids(GUIDED))
@@ -252,6 +293,14 @@ def test_notebook_runs_top_to_bottom_without_errors_or_warnings(path):
     error, warnings = problems(nb)
     assert error is None, f"{path.name}: {error}"
     assert not warnings, f"{path.name} wrote warnings:\n" + "\n".join(warnings)
+    # tables show their text whole: pandas ends a cut cell with "..."
+    cut = [
+        (i, html[max(0, html.index("...</td>") - 60) : html.index("...</td>") + 8])
+        for i, c in enumerate(_code(nb), 1)
+        for o in c.outputs
+        if (html := "".join(o.get("data", {}).get("text/html", ""))) and "...</td>" in html
+    ]
+    assert not cut, f"{path.name}: tables cut their text: {cut}"
     if path in SOLUTIONS:
         outputs = [json.dumps(o.get("data", {})) for c in _code(nb) for o in c.outputs]
         assert not [o for o in outputs if "not yet" in o], f"{path.name}: a worked solution is not right"
@@ -271,6 +320,26 @@ def test_findings_reads_the_cells_tagged_finding():
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="not a finding")]
     [text] = findings(nb)
     assert text.splitlines()[:2] == ["0", "1"] and text.endswith("...") and "not a finding" not in text
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", GUIDED, ids=_ids(GUIDED))
+def test_backend_aws_without_its_settings_stops_at_the_parameters(path, tmp_path):
+    """`-p BACKEND aws` with nothing else must not quietly analyse the sample: the cell after the parameters stops
+    with an error naming what to set (issue 17)."""
+    nb = parameterize(load_notebook(path), {"BACKEND": "aws"})
+    code = _code(nb)
+    injected = next(i for i, c in enumerate(code) if "injected-parameters" in c.metadata.get("tags", []))
+    execute(nb, path.parent)  # a cell error stops the run and stays in the outputs
+    failed = [i for i, c in enumerate(code) if any(o.get("output_type") == "error" for o in c.outputs)]
+    assert failed == [injected + 1], (
+        f"{path.name}: stopped at code cell {failed}, not right after the parameters"
+    )
+    error = next(o for o in code[injected + 1].outputs if o.get("output_type") == "error")
+    assert error["ename"] == "NotebookError"
+    assert re.search(r"ATHENA_DATABASE|LOG_GROUP|VPC_ID", error["evalue"]), error["evalue"]
+    ran = [c for c in code[injected + 2 :] if c.get("execution_count")]
+    assert not ran, f"{path.name}: cells ran after the failed check"
 
 
 # --- the parameters-to-engine switch ----------------------------------------------------------------------------

@@ -615,6 +615,17 @@ def test_sample_tcp_and_logging(sample):
     assert weekday.values.tolist()[0][1:] == [1, int(rejected_tcp.sum())]  # 2026-11-02 is a Monday
 
 
+def test_sample_rejected_on_interface(sample):
+    engine, flows, _ = sample
+    eni = flows[_b(flows.action == "REJECT")].interface_id.value_counts().index[0]  # the most rejected
+    got = engine.query("rejected_on_interface", eni=eni, limit=5)
+    rejected = flows[_b(flows.interface_id == eni) & _b(flows.action == "REJECT")]
+    want = rejected.groupby(["dstport", "protocol"]).size().sort_values(ascending=False)
+    assert len(got) == min(5, len(want)) and len(got) > 0
+    assert got["events"].tolist() == want.head(len(got)).tolist()
+    assert got["events"].is_monotonic_decreasing
+
+
 def test_sample_per_interface_and_address(sample):
     engine, flows, _ = sample
     by_eni = engine.query("traffic_by_interface").set_index("interface_id")
