@@ -210,17 +210,26 @@ def test_a_nacl_plan_falls_back_when_the_quota_is_too_small(allowlist, inventory
     assert {p.level for p in roomy.values()} == {"exact"}
     app = roomy[APP[2]]
     assert app.needed == {"egress": app.count(True), "ingress": app.count(False)}
-    tight = {p.subnet_id: p for p in network_acls(allowlist, baseline, inventory=inventory, quota=4)}
-    assert tight[DB[2]].level == "exact"  # 2 entries each way fit in 3
+    tight = {p.subnet_id: p for p in network_acls(allowlist, baseline, inventory=inventory, quota=3)}
+    assert tight[DB[2]].level == "exact"  # 1 entry each way fits in 2
     web = tight[WEB[2]]
-    assert web.level == "ports only" and web.count(True) <= 3 and web.count(False) <= 3
+    assert web.level == "ports only" and web.count(True) <= 2 and web.count(False) <= 2
     assert {e.get("CidrBlock") for e in web.entries if not e["Egress"]} >= {"0.0.0.0/0"}
     assert tight[APP[2]].level == "security groups only" and tight[APP[2]].entries == []
     assert not tight[APP[2]].fits and "security groups" in tight[APP[2]].note
     with pytest.raises(AllowlistError, match="security groups"):
-        network_acl_entries(allowlist, baseline, subnet=APP[2], inventory=inventory, quota=4)
+        network_acl_entries(allowlist, baseline, subnet=APP[2], inventory=inventory, quota=3)
     table = nacl_summary(list(tight.values()))
     assert list(table["level"]) == ["security groups only", "exact", "ports only"]
+
+
+def test_no_nacl_entry_for_dns_to_the_amazon_provided_resolver(allowlist, inventory, baseline):
+    """ "Network ACLs can't block DNS requests to or from the Route 53 Resolver (also known as the VPC+2 IP
+    address or AmazonProvidedDNS)": https://docs.aws.amazon.com/vpc/latest/userguide/nacl-basics.html"""
+    resolver = "10.0.0.2"  # VPC 10.0.0.0/16, plus two
+    assert ((baseline["dstaddr"] == resolver) & (baseline["dstport"] == 53)).any()  # the records hold DNS
+    for plan in network_acls(allowlist, baseline, inventory=inventory, vpc_cidrs=VPC):
+        assert not [e for e in plan.entries if e.get("CidrBlock") == f"{resolver}/32"], plan.subnet_id
 
 
 def test_nacl_quota_and_subnet_are_checked(allowlist, inventory, baseline):

@@ -22,6 +22,11 @@ Each subnet's plan is made as tight as fits:
 3. ``security groups only``: when even that does not fit, no entries: keep the subnet's ACL open (its
    default allow rules) and enforce the allowlist with security groups
    (:func:`~flowkit.rules.security_group_egress`) or AWS Network Firewall, which have no such limit.
+
+DNS queries to the Amazon-provided resolver (the VPC's base address plus two, and 169.254.169.253) get no
+entries: "Network ACLs can't block DNS requests to or from the Route 53 Resolver (also known as the VPC+2 IP
+address or AmazonProvidedDNS)" (https://docs.aws.amazon.com/vpc/latest/userguide/nacl-basics.html), so an
+entry for them would only use up the quota.
 """
 
 from __future__ import annotations
@@ -80,7 +85,12 @@ class NaclPlan:
         return sum(1 for e in self.entries if e["Egress"] is egress)
 
 
-def _crossings(allowlist, flows, inventory, ip_ranges) -> dict[str, set[Key]]:
+def resolver_addresses(vpc: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> set[str]:
+    """The Amazon-provided DNS resolver's addresses, which network ACLs do not filter (see the module docstring)."""
+    return {str(n.network_address + 2) for n in vpc if n.version == 4} | {"169.254.169.253", "fd00:ec2::253"}
+
+
+def _crossings(allowlist, flows, inventory, ip_ranges, resolvers: set[str]) -> dict[str, set[Key]]:
     """Per subnet, the (egress, protocol, peer CIDR, port range) its ACL must allow, requests and responses."""
     allow = load_allowlist(allowlist)
     if "subnet_id" not in inventory or inventory["subnet_id"].isna().all():
@@ -120,6 +130,8 @@ def _crossings(allowlist, flows, inventory, ip_ranges) -> dict[str, set[Key]]:
         server_in = owned.get(conversation["server"]) == subnet
         if client_in and server_in:
             continue  # traffic inside a subnet never meets its ACL
+        if int(conversation["service_port"]) == 53 and str(conversation["server"]) in resolvers:
+            continue  # DNS to the Amazon-provided resolver: no ACL filters it
         if (rule_index, client_in) not in cache:
             peer = rule.destination if client_in else rule.source
             cache[(rule_index, client_in)] = endpoint_cidrs(peer, rule, allow, ip_ranges, inventory)
@@ -230,11 +242,11 @@ def network_acls(
         )
     allow = load_allowlist(allowlist)
     inventory = interface_addresses(flows) if inventory is None else inventory
-    crossings = _crossings(allow, flows, inventory, ip_ranges)
     vpc = [
         ipaddress.ip_network(c)
         for c in (vpc_cidrs or allow.vpc_cidrs or ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])
     ]
+    crossings = _crossings(allow, flows, inventory, ip_ranges, resolver_addresses(vpc))
     budget = quota - 1
     plans = []
     for subnet in sorted(crossings):
