@@ -79,6 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the simulation and print a summary."""
     from flowkit.simulate import list_scenarios, simulate
+    from flowkit.simulate.transit import TransitResult
 
     if args.list:
         print("\n".join(list_scenarios()))
@@ -105,6 +106,17 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     counts = result.counts
+    if isinstance(result, TransitResult):
+        print(
+            f"{result.scenario.name} (seed {result.seed}), {result.start:%Y-%m-%dT%H:%MZ} to "
+            f"{result.end:%Y-%m-%dT%H:%MZ}: {result.records} transit gateway records "
+            f"({counts.get('ingress', 0)} ingress, {counts.get('egress', 0)} egress, {counts.get('NODATA', 0)} "
+            f"NODATA; packets lost: {counts.get('packets_lost_no_route', 0)} no route, "
+            f"{counts.get('packets_lost_blackhole', 0)} blackhole, {counts.get('packets_lost_mtu_exceeded', 0)} "
+            f"MTU exceeded, {counts.get('packets_lost_ttl_expired', 0)} TTL expired) in {len(result.files)} files"
+        )
+        print(f"format: {result.log_format}")
+        return 0
     print(
         f"{result.scenario.name} (seed {result.seed}), {result.start:%Y-%m-%dT%H:%MZ} to "
         f"{result.end:%Y-%m-%dT%H:%MZ}: {result.records} records "

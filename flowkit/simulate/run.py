@@ -27,6 +27,7 @@ from flowkit.simulate.labels import LabelSet
 from flowkit.simulate.output import FILE_FORMATS, FILE_SECONDS, Columns, Writer
 from flowkit.simulate.scenario import Scenario, load_scenario
 from flowkit.simulate.traffic import Pools, connections
+from flowkit.simulate.transit import TransitResult, is_transit, simulate_transit
 from flowkit.timeutil import parse_utc
 
 _logger = logging.getLogger(__name__)
@@ -93,12 +94,16 @@ def simulate(
     layout: str = "default",
     progress: bool = False,
     overwrite: bool = False,
-) -> SimulationResult:
+) -> SimulationResult | TransitResult:
     """Simulate a scenario's flow logs and write them as AWS delivers them, with labels.
 
     Args:
-        scenario: a built-in scenario name (``"workshop"``, ``"containers"``), a YAML path, or a
-            loaded :class:`Scenario`.
+        scenario: a built-in scenario name (``"workshop"``, ``"containers"``, ``"transit"``), a YAML
+            path, or a loaded :class:`Scenario`. A ``kind: transit`` scenario (``"transit"``: two VPCs
+            and an on-premises VPN on a transit gateway) writes transit gateway flow logs instead and
+            returns a :class:`~flowkit.simulate.transit.TransitResult`
+            (:func:`~flowkit.simulate.transit.simulate_transit`: text or Parquet, 60-second windows,
+            no ``records`` scaling, no labels; ``drift`` does not apply).
         seed: the random seed; the same scenario, seed and arguments give byte-identical files.
         days: how long to simulate (fractions allowed).
         start: when to start: an ISO date-time, a datetime, or an offset from the scenario's start
@@ -135,7 +140,7 @@ def simulate(
             same names are replaced, the others left (and read with the new ones).
 
     Returns:
-        A :class:`SimulationResult`.
+        A :class:`SimulationResult` (a :class:`~flowkit.simulate.transit.TransitResult` for a transit scenario).
 
     Raises:
         ScenarioError: a bad scenario file, naming the file, the key and what is allowed.
@@ -143,6 +148,12 @@ def simulate(
         OutputError: ``out`` is not empty and not an earlier simulation's (without ``overwrite``), or
             it contains the scenario file.
     """
+    if is_transit(scenario):
+        return _transit(
+            scenario, seed=seed, days=days, start=start, records=records, out=out, file_format=file_format,
+            log_format=log_format, anomalies=anomalies, aggregation_interval=aggregation_interval,
+            keep_flows=keep_flows, compression=compression, layout=layout, overwrite=overwrite,
+        )  # fmt: skip
     sc = load_scenario(scenario)
     if aggregation_interval is not None:
         if aggregation_interval not in (60, 600):
@@ -311,6 +322,31 @@ def _pattern_records(
             for src, dst, port in rec.request_keys(sc, conns, pattern.protocol):
                 label_set.add(src, dst, port, pattern.protocol, index)
     return out
+
+
+def _transit(
+    scenario: str | os.PathLike[str],
+    *,
+    records: int | None,
+    aggregation_interval: int | None,
+    keep_flows: bool | None,
+    compression: str,
+    **arguments,
+) -> TransitResult:
+    """Run a transit scenario, refusing by name what it cannot do."""
+    if records is not None:
+        raise ArgumentError(
+            "records= is not supported for a transit scenario: its rates are the scenario file's "
+            "(traffic[].rate); simulate more or fewer days instead."
+        )
+    if aggregation_interval not in (None, 60):
+        raise ArgumentError(
+            f"aggregation_interval {aggregation_interval}: transit gateway flow logs aggregate over 60 seconds, "
+            "the only value AWS accepts for them (https://docs.aws.amazon.com/vpc/latest/tgw/flow-logs-api-cli.html)."
+        )
+    return simulate_transit(
+        scenario, keep_flows=keep_flows is not False, compression=compression, **arguments
+    )
 
 
 def _scale_for(

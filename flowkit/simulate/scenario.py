@@ -230,6 +230,11 @@ def load_scenario(scenario: str | Path | Scenario) -> Scenario:
         document = load_yaml(text, where=str(path), error=ScenarioError)
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: not valid YAML ({' '.join(str(exc).split())}).") from exc
+    if isinstance(document, dict) and document.get("kind") == "transit":
+        raise ScenarioError(
+            f"{path}: a transit gateway scenario (kind: transit), not a VPC one: run it with "
+            "flowkit.simulate(...) or load it with flowkit.simulate.transit.load_transit."
+        )
     return parse_scenario(document, source=str(path))
 
 
