@@ -199,6 +199,11 @@ def test_simulated_frame():
     check_idioms(run.flows, "simulate().flows")
 
 
+def test_simulated_transit_frame():
+    run = flowkit.simulate("transit", seed=3, days=0.02, out=None)
+    check_idioms(run.flows, "simulate('transit').flows")
+
+
 @pytest.mark.parametrize(
     "query",
     [
