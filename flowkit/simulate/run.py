@@ -344,9 +344,9 @@ def _transit(
             f"aggregation_interval {aggregation_interval}: transit gateway flow logs aggregate over 60 seconds, "
             "the only value AWS accepts for them (https://docs.aws.amazon.com/vpc/latest/tgw/flow-logs-api-cli.html)."
         )
-    return simulate_transit(
-        scenario, keep_flows=keep_flows is not False, compression=compression, **arguments
-    )
+    if keep_flows is None:  # about 130,000 records a day: keep up to about KEEP_FLOWS_LIMIT of them
+        keep_flows = arguments.get("out") is None or arguments.get("days", 1) <= 15
+    return simulate_transit(scenario, keep_flows=keep_flows, compression=compression, **arguments)
 
 
 def _scale_for(

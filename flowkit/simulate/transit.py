@@ -58,7 +58,7 @@ import yaml
 from flowkit.errors import ArgumentError, ScenarioError
 from flowkit.frames import from_arrow
 from flowkit.layout import LAYOUTS, delivery_prefix, delivery_suffix, file_name
-from flowkit.limits import MAX_YAML_BYTES, load_yaml
+from flowkit.limits import MAX_RECORDS_PER_SECOND, MAX_YAML_BYTES, load_yaml
 from flowkit.outputs import OutputFolder
 from flowkit.schema import (
     TGW_RESOURCE_TYPE,
@@ -253,10 +253,37 @@ def _network(value: Any, where: str) -> ipaddress.IPv4Network:
         raise ScenarioError(f"{where}: {value!r} is not an IPv4 CIDR block such as 10.10.1.0/24.") from None
 
 
+def _known(doc: dict, allowed: tuple[str, ...], where: str) -> None:
+    """Refuse a key the scenario format does not have (a typo would otherwise be ignored)."""
+    for key in doc:
+        if key not in allowed:
+            raise ScenarioError(f"{where}.{key}: not a key here; allowed: {', '.join(allowed)}.")
+
+
+_TOP_KEYS = (
+    "kind", "name", "description", "account", "region", "transit_gateway", "flow_log_id", "start",
+    "log_format", "attachments", "traffic",
+)  # fmt: skip
+_TRAFFIC_KEYS = (
+    "name", "from", "to", "to_cidr", "protocol", "port", "rate", "sources", "targets", "bytes_out", "bytes_in",
+    "rhythm", "window", "drop", "share",
+)  # fmt: skip
+#: Upper bounds of a conversation's numbers (beyond them memory or int64 byte counts would not hold).
+_HIGH = {
+    "rate": 3_600_000,
+    "bytes_out": 1e12,
+    "bytes_in": 1e12,
+    "sources": 65_536,
+    "targets": 65_536,
+    "share": 1,
+}
+
+
 def _parse(doc: Any, source: str) -> TransitScenario:
     if not isinstance(doc, dict) or doc.get("kind") != "transit":
         raise ScenarioError(f"{source}: not a transit scenario (it needs `kind: transit` at the top).")
     top = source
+    _known(doc, _TOP_KEYS, top)
     account = str(_get(doc, "account", top, (str, int)))
     if not account.isdigit() or len(account) != 12:
         raise ScenarioError(f"{top}.account: {account!r} is not a 12-digit account ID (quote it).")
@@ -277,6 +304,11 @@ def _parse(doc: Any, source: str) -> TransitScenario:
         kind = _get(spec, "type", where, str)
         if kind not in ("vpc", "vpn"):
             raise ScenarioError(f"{where}.type: {kind!r}; allowed: vpc, vpn.")
+        _known(
+            spec,
+            ("id", "type", "account", "vpc", "subnets") if kind == "vpc" else ("id", "type", "hosts"),
+            where,
+        )
         index = len(attachments)
         first = len(endpoints)
         if kind == "vpc":
@@ -286,6 +318,7 @@ def _parse(doc: Any, source: str) -> TransitScenario:
                 at = f"{where}.subnets[{i}]"
                 if not isinstance(sub, dict):
                     raise ScenarioError(f"{at}: a subnet is a mapping of id, az_id, eni and hosts.")
+                _known(sub, ("id", "az_id", "eni", "hosts"), at)
                 endpoints.append(
                     Endpoint(
                         index, vpc_account, vpc, _get(sub, "id", at, str), _get(sub, "eni", at, str),
@@ -310,7 +343,15 @@ def _parse(doc: Any, source: str) -> TransitScenario:
             raise ScenarioError(
                 f"{where}: a conversation is a mapping (name, from, to, protocol, port, rate, ...)."
             )
+        _known(spec, _TRAFFIC_KEYS, where)
         traffic.append(_conversation(spec, where, names))
+    per_second = sum(c.rate for c in traffic) * 4 / 3600  # at most 4 records a connection
+    if per_second > MAX_RECORDS_PER_SECOND:
+        raise ScenarioError(
+            f"{top}.traffic: the rates add up to about {per_second:,.0f} records a second, over the limit of "
+            f"{MAX_RECORDS_PER_SECOND:,} (flowkit.limits.MAX_RECORDS_PER_SECOND, as a day of records is held in "
+            "memory); lower the rates."
+        )
     log_format = str(_get(doc, "log_format", top, str, "transit-gateway"))
     return TransitScenario(
         name=str(_get(doc, "name", top, str)),
@@ -360,10 +401,14 @@ def _conversation(spec: dict, where: str, names: dict[str, int]) -> Conversation
         ("share", 0),
     ):
         value = _get(spec, key, where, (int, float), default)
-        if value < 0 or (key in ("sources", "targets") and (value < 1 or value != int(value))):
-            raise ScenarioError(
-                f"{where}.{key}: {value!r} must be {'a whole number 1 or more' if key in ('sources', 'targets') else '0 or more'}."
-            )
+        whole_number = key in ("sources", "targets")
+        if (
+            not math.isfinite(value)
+            or not 0 <= value <= _HIGH[key]
+            or (whole_number and (value < 1 or value != int(value)))
+        ):
+            allowed = "a whole number from 1" if whole_number else "a number from 0"
+            raise ScenarioError(f"{where}.{key}: {value!r}; allowed: {allowed} to {_HIGH[key]:,}.")
         numbers[key] = value
     if drop in ("mtu-exceeded", "ttl-expired") and not 0 < numbers["share"] < 1:
         raise ScenarioError(
@@ -725,6 +770,8 @@ def simulate_transit(
         OutputError: ``out`` holds files a simulation did not write (without ``overwrite``).
     """
     sc = load_transit(scenario)
+    if out is None and not keep_flows:
+        raise ArgumentError("pass out= (a directory) or keep_flows=True: otherwise nothing would be kept.")
     if file_format not in ("text", "parquet"):
         raise ArgumentError(
             f"file_format {file_format!r}: the transit scenario writes 'text' or 'parquet' (S3 objects); "

@@ -223,7 +223,40 @@ def test_what_it_cannot_do_is_refused_by_name(tmp_path):
     broken.write_text(text.replace("protocol: udp, port: 53", "protocol: gre, port: 53"))
     with pytest.raises(FlowkitError, match=r"traffic\[3\].protocol: 'gre'; allowed: tcp, udp, icmp"):
         simulate_transit(broken)
-    assert not any(tmp_path.glob("AWSLogs"))
+    for change, message in (
+        (
+            ("  - {name: app reads the cache,", "  - {name: app reads the cache, rtae: 5,"),
+            r"traffic\[1\].rtae: not a key here",
+        ),
+        (
+            ("rate: 900,", "rate: 1.0e+9,"),
+            r"traffic\[0\].rate: 1000000000.0; allowed: a number from 0 to 3,600,000",
+        ),
+        (("rate: 900,", "rate: .nan,"), r"traffic\[0\].rate: nan"),
+        (("rate: 900,", "rate: 3000000,"), "over the limit of 2,000 .*lower the rates"),
+        (
+            ("sources: 6, targets: 2, bytes_out: 2400", "sources: 0, targets: 2, bytes_out: 2400"),
+            "a whole number from 1",
+        ),
+        (
+            ("az_id: use1-az1, eni: eni-0a1b", "az: use1-az1, eni: eni-0a1b"),
+            r"subnets\[0\].az: not a key here",
+        ),
+    ):
+        broken.write_text(text.replace(*change, 1))
+        with pytest.raises(ScenarioError, match=message):
+            simulate_transit(broken, out=tmp_path / "out")
+    with pytest.raises(ArgumentError, match="pass out="):
+        simulate_transit(keep_flows=False)
+    assert not (tmp_path / "out").exists() and not any(tmp_path.glob("AWSLogs"))
+
+
+def test_hive_layout_keys(tmp_path):
+    result = flowkit.simulate("transit", out=tmp_path, layout="hive-hourly", days=0.01)
+    keys = [parse_key(p.relative_to(tmp_path).as_posix()) for p in result.files]
+    assert {(k.layout, k.account_id, k.hour) for k in keys} == {("hive-hourly", SC.account, "00")}
+    assert "aws-service=vpcflowlogs" in result.files[0].as_posix()
+    assert len(flowkit.read_flow_logs(tmp_path)) == result.records
 
 
 def test_the_cli_runs_it(tmp_path, capsys):
