@@ -22,7 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "--scenario", default="workshop", help="built-in scenario name or YAML file (default: workshop)"
+        "--scenario",
+        default="workshop",
+        help="built-in scenario name (workshop, containers, transit: Transit Gateway flow logs) or YAML file "
+        "(default: workshop)",
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
     parser.add_argument(

@@ -7,6 +7,9 @@ format, as ``.log.gz`` text, Parquet or CloudWatch Logs events, and writes ``lab
 which traffic is expected and which is an injected anomaly. Score records with
 :func:`label_flows`.
 
+The ``transit`` scenario is a transit gateway instead (two VPCs and an on-premises VPN): it writes
+Transit Gateway flow logs (:mod:`flowkit.simulate.transit`, :func:`simulate_transit`).
+
 Examples:
     >>> result = simulate("workshop", days=0.05, seed=1)
     >>> sorted(result.flows["log_status"].unique())
@@ -23,10 +26,12 @@ from flowkit.simulate.labels import label_flows, read_labels
 from flowkit.simulate.policy import explain_rejects
 from flowkit.simulate.run import SimulationResult, simulate
 from flowkit.simulate.scenario import Scenario, list_scenarios, load_scenario
+from flowkit.simulate.transit import TransitResult, simulate_transit
 
 __all__ = [
     "Scenario",
     "SimulationResult",
+    "TransitResult",
     "change_log",
     "explain_rejects",
     "label_flows",
@@ -34,13 +39,14 @@ __all__ = [
     "load_scenario",
     "read_labels",
     "simulate",
+    "simulate_transit",
 ]
 
 
 class _CallableModule(types.ModuleType):
     """Lets ``flowkit.simulate(...)`` work although ``flowkit.simulate`` is also this package."""
 
-    def __call__(self, *args, **kwargs) -> SimulationResult:
+    def __call__(self, *args, **kwargs) -> SimulationResult | TransitResult:
         return simulate(*args, **kwargs)
 
 
