@@ -286,7 +286,10 @@ def _statement(
         lines.append("PARTITIONED BY (" + ", ".join(f"{_name(k)} {t}" for k, t in partitions) + ")")
     if file_format == "text":
         lines += ["ROW FORMAT DELIMITED", "FIELDS TERMINATED BY ' '"]
-        props = [("skip.header.line.count", "1"), *props]
+        # '-' is NULL in every column, as flowkit's reader reads it: without this, Athena's LazySimpleSerDe
+        # keeps '-' in a NODATA record's string fields (only numbers become NULL), and `srcaddr <> 'x'`
+        # would count those records on Athena but not locally (docs/athena-semantics.md, "Text tables").
+        props = [("skip.header.line.count", "1"), ("serialization.null.format", "-"), *props]
     else:
         lines.append("STORED AS PARQUET")
     lines.append(f"LOCATION '{location}'")

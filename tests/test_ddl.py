@@ -63,6 +63,9 @@ def test_default_format_matches_the_aws_table():
     assert _partitions(create) == ["region", "day"]
     props = _props(create)
     assert props["skip.header.line.count"] == "1"
+    # '-' (a NODATA record's missing values) is NULL in every column, as the local engine reads it; the
+    # LazySimpleSerDe property (Hive's serialization.null.format) held by docs/aws-verification.md row 16
+    assert props["serialization.null.format"] == "-"
     assert props["projection.enabled"] == "true"
     assert props["projection.day.format"] == "yyyy/MM/dd"
     assert props["projection.day.range"] == "2021/01/01,NOW"

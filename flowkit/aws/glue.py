@@ -348,11 +348,17 @@ def create_table_from_ddl(
         if info["file_format"] == "parquet":
             wr.catalog.create_parquet_table(**common)
         else:
+            sep = info["sep"] or " "
+            null = params.get(
+                "serialization.null.format"
+            )  # also a SerDe parameter, where Hive reads it first
             wr.catalog.create_csv_table(
                 **common,
-                sep=info["sep"] or " ",
+                sep=sep,
                 compression="gzip",
                 skip_header_line_count=int(skip) if skip else None,
+                serde_parameters={"field.delim": sep, "escape.delim": "\\"}
+                | ({"serialization.null.format": null} if null is not None else {}),
             )
         _reconcile_parameters(database, table, info["parameters"], session)
     except Exception as exc:

@@ -90,7 +90,14 @@ def test_table_for_plan_registers_flowkits_ddl_in_glue(sb, options):
     ]  # format order: text is read by position
     assert {k["Name"]: k["Type"] for k in table["PartitionKeys"]} == info["partitions"]
     projection = {k: v for k, v in table["Parameters"].items() if k.startswith(("projection.", "storage."))}
-    assert projection == {k: v for k, v in info["parameters"].items() if k != "skip.header.line.count"}
+    assert projection == {
+        k: v
+        for k, v in info["parameters"].items()
+        if k not in ("skip.header.line.count", "serialization.null.format")
+    }
+    if "serialization.null.format" in info["parameters"]:  # text: '-' is NULL in every column
+        assert table["StorageDescriptor"]["SerdeInfo"]["Parameters"]["serialization.null.format"] == "-"
+        assert table["Parameters"]["serialization.null.format"] == "-"
     assert projection["projection.enabled"] == "true"
     assert f"/{sb.account_id}" in projection["storage.location.template"] or (
         "aws-account-id=${aws-account-id}" in projection["storage.location.template"]
