@@ -11,12 +11,19 @@ chain: a named profile, SSO, the environment, an instance role; never from an op
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from flowkit.errors import FlowkitError
+from flowkit.errors import AWSError, FlowkitError
 
 if TYPE_CHECKING:
     import boto3
+    import pandas as pd
+
+    from flowkit.engines.aws import AwsEngine
 
 
 def add_aws_arguments(parser: argparse.ArgumentParser, *, athena: bool = True, logs: bool = True) -> None:
@@ -34,9 +41,7 @@ def add_aws_arguments(parser: argparse.ArgumentParser, *, athena: bool = True, l
             metavar="DB[.TABLE]",
             help="the Glue database and table of the flow logs (table default vpc_flow_logs)",
         )
-        group.add_argument(
-            "--workgroup", default="primary", metavar="NAME", help="the Athena workgroup (default primary)"
-        )
+        group.add_argument("--workgroup", metavar="NAME", help="the Athena workgroup (default primary)")
         group.add_argument(
             "--s3-output",
             metavar="S3_URL",
@@ -77,7 +82,7 @@ def athena_settings(args: argparse.Namespace) -> dict[str, Any] | None:
     database, _, table = args.athena.partition(".")
     if not database:
         raise FlowkitError(f"--athena {args.athena!r}: give DB or DB.TABLE.")
-    settings: dict[str, Any] = {"database": database, "workgroup": args.workgroup}
+    settings: dict[str, Any] = {"database": database, "workgroup": args.workgroup or "primary"}
     if table:
         settings["table"] = table
     if args.s3_output:
@@ -94,3 +99,238 @@ def log_groups(args: argparse.Namespace) -> list[str]:
         if not group.strip():
             raise FlowkitError("--log-group is empty: give a log group name or ARN.")
     return groups
+
+
+# --- the query commands on AWS: sql, insights, summary, unexpected, report --------------------------------
+
+#: The options that only mean something for local files, refused beside an AWS target.
+LOCAL_ONLY = (
+    ("data", "--data"),
+    ("log_format", "--log-format"),
+    ("keep_unknown_fields", "--keep-unknown-fields"),
+)
+
+
+def add_query_target_arguments(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """Add the AWS target of a query command (as :func:`add_aws_arguments`), ``--start``/``--end``,
+    ``--timeout`` and ``--quiet``.
+
+    Args:
+        parser: the command's parser.
+        what: what the time range bounds, for the help (e.g. ``"the query"``).
+    """
+    add_aws_arguments(parser)
+    group = parser.add_argument_group("time range (bounds every AWS query; locally, the records read)")
+    group.add_argument(
+        "--start",
+        metavar="TIME",
+        help=f"start of {what}, ISO 8601 UTC, e.g. 2026-05-24T10:00:00Z (on AWS default: END minus one day)",
+    )
+    group.add_argument("--end", metavar="TIME", help=f"end of {what}, ISO 8601 UTC (on AWS default: now)")
+    group.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="on AWS, seconds a query may run before it is stopped (default 300)",
+    )
+    group.add_argument(
+        "--quiet", action="store_true", help="on AWS, do not print the data scanned and its cost on stderr"
+    )
+
+
+def on_aws(args: argparse.Namespace, *, needs: str) -> bool:
+    """Whether the command runs on AWS (``--athena`` or ``--log-group`` given), after checking the options.
+
+    Args:
+        args: the parsed arguments.
+        needs: what the command runs on AWS: ``"athena"`` (SQL, records) or ``"logs"`` (Logs Insights).
+
+    Raises:
+        FlowkitError: local-file options beside an AWS target (naming which to drop), account options
+            without a target, or the other service's target than the command needs.
+    """
+    aws = [
+        flag for name, flag in (("athena", "--athena"), ("log_group", "--log-group")) if getattr(args, name)
+    ]
+    if not aws:
+        strays = [
+            flag
+            for name, flag in (
+                ("profile", "--profile"),
+                ("region", "--region"),
+                ("workgroup", "--workgroup"),
+                ("s3_output", "--s3-output"),
+            )
+            if getattr(args, name, None)
+        ]
+        if strays:
+            target = "--athena DB[.TABLE]" if needs == "athena" else "--log-group NAME"
+            named = " and ".join(strays)
+            kind = "AWS options" if len(strays) > 1 else "an AWS option"
+            raise FlowkitError(
+                f"{named}: {kind}, but no AWS target is given: add {target} to query AWS, or drop {named} to "
+                "read local files (--data)."
+            )
+        return False
+    local = [flag for name, flag in LOCAL_ONLY if getattr(args, name, None)]
+    if getattr(args, "skip_bad", False):
+        local.append("--skip-bad")
+    if local:
+        raise FlowkitError(
+            f"give either local files or an AWS target, not both: drop {' and '.join(local)} to query AWS "
+            f"({' and '.join(aws)}), or drop {' and '.join(aws)} to read the local files."
+        )
+    if needs == "athena" and not args.athena:
+        raise FlowkitError(
+            f"flowkit {args.command} runs on Athena: give --athena DB[.TABLE] (--log-group is for "
+            "flowkit insights, Logs Insights)."
+        )
+    if needs == "logs" and not args.log_group:
+        raise FlowkitError(
+            "flowkit insights runs Logs Insights: give --log-group NAME (--athena is for flowkit sql)."
+        )
+    other = "log_group" if needs == "athena" else "athena"
+    if getattr(args, other):
+        flag = "--log-group" if other == "log_group" else "--athena"
+        raise FlowkitError(f"flowkit {args.command} does not use {flag}: drop it.")
+    if needs == "logs" and (args.workgroup or args.s3_output):
+        raise FlowkitError("--workgroup and --s3-output are Athena settings: drop them for Logs Insights.")
+    if not 0 < args.timeout <= 86_400:
+        raise FlowkitError(f"--timeout {args.timeout:g}: give 1 to 86400 seconds.")
+    return True
+
+
+def time_range(args: argparse.Namespace, *, aws: bool) -> tuple[datetime | None, datetime | None]:
+    """``--start``/``--end`` as UTC datetimes; on AWS always both (default: the day before now).
+
+    Raises:
+        FlowkitError: a time that is not ISO 8601, or START not before END.
+    """
+    from flowkit.timeutil import parse_utc
+
+    bounds: list[datetime | None] = []
+    for flag, value in (("--start", args.start), ("--end", args.end)):
+        try:
+            bounds.append(parse_utc(value) if value else None)
+        except ValueError:
+            raise FlowkitError(
+                f"{flag} {value!r}: give an ISO 8601 time, e.g. 2026-05-24T10:00:00Z."
+            ) from None
+    start, end = bounds
+    if aws:
+        end = end or datetime.now(UTC).replace(microsecond=0)
+        start = start or end - timedelta(days=1)
+    if start is not None and end is not None and start >= end:
+        raise FlowkitError(f"--start ({start.isoformat()}) must be before --end ({end.isoformat()}).")
+    return start, end
+
+
+def open_aws_engine(args: argparse.Namespace) -> AwsEngine:
+    """The AWS engine ``--athena``/``--log-group``, ``--profile``/``--region`` and ``--timeout`` name."""
+    from flowkit.engines.aws import connect_aws
+
+    return connect_aws(
+        athena=athena_settings(args),
+        logs=log_groups(args) or None,
+        timeout=args.timeout,
+        boto3_session=aws_session(args),
+    )
+
+
+def say_cost(args: argparse.Namespace, frame: pd.DataFrame, start: datetime, end: datetime) -> None:
+    """After an AWS result: one line on stderr with what the query scanned and cost, over which range
+    (not with ``--quiet``)."""
+    from flowkit.notebooks.backend import query_cost
+
+    if args.quiet or not frame.attrs.get("query"):
+        return
+    print(f"{query_cost(frame)} ({_iso(start)} to {_iso(end)})", file=sys.stderr)
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
+
+
+@contextlib.contextmanager
+def aws_failures() -> Iterator[None]:
+    """Turn an AWS failure into one :class:`FlowkitError` naming its cause and what to do.
+
+    Credentials missing or expired, access denied, throttling (after botocore's retries), a query that
+    failed or was stopped at the deadline: each says what to do from the command line.
+    """
+    from flowkit import sessions
+
+    try:
+        yield
+    except Exception as exc:
+        if not (isinstance(exc, AWSError) or sessions.is_aws_error(exc)):
+            raise
+        raise FlowkitError(f"AWS: {_aws_cause(exc)}") from exc
+
+
+def _aws_cause(exc: BaseException) -> str:
+    """The one line of :func:`aws_failures`: the cause, then what to do."""
+    from flowkit import sessions
+
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(chain) < 10:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    names = {type(e).__name__ for e in chain}
+    codes = {
+        e.response["Error"].get("Code", "")
+        for e in chain
+        if isinstance(getattr(e, "response", None), dict) and "Error" in e.response
+    }
+    root = next((e for e in chain if sessions.is_aws_error(e)), exc)
+    reason = sessions.aws_reason(root)
+    if names & _NO_CREDENTIALS or codes & _BAD_CREDENTIALS:
+        return (
+            f"no valid credentials ({reason}). Sign in (aws sso login --profile NAME, or aws configure) and pass "
+            "--profile NAME, or set AWS_PROFILE; check with flowkit doctor --profile NAME."
+        )
+    if codes & _ACCESS_DENIED:
+        return (
+            f"access denied ({reason}). The identity needs the read-only query permissions of "
+            "flowkit/policies (Athena, Glue, S3 results bucket, CloudWatch Logs); flowkit doctor shows which "
+            "one is missing."
+        )
+    if codes & _THROTTLED:
+        return (
+            f"throttled by AWS after {sessions.RETRIES['max_attempts']} attempts ({reason}). Wait a minute and "
+            "run it again, or run fewer queries at the same time."
+        )
+    if names & {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}:
+        return f"cannot reach AWS ({reason}). Check the network and --region."
+    text = str(exc)
+    if "did not finish within" in text:
+        return f"{text.split(' Bound it')[0].split(' Narrow')[0]} Narrow --start/--end, or raise --timeout."
+    if " FAILED: " in text or "ended with status" in text or "refused the query" in text:
+        return f"{text} Check the query with --show-sql, and the table or log group with flowkit doctor."
+    return f"{text}{'' if text.endswith('.') else '.'} Check the account with flowkit doctor."
+
+
+_NO_CREDENTIALS = {
+    "NoCredentialsError",
+    "PartialCredentialsError",
+    "TokenRetrievalError",
+    "SSOTokenLoadError",
+}
+_BAD_CREDENTIALS = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+}
+_ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+_THROTTLED = {
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "RequestLimitExceeded",
+}

@@ -1,0 +1,314 @@
+"""The query commands on a real account: ``flowkit sql`` on Athena (moto's sandbox) and ``flowkit insights`` on
+Logs Insights (botocore's Stubber), with the same output as offline, ``--show-sql``, the cost line and the
+one-line errors.
+
+The requests are the documented ones: StartQueryExecution with ``ExecutionParameters``
+(https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html) and StartQuery with
+``startTime``/``endTime`` in seconds (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_StartQuery.html).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+from aws_fixtures import DOC_DDL
+
+import flowkit
+from flowkit.cli import main
+
+START, END = "2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z"
+T0, T1 = 1714521600, 1714608000  # START and END in Unix seconds
+
+#: Records for the guide's queries (version 2, the default format), inside START..END: admin traffic from the
+#: guide's interface and address, rejected outbound traffic from 10.32.x, external destinations of the interface.
+RECORDS = """version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+2 123456789012 eni-1234567890000000 10.100.0.10 11.22.33.44 36952 22 6 25 5445 1714525200 1714525225 ACCEPT OK
+2 123456789012 eni-1234567890000000 10.32.0.10 52.95.1.1 36953 443 6 10 840 1714525300 1714525320 REJECT OK
+2 123456789012 eni-1234567890000000 10.32.0.10 52.95.1.1 36954 443 6 12 960 1714525400 1714525420 ACCEPT OK
+2 123456789012 eni-1234567890000000 10.32.0.10 10.32.0.20 36955 8080 6 12 960 1714525500 1714525520 ACCEPT OK
+"""
+GUIDE = ["guide_outbound_admin", "guide_rejected_outbound", "guide_top_external_destinations"]
+
+
+@pytest.fixture
+def records(tmp_path):
+    path = tmp_path / "123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d_20240501T0000Z_0a1b2c3d.log"
+    path.write_text(RECORDS)
+    return str(path)
+
+
+@pytest.fixture
+def athena_sb(sb):
+    """The sandbox with the table ``flowkit.vpc_flow_logs`` of AWS's documented DDL (partitioned by day)."""
+    from flowkit.aws import athena
+
+    athena.create_table_from_ddl(DOC_DDL, database="flowkit", boto3_session=sb.session)
+    return sb
+
+
+def _athena(sb, *extra):
+    return ["--athena", "flowkit", "--s3-output", sb.athena_output, "--start", START, "--end", END, *extra]
+
+
+def _executions(sb):
+    client = sb.session.client("athena")
+    ids = client.list_query_executions()["QueryExecutionIds"]
+    return [client.get_query_execution(QueryExecutionId=i)["QueryExecution"] for i in ids]
+
+
+@pytest.mark.parametrize("name", GUIDE)
+def test_guide_sql_on_athena_prints_what_offline_prints(athena_sb, records, capsys, name):
+    assert main(["sql", "--query", name, "--data", records, "-o", "csv"]) == 0
+    offline = capsys.readouterr().out
+    answer = flowkit.connect(records).query(name)
+    assert len(answer) >= 1  # the records answer every guide question
+    athena_sb.queue_athena_result(answer)  # moto never runs SQL: Athena returns the local engine's answer
+
+    assert main(["sql", "--query", name, *_athena(athena_sb), "-o", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert out == offline
+    (execution,) = _executions(athena_sb)
+    assert (
+        "FROM flowkit.vpc_flow_logs" in execution["Query"]
+        and "<vpc_flow_logs_table_name>" not in execution["Query"]
+    )
+    # bounded by --start/--end: the day partitions and the record start times, bound as parameters
+    assert '"day" >= ? AND "day" <= ?' in execution["Query"]
+    assert execution["ExecutionParameters"][:4] == ["'2024/05/01'", "'2024/05/02'", str(T0), str(T1)]
+    assert execution["WorkGroup"] == "primary"
+    assert err.splitlines() == [
+        f"Athena query {execution['QueryExecutionId']}: SUCCEEDED, scanned 0.0 MB, about USD 0.0000 "
+        f"({START} to {END})"
+    ]
+
+
+def test_quiet_hides_the_cost_line(athena_sb, capsys):
+    athena_sb.queue_athena_result(pd.DataFrame({"n": [3]}))
+    assert main(["sql", "SELECT count(*) AS n FROM vpc_flow_logs", *_athena(athena_sb), "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert out.split() == ["n", "3"] and err == ""
+
+
+def test_show_sql_prints_the_athena_text_and_parameters_without_running(athena_sb, capsys):
+    argv = ["sql", "SELECT dstport FROM vpc_flow_logs WHERE action = :a", "-p", "a=REJECT", "--show-sql"]
+    assert main([*argv, *_athena(athena_sb, "--workgroup", "analysts")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("SELECT dstport FROM (SELECT * FROM flowkit.vpc_flow_logs WHERE ")
+    assert lines[0].count("?") == 5 and "REJECT" not in lines[0]
+    assert lines[1:] == [
+        "-- ?1 = '2024/05/01'",
+        "-- ?2 = '2024/05/02'",
+        f"-- ?3 = {T0}",
+        f"-- ?4 = {T1}",
+        "-- ?5 = 'REJECT'",
+    ]
+    assert _executions(athena_sb) == []  # nothing was run
+
+
+def test_without_a_range_athena_reads_the_last_day(athena_sb, capsys):
+    athena_sb.queue_athena_result(pd.DataFrame({"n": [1]}))
+    assert main(["sql", "SELECT count(*) AS n FROM vpc_flow_logs", "--athena", "flowkit"]) == 0
+    (execution,) = _executions(athena_sb)
+    low, high = (int(v) for v in execution["ExecutionParameters"][2:4])
+    assert high - low == 86_400
+
+
+def _insights_rows(frame: pd.DataFrame) -> list[list[dict[str, str]]]:
+    """A frame as GetQueryResults ``results`` (every value a string; @timestamp as the service writes it)."""
+    rows = []
+    for record in frame.to_dict("records"):
+        row = []
+        for field, value in record.items():
+            if isinstance(value, pd.Timestamp):
+                value = value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            row.append({"field": field, "value": str(value)})
+        rows.append(row)
+    return rows
+
+
+def _stub_query(stubbed, query, frame, *, groups=("/vpc/flow-logs",), scanned=2 * 1024**3):
+    from flowkit.aws.logs import insights_model
+
+    stubbed.add_response(
+        "start_query",
+        {"queryId": "q-1"},
+        {
+            "logGroupNames": list(groups),
+            "startTime": T0,
+            "endTime": T1,
+            "queryString": query,
+            "queryLanguage": "CWLI",
+        },
+    )
+    stubbed.add_response(
+        "get_query_results",
+        {
+            "status": "Complete",
+            "results": _insights_rows(frame),
+            "statistics": {"recordsMatched": len(frame), "recordsScanned": 4.0, "bytesScanned": scanned},
+        },
+        {"queryId": "q-1", "maxItems": insights_model(stubbed.client).max_items},
+    )
+
+
+@pytest.mark.parametrize("name", GUIDE)
+def test_guide_insights_on_cloudwatch_prints_what_offline_prints(stubbed, records, capsys, name):
+    from flowkit.queries import render
+
+    assert (
+        main(["insights", "--name", name, "--data", records, "--start", START, "--end", END, "-o", "csv"])
+        == 0
+    )
+    offline = capsys.readouterr().out
+    answer = flowkit.connect(records).insights(render(name, "insights"), start=START, end=END)
+    assert len(answer) >= 1
+    _stub_query(stubbed, render(name, "insights"), answer)
+
+    argv = ["insights", "--name", name, "--log-group", "/vpc/flow-logs", "--start", START, "--end", END]
+    assert main([*argv, "-o", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert pd.read_csv(io.StringIO(out)).equals(pd.read_csv(io.StringIO(offline)))
+    assert err.splitlines() == [
+        f"Logs Insights query q-1: Complete, scanned 2048.0 MB, about USD 0.0100 ({START} to {END})"
+    ]
+    stubbed.assert_no_pending_responses()
+
+
+def test_insights_show_sql_prints_the_start_query_request(stubbed, capsys):
+    argv = ["insights", "stats count(*) by action", "--log-group", "/vpc/flow-logs", "--log-group", "/vpc/b"]
+    assert main([*argv, "--start", START, "--end", END, "--show-sql"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "logGroupNames": ["/vpc/flow-logs", "/vpc/b"],
+        "startTime": T0,
+        "endTime": T1,
+        "queryString": "stats count(*) by action",
+        "queryLanguage": "CWLI",
+    }
+    stubbed.assert_no_pending_responses()  # nothing was sent: the Stubber had no response to give
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["sql", "SELECT 1", "--data", "x.log", "--athena", "flowkit"],
+            "give either local files or an AWS target, not both: drop --data to query AWS (--athena), or drop "
+            "--athena to read the local files.",
+        ),
+        (
+            ["insights", "stats count(*)", "--log-format", "v5", "--log-group", "/g"],
+            "drop --log-format to query AWS (--log-group), or drop --log-group",
+        ),
+        (
+            ["sql", "SELECT 1", "--keep-unknown-fields", "--athena", "flowkit"],
+            "drop --keep-unknown-fields to query AWS (--athena)",
+        ),
+        (
+            ["sql", "SELECT 1", "--profile", "prod"],
+            "--profile: an AWS option, but no AWS target is given: add --athena DB[.TABLE]",
+        ),
+        (["sql", "SELECT 1", "--log-group", "/g"], "flowkit sql runs on Athena: give --athena DB[.TABLE]"),
+        (["insights", "stats count(*)", "--athena", "flowkit"], "give --log-group NAME"),
+        (
+            ["sql", "SELECT 1", "--athena", "db", "--start", "yesterday"],
+            "--start 'yesterday': give an ISO 8601",
+        ),
+        (["sql", "SELECT 1", "--athena", "db", "--start", END, "--end", START], "must be before --end"),
+        (
+            ["insights", "stats count(*)", "--log-group", "/g", "--timeout", "0"],
+            "--timeout 0: give 1 to 86400",
+        ),
+    ],
+)
+def test_bad_targets_are_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and message in err
+
+
+def test_no_credentials_is_one_line_saying_how_to_sign_in(monkeypatch, tmp_path, capsys):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    assert main(["insights", "stats count(*)", "--log-group", "/g", "--start", START, "--end", END]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flowkit insights: error: AWS: no valid credentials (NoCredentialsError")
+    assert "aws sso login" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("AccessDeniedException", "access denied (AccessDeniedException: no). The identity needs"),
+        ("ThrottlingException", "throttled by AWS after 5 attempts (ThrottlingException: no). Wait a minute"),
+        ("UnrecognizedClientException", "no valid credentials (UnrecognizedClientException: no)"),
+    ],
+)
+def test_refusals_are_one_line_naming_the_cause(stubbed, capsys, code, message):
+    for _ in range(5 if code == "ThrottlingException" else 1):  # botocore retries throttling 4 more times
+        stubbed.add_client_error(
+            "start_query", service_error_code=code, service_message="no", http_status_code=400
+        )
+    argv = ["insights", "stats count(*)", "--log-group", "/vpc/flow-logs", "--start", START, "--end", END]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("flowkit insights: error: AWS: ") and message in err
+
+
+def test_a_failed_query_is_one_line(stubbed, capsys):
+    stubbed.add_response("start_query", {"queryId": "q-9"})
+    stubbed.add_response("get_query_results", {"status": "Failed", "results": []})
+    argv = ["insights", "stats count(*)", "--log-group", "/vpc/flow-logs", "--start", START, "--end", END]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "flowkit insights: error: AWS: Logs Insights query q-9 ended with status Failed. Check the query text "
+        "and narrow the time range. Check the query with --show-sql, and the table or log group with flowkit "
+        "doctor.\n"
+    )
+
+
+def test_a_query_past_its_deadline_is_stopped_and_one_line(stubbed, capsys, monkeypatch):
+    import itertools
+
+    clock = itertools.count(0, 1000)  # every look at the clock is 1000 s later: the deadline passes at once
+    monkeypatch.setattr("flowkit.aws.logs.time.monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr("flowkit.aws.logs.time.sleep", lambda seconds: None)
+    stubbed.add_response("start_query", {"queryId": "q-7"})
+    stubbed.add_response("get_query_results", {"status": "Running", "results": []})
+    stubbed.add_response("stop_query", {"success": True}, {"queryId": "q-7"})
+    argv = ["insights", "stats count(*)", "--log-group", "/vpc/flow-logs", "--start", START, "--end", END]
+    assert main([*argv, "--timeout", "60"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "flowkit insights: error: AWS: Logs Insights query q-7 did not finish within 60 s (status Running); "
+        "it was stopped. Narrow --start/--end, or raise --timeout.\n"
+    )
+    stubbed.assert_no_pending_responses()
+
+
+def test_a_failed_athena_query_is_one_line(athena_sb, capsys, monkeypatch):
+    from moto.athena.responses import AthenaResponse
+
+    original = AthenaResponse.get_query_execution
+
+    def failed(self):  # moto runs no SQL, so it never fails a query: this one fails as Athena reports it
+        response = json.loads(original(self))
+        response["QueryExecution"]["Status"] |= {
+            "State": "FAILED",
+            "StateChangeReason": "COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved",
+        }
+        return json.dumps(response)
+
+    monkeypatch.setattr(AthenaResponse, "get_query_execution", failed)
+    assert main(["sql", "SELECT nope FROM vpc_flow_logs", *_athena(athena_sb)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flowkit sql: error: AWS: Athena query ")
+    assert err.endswith(
+        " FAILED: COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved Check the query with --show-sql, "
+        "and the table or log group with flowkit doctor.\n"
+    )
