@@ -196,6 +196,8 @@ def on_aws(args: argparse.Namespace, *, needs: str) -> bool:
         raise FlowkitError(f"flowkit {args.command} does not use {flag}: drop it.")
     if needs == "logs" and (args.workgroup or args.s3_output):
         raise FlowkitError("--workgroup and --s3-output are Athena settings: drop them for Logs Insights.")
+    if getattr(args, "max_records", 1) < 1:
+        raise FlowkitError(f"--max-records {args.max_records}: give at least 1.")
     if not 0 < args.timeout <= 86_400:
         raise FlowkitError(f"--timeout {args.timeout:g}: give 1 to 86400 seconds.")
     return True
@@ -334,3 +336,123 @@ _THROTTLED = {
     "LimitExceededException",
     "RequestLimitExceeded",
 }
+
+
+# --- summary, unexpected, report on Athena: the records of a period, only the columns they use ------------
+
+#: The columns ``summary`` reads (:func:`flowkit.summary.summarize` uses no other).
+SUMMARY_COLUMNS = (
+    "interface_id",
+    "srcaddr",
+    "dstaddr",
+    "dstport",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log_status",
+)
+#: The columns ``unexpected`` and ``report`` read: the records' own fields the analyses and figures use
+#: (the table's account, version and partition columns are left on Athena).
+ANALYSIS_COLUMNS = (
+    "interface_id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log_status",
+    "vpc_id",
+    "subnet_id",
+    "instance_id",
+    "tcp_flags",
+    "type",
+    "pkt_srcaddr",
+    "pkt_dstaddr",
+    "region",
+    "az_id",
+    "flow_direction",
+    "pkt_src_aws_service",
+    "pkt_dst_aws_service",
+    "traffic_path",
+)
+#: The most records ``--max-records`` lets one command bring back from Athena by default.
+MAX_RECORDS = 1_000_000
+
+
+def add_records_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the AWS target of a command that reads records (``--athena``), its time range and ``--max-records``."""
+    add_query_target_arguments(parser, what="the records read")
+    parser.add_argument(
+        "--max-records",
+        type=int,
+        default=MAX_RECORDS,
+        metavar="N",
+        help=f"on Athena, the most records to bring back (default {MAX_RECORDS:,}; more is an error: narrow "
+        "--start/--end)",
+    )
+
+
+def read_athena_records(args: argparse.Namespace, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The records of ``--start``..``--end`` (default: the last day) from the ``--athena`` table, through the
+    AWS engine: one time-bounded query (partitions pruned) of only ``columns`` the table has, capped at
+    ``--max-records``. Says on stderr what it read, and (without ``--quiet``) what it cost.
+
+    Raises:
+        FlowkitError: the table has none of the columns, more records than ``--max-records`` (narrow the
+            range), or an AWS failure (one line, as :func:`aws_failures`).
+    """
+    from flowkit.aws.glue import get_table
+
+    start, end = time_range(args, aws=True)
+    with aws_failures():
+        engine = open_aws_engine(args)
+        target = engine.athena
+        assert target is not None  # on_aws(needs="athena") checked --athena
+        table = get_table(target.database, target.table, boto3_session=engine.session)
+        present = {column["Name"].lower() for column in table.get("StorageDescriptor", {}).get("Columns", [])}
+        chosen = [column for column in columns if column in present]
+        if not chosen:
+            raise FlowkitError(
+                f"--athena {target.database}.{target.table}: the table has none of the flow-log columns "
+                f"{', '.join(columns)}; is it a flow-log table? Check it with flowkit doctor."
+            )
+        select = ", ".join(f'"{column}"' for column in chosen)
+        frame = engine.sql(
+            f"SELECT {select} FROM vpc_flow_logs LIMIT :limit",
+            start=start,
+            end=end,
+            limit=args.max_records + 1,
+        )
+    if len(frame) > args.max_records:
+        raise FlowkitError(
+            f"more than {args.max_records:,} records in {target.database}.{target.table} from {_iso(start)} to "
+            f"{_iso(end)}: narrow --start/--end, or raise --max-records."
+        )
+    print(
+        f"read {len(frame):,} records from Athena {target.database}.{target.table}, {_iso(start)} to "
+        f"{_iso(end)}, in one time-bounded query of {len(chosen)} columns ({', '.join(chosen)})",
+        file=sys.stderr,
+    )
+    say_cost(args, frame, start, end)
+    return frame
+
+
+def within(flows: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
+    """Local records kept to ``--start``..``--end`` (records that start in ``[start, end)``), as on Athena."""
+    start, end = time_range(args, aws=False)
+    if (start is None and end is None) or "start" not in flows:
+        return flows
+    keep = flows["start"].notna()
+    if start is not None:
+        keep &= flows["start"] >= int(start.timestamp())
+    if end is not None:
+        keep &= flows["start"] < int(end.timestamp())
+    out = flows[keep.fillna(False).astype(bool)].reset_index(drop=True)
+    out.attrs = dict(flows.attrs)
+    return out

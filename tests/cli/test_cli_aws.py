@@ -206,6 +206,9 @@ def test_insights_show_sql_prints_the_start_query_request(stubbed, capsys):
             ["sql", "SELECT 1", "--keep-unknown-fields", "--athena", "flowkit"],
             "drop --keep-unknown-fields to query AWS (--athena)",
         ),
+        (["summary", "--skip-bad", "--athena", "flowkit"], "drop --skip-bad to query AWS (--athena)"),
+        (["report", "--out", "x", "--log-group", "/g"], "flowkit report runs on Athena: give --athena"),
+        (["unexpected", "--allowlist", "a.yaml", "--athena", "db", "--max-records", "0"], "--max-records 0"),
         (
             ["sql", "SELECT 1", "--profile", "prod"],
             "--profile: an AWS option, but no AWS target is given: add --athena DB[.TABLE]",
@@ -312,3 +315,106 @@ def test_a_failed_athena_query_is_one_line(athena_sb, capsys, monkeypatch):
         " FAILED: COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved Check the query with --show-sql, "
         "and the table or log group with flowkit doctor.\n"
     )
+
+
+# --- summary, unexpected, report on Athena ------------------------------------------------------------------
+
+
+def _projected(records: str, columns) -> pd.DataFrame:
+    """What Athena returns for the command's query: the records' chosen columns (computed by the local engine)."""
+    select = ", ".join(f'"{c}"' for c in columns)
+    return flowkit.connect(records).sql(f"SELECT {select} FROM vpc_flow_logs")
+
+
+def test_summary_on_athena_reads_only_its_columns_of_the_period(athena_sb, records, capsys):
+    from flowkit.cli._aws import SUMMARY_COLUMNS
+
+    assert main(["summary", "--data", records, "-o", "csv"]) == 0
+    offline = capsys.readouterr().out
+    athena_sb.queue_athena_result(_projected(records, SUMMARY_COLUMNS))
+    assert main(["summary", *_athena(athena_sb), "-o", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert out == offline and "records,4" in out and "ACCEPT records,3" in out
+    (execution,) = _executions(athena_sb)
+    select = ", ".join(f'"{c}"' for c in SUMMARY_COLUMNS)
+    assert execution["Query"].startswith(f"SELECT {select} FROM (SELECT * FROM flowkit.vpc_flow_logs WHERE ")
+    assert execution["Query"].endswith("LIMIT 1000001")  # --max-records, plus one to tell "more"
+    assert execution["ExecutionParameters"] == ["'2024/05/01'", "'2024/05/02'", str(T0), str(T1)]
+    lines = err.splitlines()
+    assert lines[0] == (
+        f"read 4 records from Athena flowkit.vpc_flow_logs, {START} to {END}, in one time-bounded query of 9 "
+        f"columns ({', '.join(SUMMARY_COLUMNS)})"
+    )
+    assert lines[1].startswith("Athena query ") and len(lines) == 2
+
+
+def test_more_records_than_max_records_is_an_error(athena_sb, records, capsys):
+    from flowkit.cli._aws import SUMMARY_COLUMNS
+
+    athena_sb.queue_athena_result(_projected(records, SUMMARY_COLUMNS))
+    assert main(["summary", *_athena(athena_sb), "--max-records", "3"]) == 2
+    assert capsys.readouterr().err == (
+        f"flowkit summary: error: more than 3 records in flowkit.vpc_flow_logs from {START} to {END}: narrow "
+        "--start/--end, or raise --max-records.\n"
+    )
+    (execution,) = _executions(athena_sb)
+    assert execution["Query"].endswith("LIMIT 4")
+
+
+def test_start_and_end_bound_local_records_too(records, capsys):
+    assert (
+        main(["summary", "--data", records, "--start", "2024-05-01T01:03:00Z", "--end", END, "-o", "csv"])
+        == 0
+    )
+    assert "records,2" in capsys.readouterr().out  # the two records starting at 01:03:00 or later
+
+
+def test_unexpected_on_athena_ranks_what_offline_ranks(athena_sb, records, tmp_path, capsys):
+    from flowkit.aws import athena
+    from flowkit.cli._aws import ANALYSIS_COLUMNS
+
+    allowlist = tmp_path / "allow.yaml"
+    allowlist.write_text("vpc_cidrs: [10.32.0.0/16]\nrules:\n  - {name: web, protocol: tcp, ports: [443]}\n")
+    argv = ["unexpected", "--allowlist", str(allowlist), "-o", "csv"]
+    assert main([*argv, "--data", records]) == 0
+    offline = capsys.readouterr().out
+    columns = {
+        c["Name"]
+        for c in athena.get_table("flowkit", "vpc_flow_logs", boto3_session=athena_sb.session)[
+            "StorageDescriptor"
+        ]["Columns"]
+    }
+    athena_sb.queue_athena_result(_projected(records, [c for c in ANALYSIS_COLUMNS if c in columns]))
+    assert main([*argv, *_athena(athena_sb)]) == 0
+    out, err = capsys.readouterr()
+    assert out == offline and len(out.splitlines()) >= 2
+    assert err.startswith("read 4 records from Athena flowkit.vpc_flow_logs")
+
+
+def test_report_on_athena_writes_the_figures(athena_sb, records, tmp_path, capsys):
+    from flowkit.aws import athena
+    from flowkit.cli._aws import ANALYSIS_COLUMNS
+    from flowkit.cli.report import FIGURES
+
+    columns = {
+        c["Name"]
+        for c in athena.get_table("flowkit", "vpc_flow_logs", boto3_session=athena_sb.session)[
+            "StorageDescriptor"
+        ]["Columns"]
+    }
+    athena_sb.queue_athena_result(_projected(records, [c for c in ANALYSIS_COLUMNS if c in columns]))
+    out_dir = tmp_path / "figures"
+    assert main(["report", *_athena(athena_sb), "--out", str(out_dir), "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert sorted(p.name for p in out_dir.glob("*.png")) == sorted(f"{name}.png" for name in FIGURES)
+    assert len(out.splitlines()) == len(FIGURES)  # one line per file written
+    assert err.startswith("read 4 records from Athena") and len(err.splitlines()) == 1  # --quiet: no cost
+
+
+def test_report_on_an_empty_period_writes_nothing(athena_sb, tmp_path, capsys):
+    athena_sb.queue_athena_result(pd.DataFrame({"srcaddr": pd.Series([], dtype=str)}))
+    out_dir = tmp_path / "figures"
+    assert main(["report", *_athena(athena_sb), "--out", str(out_dir), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "no flow records to plot" in err and f"--athena flowkit, {START} to {END}" in err
+    assert not list(out_dir.glob("*.png"))
