@@ -418,3 +418,20 @@ def test_report_on_an_empty_period_writes_nothing(athena_sb, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no flow records to plot" in err and f"--athena flowkit, {START} to {END}" in err
     assert not list(out_dir.glob("*.png"))
+
+
+def test_the_readme_table_names_the_aws_flags_each_command_takes():
+    import argparse
+    import re
+    from pathlib import Path
+
+    from flowkit.cli import build_parser
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = re.findall(r"^\| `flowkit (\w+)` \| (`--[^|]+) \|", readme, flags=re.MULTILINE)
+    assert {command for command, _ in rows} == {"sql", "insights", "summary", "unexpected", "report"}
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    shared = {"--profile", "--region", "--start", "--end", "--timeout", "--quiet", "--athena", "--log-group"}
+    for command, flags in rows:
+        options = set(commands[command]._option_string_actions)
+        assert set(re.findall(r"--[a-z0-9-]+", flags)) | shared <= options, command
