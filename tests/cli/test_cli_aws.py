@@ -232,15 +232,38 @@ def test_bad_targets_are_one_line(capsys, argv, message):
     assert len(err.splitlines()) == 1 and message in err
 
 
-def test_no_credentials_is_one_line_saying_how_to_sign_in(monkeypatch, tmp_path, capsys):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["insights", "stats count(*)", "--log-group", "/g"],
+        ["sql", "SELECT count(*) FROM vpc_flow_logs", "--athena", "flowkit"],
+        ["summary", "--athena", "flowkit"],
+    ],
+)
+def test_no_credentials_is_one_line_saying_how_to_sign_in(monkeypatch, tmp_path, capsys, argv):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role either: nothing to sign with
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    assert main(["insights", "stats count(*)", "--log-group", "/g", "--start", START, "--end", END]) == 2
+    assert main([*argv, "--start", START, "--end", END]) == 2  # botocore cannot sign: nothing is sent
     err = capsys.readouterr().err
-    assert err.startswith("flowkit insights: error: AWS: no valid credentials (NoCredentialsError")
+    assert err.startswith(f"flowkit {argv[0]}: error: AWS: no valid credentials (NoCredentialsError")
     assert "aws sso login" in err and len(err.splitlines()) == 1
+
+
+def test_start_and_end_bound_local_sql(records, capsys):
+    argv = ["sql", "SELECT count(*) AS n FROM vpc_flow_logs", "--data", records, "-o", "csv"]
+    assert main([*argv, "--start", "2024-05-01T01:03:00Z", "--end", END]) == 0
+    assert capsys.readouterr().out.split() == ["n", "2"]
 
 
 @pytest.mark.parametrize(
