@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import boto3
     import pandas as pd
 
+    from flowkit.engines import Translation
     from flowkit.engines.aws import AwsEngine
 
 
@@ -240,6 +241,13 @@ def open_aws_engine(args: argparse.Namespace) -> AwsEngine:
     )
 
 
+def print_translation(shown: Translation) -> None:
+    """Print what Athena would be sent: the text, then one ``-- ?N = value`` line per execution parameter."""
+    print(shown.sql)
+    for number, value in enumerate(shown.parameters, 1):
+        print(f"-- ?{number} = {value}")
+
+
 def say_cost(args: argparse.Namespace, frame: pd.DataFrame, start: datetime, end: datetime) -> None:
     """After an AWS result: one line on stderr with what the query scanned and cost, over which range
     (not with ``--quiet``)."""
@@ -389,6 +397,11 @@ def add_records_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the AWS target of a command that reads records (``--athena``), its time range and ``--max-records``."""
     add_query_target_arguments(parser, what="the records read")
     parser.add_argument(
+        "--show-sql",
+        action="store_true",
+        help="on Athena, print the query text and its execution parameters instead of running it",
+    )
+    parser.add_argument(
         "--max-records",
         type=int,
         default=MAX_RECORDS,
@@ -398,10 +411,24 @@ def add_records_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def read_athena_records(args: argparse.Namespace, columns: tuple[str, ...]) -> pd.DataFrame:
+def records_on_aws(args: argparse.Namespace) -> bool:
+    """:func:`on_aws` for a command that reads records (Athena only); ``--show-sql`` offline is refused."""
+    aws = on_aws(args, needs="athena")
+    if args.show_sql and not aws:
+        raise FlowkitError(
+            f"--show-sql prints the Athena query flowkit {args.command} would run: add --athena DB[.TABLE] "
+            "(locally there is no query: the files are read)."
+        )
+    return aws
+
+
+def read_athena_records(args: argparse.Namespace, columns: tuple[str, ...]) -> pd.DataFrame | None:
     """The records of ``--start``..``--end`` (default: the last day) from the ``--athena`` table, through the
     AWS engine: one time-bounded query (partitions pruned) of only ``columns`` the table has, capped at
     ``--max-records``. Says on stderr what it read, and (without ``--quiet``) what it cost.
+
+    With ``--show-sql`` it prints that query (as :func:`print_translation`) instead and returns ``None``: the
+    command then stops.
 
     Raises:
         FlowkitError: the table has none of the columns, more records than ``--max-records`` (narrow the
@@ -423,12 +450,11 @@ def read_athena_records(args: argparse.Namespace, columns: tuple[str, ...]) -> p
                 f"{', '.join(columns)}; is it a flow-log table? Check it with flowkit doctor."
             )
         select = ", ".join(f'"{column}"' for column in chosen)
-        frame = engine.sql(
-            f"SELECT {select} FROM vpc_flow_logs LIMIT :limit",
-            start=start,
-            end=end,
-            limit=args.max_records + 1,
-        )
+        query = f"SELECT {select} FROM vpc_flow_logs LIMIT :limit"
+        if args.show_sql:
+            print_translation(engine.translate(query, start=start, end=end, limit=args.max_records + 1))
+            return None
+        frame = engine.sql(query, start=start, end=end, limit=args.max_records + 1)
     if len(frame) > args.max_records:
         raise FlowkitError(
             f"more than {args.max_records:,} records in {target.database}.{target.table} from {_iso(start)} to "

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._aws import ANALYSIS_COLUMNS, add_records_arguments, on_aws, read_athena_records, within
+from flowkit.cli._aws import (
+    ANALYSIS_COLUMNS,
+    add_records_arguments,
+    read_athena_records,
+    records_on_aws,
+    within,
+)
 from flowkit.cli._data import add_data_arguments, read_data
 from flowkit.errors import FlowkitError
 
@@ -53,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
 
     check_range(args.top, "--top", 1, MAX_CATEGORIES, limit="MAX_CATEGORIES")
     check_range(args.dpi, "--dpi", 1, MAX_DPI, limit="MAX_DPI")
-    aws = on_aws(args, needs="athena")
+    aws = records_on_aws(args)
+    if aws and args.show_sql:  # print the records query, before any file is claimed or written
+        read_athena_records(args, ANALYSIS_COLUMNS)
+        return 0
     names = [*FIGURES, *(["allowlist_residual"] if args.allowlist else [])]
     inputs = [*(args.data or []), args.allowlist]
     with OutputFolder(args.out, "report", inputs=inputs, overwrite=args.overwrite) as folder:

@@ -17,6 +17,7 @@ from flowkit.cli._aws import (
     aws_failures,
     on_aws,
     open_aws_engine,
+    print_translation,
     say_cost,
     time_range,
 )
@@ -95,10 +96,7 @@ def run(args: argparse.Namespace) -> int:
     with aws_failures():
         engine = open_aws_engine(args)
         if args.show_sql:
-            shown = engine.translate(text, _kinds=kinds, **bounds, **values)
-            print(shown.sql)
-            for number, value in enumerate(shown.parameters, 1):
-                print(f"-- ?{number} = {value}")
+            print_translation(engine.translate(text, _kinds=kinds, **bounds, **values))
             return 0
         frame = engine.sql(text, _kinds=kinds, **bounds, **values)
     print_frame(frame, args.output)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._aws import SUMMARY_COLUMNS, add_records_arguments, on_aws, read_athena_records, within
+from flowkit.cli._aws import (
+    SUMMARY_COLUMNS,
+    add_records_arguments,
+    read_athena_records,
+    records_on_aws,
+    within,
+)
 from flowkit.cli._data import add_data_arguments, read_data
 from flowkit.cli._output import add_output_argument, print_frame
 
@@ -29,8 +35,10 @@ def run(args: argparse.Namespace) -> int:
     """Read and summarise."""
     from flowkit.summary import summarize
 
-    if on_aws(args, needs="athena"):
-        print_frame(summarize(read_athena_records(args, SUMMARY_COLUMNS)), args.output)
+    if records_on_aws(args):
+        flows = read_athena_records(args, SUMMARY_COLUMNS)
+        if flows is not None:  # None: --show-sql printed the query
+            print_frame(summarize(flows), args.output)
         return 0
     flows = within(read_data(args), args)
     print_frame(summarize(flows), args.output)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowkit.cli._aws import ANALYSIS_COLUMNS, add_records_arguments, on_aws, read_athena_records, within
+from flowkit.cli._aws import (
+    ANALYSIS_COLUMNS,
+    add_records_arguments,
+    read_athena_records,
+    records_on_aws,
+    within,
+)
 from flowkit.cli._data import add_data_arguments, read_data
 from flowkit.cli._output import add_output_argument, print_frame
 
@@ -53,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         raise FlowkitError(f"--limit must be at least 1, got {args.limit}")
-    aws = on_aws(args, needs="athena")
+    aws = records_on_aws(args)
+    if aws and args.show_sql:  # print the records query, before anything is read or written
+        read_athena_records(args, ANALYSIS_COLUMNS)
+        return 0
     ranges = load_ip_ranges(args.ip_ranges) if args.ip_ranges else None
     if args.propose_from:
         if os.path.exists(args.allowlist):

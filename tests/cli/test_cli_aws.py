@@ -458,3 +458,34 @@ def test_the_readme_table_names_the_aws_flags_each_command_takes():
     for command, flags in rows:
         options = set(commands[command]._option_string_actions)
         assert set(re.findall(r"--[a-z0-9-]+", flags)) | shared <= options, command
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["summary"], ["unexpected", "--allowlist", "never-read.yaml"], ["report", "--out", "never-made"]],
+    ids=["summary", "unexpected", "report"],
+)
+def test_records_commands_show_their_athena_query_without_running(
+    athena_sb, tmp_path, capsys, argv, monkeypatch
+):
+    from flowkit.cli._aws import SUMMARY_COLUMNS
+
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv, *_athena(athena_sb), "--show-sql", "--max-records", "10"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith('SELECT "interface_id", "srcaddr", "dstaddr"') and lines[0].endswith(
+        "LIMIT 11"
+    )
+    if argv[0] == "summary":
+        select = ", ".join(f'"{c}"' for c in SUMMARY_COLUMNS)
+        assert lines[0].startswith(f"SELECT {select} FROM (SELECT * FROM flowkit.vpc_flow_logs WHERE ")
+    assert lines[1:] == ["-- ?1 = '2024/05/01'", "-- ?2 = '2024/05/02'", f"-- ?3 = {T0}", f"-- ?4 = {T1}"]
+    assert _executions(athena_sb) == [] and list(tmp_path.iterdir()) == []  # nothing run, nothing written
+
+
+def test_show_sql_of_a_records_command_needs_athena(capsys):
+    assert main(["summary", "--show-sql"]) == 2
+    assert (
+        "--show-sql prints the Athena query flowkit summary would run: add --athena"
+        in capsys.readouterr().err
+    )
