@@ -6,6 +6,13 @@ chain: a named profile, SSO, the environment, an instance role; never from an op
 ``--log-group`` (repeatable) the Logs Insights side. A command adds them with
 :func:`add_aws_arguments` and reads them with :func:`aws_session`, :func:`athena_settings` and
 :func:`log_groups`.
+
+The query commands (``sql``, ``insights``, ``summary``, ``unexpected``, ``report``) add them with
+:func:`add_query_target_arguments` (or :func:`add_records_arguments`), which also adds ``--start``/``--end``,
+``--timeout`` and ``--quiet``; :func:`on_aws` decides local or AWS (and refuses both), :func:`time_range`
+bounds every AWS query (default: the last day), :func:`say_cost` prints what a query scanned and cost,
+:func:`read_athena_records` fetches a period's records in one time-bounded query of the needed columns, and
+:func:`aws_failures` turns an AWS failure into one line with what to do.
 """
 
 from __future__ import annotations
@@ -312,6 +319,8 @@ def _aws_cause(exc: BaseException) -> str:
             f"throttled by AWS after {sessions.RETRIES['max_attempts']} attempts ({reason}). Wait a minute and "
             "run it again, or run fewer queries at the same time."
         )
+    if "NoRegionError" in names:
+        return f"no AWS Region ({reason}). Pass --region R, or set one in the profile or AWS_DEFAULT_REGION."
     if names & {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}:
         return f"cannot reach AWS ({reason}). Check the network and --region."
     text = str(exc)

@@ -260,6 +260,17 @@ def test_no_credentials_is_one_line_saying_how_to_sign_in(monkeypatch, tmp_path,
     assert "aws sso login" in err and len(err.splitlines()) == 1
 
 
+def test_no_region_is_one_line_saying_how_to_give_one(monkeypatch, tmp_path, capsys):
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert main(["insights", "stats count(*)", "--log-group", "/g", "--start", START, "--end", END]) == 2
+    assert capsys.readouterr().err == (
+        "flowkit insights: error: AWS: no AWS Region (NoRegionError: You must specify a region.). Pass --region R, "
+        "or set one in the profile or AWS_DEFAULT_REGION.\n"
+    )
+
+
 def test_start_and_end_bound_local_sql(records, capsys):
     argv = ["sql", "SELECT count(*) AS n FROM vpc_flow_logs", "--data", records, "-o", "csv"]
     assert main([*argv, "--start", "2024-05-01T01:03:00Z", "--end", END]) == 0
