@@ -501,3 +501,42 @@ def test_show_sql_of_a_records_command_needs_athena(capsys):
         "--show-sql prints the Athena query flowkit summary would run: add --athena"
         in capsys.readouterr().err
     )
+
+
+def test_athena_access_denied_is_one_line(monkeypatch, capsys):
+    """botocore's Stubber behind every client of the session (flowkit's and awswrangler's): Glue answers, then
+    Athena refuses StartQueryExecution as it does for an identity without athena:StartQueryExecution."""
+    from aws_model import StubbedSession, violations
+
+    session = StubbedSession()
+    monkeypatch.setattr("flowkit.sessions.profile_session", lambda profile=None, region=None: session)
+    session.stub("glue").add_response(
+        "get_table",
+        {"Table": {"Name": "vpc_flow_logs", "PartitionKeys": [{"Name": "day", "Type": "string"}]}},
+        {"DatabaseName": "flowkit", "Name": "vpc_flow_logs"},
+    )
+    session.stub("athena").add_response(
+        "get_work_group",
+        {"WorkGroup": {"Name": "primary", "Configuration": {"EnforceWorkGroupConfiguration": False}}},
+        {"WorkGroup": "primary"},
+    )
+    message = "User: arn:aws:iam::123456789012:user/analyst is not authorized to perform: athena:StartQueryExecution"
+    session.stub("athena").add_client_error(
+        "start_query_execution", service_error_code="AccessDeniedException", service_message=message
+    )
+    argv = [
+        "sql",
+        "SELECT count(*) FROM vpc_flow_logs",
+        "--athena",
+        "flowkit",
+        "--s3-output",
+        "s3://results/",
+    ]
+    assert main([*argv, "--start", START, "--end", END, "--profile", "analyst"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"flowkit sql: error: AWS: access denied (AccessDeniedException: {message}). The identity"
+    )
+    assert len(err.splitlines()) == 1
+    session.close()
+    assert violations(session.requests) == []
