@@ -46,7 +46,14 @@ from flowkit.sql import time_bounds
 if TYPE_CHECKING:
     import boto3
 
-__all__ = ["InsightsModel", "insights_model", "log_group_identifiers", "parse_results", "run_insights"]
+__all__ = [
+    "InsightsModel",
+    "insights_model",
+    "log_group_identifiers",
+    "parse_results",
+    "run_insights",
+    "start_query_request",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -101,31 +108,9 @@ def run_insights(
         AWSError: when the service refuses the query or it ends Failed, Cancelled, Timeout or
             Unknown (with the status), the deadline passes, or pages of the result are missing.
     """
-    groups = log_group_identifiers(log_groups)
-    lo, hi = time_bounds(start, end)
-    hi = hi or datetime.now(UTC)
-    lo = lo or hi - DEFAULT_WINDOW
-    if lo >= hi:
-        raise ParameterError(f"start ({lo.isoformat()}) must be before end ({hi.isoformat()}).")
     logs = sessions.client("logs", boto3_session)
     model = insights_model(logs)
-    bad_limit = isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= model.max_limit
-    if limit is not None and bad_limit:
-        raise ParameterError(
-            f"limit must be an integer from 1 to {model.max_limit:,} (the StartQuery maximum of the "
-            f"installed botocore), not {limit!r}."
-        )
-    key = "logGroupIdentifiers" if any(g.startswith("arn:") for g in groups) else "logGroupNames"
-    request: dict[str, Any] = {
-        key: groups,
-        "startTime": int(lo.timestamp()),
-        "endTime": int(hi.timestamp()),
-        "queryString": query,
-    }
-    if model.query_language:
-        request["queryLanguage"] = QUERY_LANGUAGE
-    if limit is not None:
-        request["limit"] = limit
+    request = _request(query, log_groups, start, end, limit, model)
     try:
         query_id = logs.start_query(**request)["queryId"]
     except Exception as exc:
@@ -142,9 +127,9 @@ def run_insights(
         "query_id": query_id,
         "status": response["status"],
         "query_language": response.get("queryLanguage") or request.get("queryLanguage") or "CWLI (default)",
-        "start": lo.isoformat(),
-        "end": hi.isoformat(),
-        "log_groups": groups,
+        "start": datetime.fromtimestamp(request["startTime"], UTC).isoformat(),
+        "end": datetime.fromtimestamp(request["endTime"], UTC).isoformat(),
+        "log_groups": request.get("logGroupNames") or request.get("logGroupIdentifiers"),
         "pages": pages,
         "rows": len(rows),
         "result_count": stats.get("resultCount"),
@@ -162,6 +147,63 @@ def run_insights(
         scanned,
     )
     return frame
+
+
+def start_query_request(
+    query: str,
+    log_groups: Sequence[str] | str,
+    *,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    limit: int | None = None,
+    boto3_session: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """The StartQuery request :func:`run_insights` would send, without sending it (no AWS call).
+
+    Same arguments and checks as :func:`run_insights` (default range: the day before ``end``).
+
+    Examples:
+        >>> request = start_query_request("stats count(*)", "/vpc/flow-logs",
+        ...     start="2024-05-01T00:00:00Z", end="2024-05-02T00:00:00Z")
+        >>> request["logGroupNames"], request["startTime"], request["endTime"]
+        (['/vpc/flow-logs'], 1714521600, 1714608000)
+    """
+    logs = sessions.client("logs", boto3_session)
+    return _request(query, log_groups, start, end, limit, insights_model(logs))
+
+
+def _request(
+    query: str,
+    log_groups: Sequence[str] | str,
+    start: datetime | str | None,
+    end: datetime | str | None,
+    limit: int | None,
+    model: InsightsModel,
+) -> dict[str, Any]:
+    groups = log_group_identifiers(log_groups)
+    lo, hi = time_bounds(start, end)
+    hi = hi or datetime.now(UTC)
+    lo = lo or hi - DEFAULT_WINDOW
+    if lo >= hi:
+        raise ParameterError(f"start ({lo.isoformat()}) must be before end ({hi.isoformat()}).")
+    bad_limit = isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= model.max_limit
+    if limit is not None and bad_limit:
+        raise ParameterError(
+            f"limit must be an integer from 1 to {model.max_limit:,} (the StartQuery maximum of the "
+            f"installed botocore), not {limit!r}."
+        )
+    key = "logGroupIdentifiers" if any(g.startswith("arn:") for g in groups) else "logGroupNames"
+    request: dict[str, Any] = {
+        key: groups,
+        "startTime": int(lo.timestamp()),
+        "endTime": int(hi.timestamp()),
+        "queryString": query,
+    }
+    if model.query_language:
+        request["queryLanguage"] = QUERY_LANGUAGE
+    if limit is not None:
+        request["limit"] = limit
+    return request
 
 
 #: The query language flowkit writes and sends (StartQuery ``queryLanguage``): Logs Insights QL.

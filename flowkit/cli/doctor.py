@@ -90,7 +90,7 @@ def _doctor(args: argparse.Namespace, session: boto3.Session, defaults: dict) ->
     return doctor(
         athena=target or defaults.get("athena"),
         log_groups=log_groups(args) or defaults.get("log_groups"),
-        workgroup=args.workgroup,
+        workgroup=args.workgroup or "primary",
         s3_output=athena.get("s3_output") or defaults.get("s3_output"),
         query=args.query,
         window=timedelta(minutes=args.window),

@@ -1,10 +1,24 @@
-"""``flowkit insights``: run a CloudWatch Logs Insights query on local flow logs."""
+"""``flowkit insights``: run a CloudWatch Logs Insights query on local flow logs, or on CloudWatch Logs.
+
+Offline (the default) the query runs on DuckDB over ``--data`` with Logs Insights' semantics; with
+``--log-group NAME`` (repeatable) it runs on CloudWatch Logs Insights over ``--start``/``--end`` (default:
+the last day), and the data it scanned and its cost follow the result on stderr. ``--show-sql`` on AWS
+prints the StartQuery request (query text, log groups, time range in seconds) as JSON, without running it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from flowkit.cli._aws import (
+    add_query_target_arguments,
+    aws_failures,
+    on_aws,
+    open_aws_engine,
+    say_cost,
+    time_range,
+)
 from flowkit.cli._data import add_data_arguments, open_engine
 from flowkit.cli._output import add_output_argument, parse_params, print_frame
 
@@ -13,9 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``insights`` command."""
     parser = subparsers.add_parser(
         "insights",
-        help="run a CloudWatch Logs Insights query on local flow logs",
+        help="run a CloudWatch Logs Insights query on local flow logs or on CloudWatch Logs",
         description=(
-            "Run a Logs Insights query offline, with CloudWatch's semantics (columns, order, 10,000-row cap). "
+            "Run a Logs Insights query offline, with CloudWatch's semantics (columns, order, 10,000-row cap), "
+            "or on CloudWatch Logs with --log-group NAME. "
             "Compatibility notes (where CloudWatch would answer differently) go to stderr. "
             "Example: flowkit insights \"filter action = 'REJECT' | stats count(*) by srcAddr\""
         ),
@@ -33,10 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_data_arguments(parser, skip_bad=False)
     parser.add_argument(
-        "--start", help="start of the time range, ISO 8601 (inclusive), e.g. 2026-05-24T10:00:00Z"
+        "--show-sql",
+        action="store_true",
+        help="offline, also print the DuckDB SQL the query compiles to (stderr); on AWS, print the StartQuery "
+        "request as JSON instead of running it",
     )
-    parser.add_argument("--end", help="end of the time range, ISO 8601 (inclusive)")
-    parser.add_argument("--show-sql", action="store_true", help="print the DuckDB SQL the query compiles to")
+    add_query_target_arguments(parser, what="the time range (inclusive)")
     add_output_argument(parser)
     parser.set_defaults(func=run)
 
@@ -66,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     from flowkit.engines.insights.run import compile_query, table_events
 
     query = _query_text(args)
+    if on_aws(args, needs="logs"):
+        return _run_aws(args, query)
     engine = open_engine(args)
     if args.show_sql:
         events = table_events(engine.con, "vpc_flow_logs")
@@ -75,4 +94,25 @@ def run(args: argparse.Namespace) -> int:
     print_frame(result, args.output)
     for note in result.attrs.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _run_aws(args: argparse.Namespace, query: str) -> int:
+    """Run on CloudWatch Logs Insights (or, with ``--show-sql``, print the request it would send)."""
+    import json
+
+    start, end = time_range(args, aws=True)
+    with aws_failures():
+        if args.show_sql:
+            from flowkit.aws.logs import start_query_request
+            from flowkit.cli._aws import aws_session, log_groups
+
+            request = start_query_request(
+                query, log_groups(args), start=start, end=end, boto3_session=aws_session(args)
+            )
+            print(json.dumps(request, indent=2))
+            return 0
+        result = open_aws_engine(args).insights(query, start=start, end=end)
+    print_frame(result, args.output)
+    say_cost(args, result, start, end)
     return 0

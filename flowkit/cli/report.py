@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flowkit.cli._aws import (
+    ANALYSIS_COLUMNS,
+    add_records_arguments,
+    read_athena_records,
+    records_on_aws,
+    within,
+)
 from flowkit.cli._data import add_data_arguments, read_data
 from flowkit.errors import FlowkitError
 
@@ -16,9 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write the standard figures (traffic over time, talkers, ports, ...) as PNG files",
         description="Read flow logs and write one PNG per figure into --out. With --allowlist, also the "
         "allowlist residual (what the allowlist does not explain). The figures appear together when all "
-        "are drawn; a PNG of the same name that report did not write is not replaced without --overwrite.",
+        "are drawn; a PNG of the same name that report did not write is not replaced without --overwrite. "
+        "With --athena DB[.TABLE], the records of --start..--end (default: the last day) are read from Athena "
+        "in one time-bounded query.",
     )
     add_data_arguments(parser)
+    add_records_arguments(parser)
     parser.add_argument("--out", required=True, help="directory for the PNG files (created if missing)")
     parser.add_argument("--allowlist", help="allowlist YAML: adds the residual figure")
     parser.add_argument("--vpc-cidr", action="append", default=None, help="a VPC CIDR (repeatable)")
@@ -49,13 +59,22 @@ def run(args: argparse.Namespace) -> int:
 
     check_range(args.top, "--top", 1, MAX_CATEGORIES, limit="MAX_CATEGORIES")
     check_range(args.dpi, "--dpi", 1, MAX_DPI, limit="MAX_DPI")
+    aws = records_on_aws(args)
+    if aws and args.show_sql:  # print the records query, before any file is claimed or written
+        read_athena_records(args, ANALYSIS_COLUMNS)
+        return 0
     names = [*FIGURES, *(["allowlist_residual"] if args.allowlist else [])]
     inputs = [*(args.data or []), args.allowlist]
     with OutputFolder(args.out, "report", inputs=inputs, overwrite=args.overwrite) as folder:
         folder.claim(f"{name}.png" for name in names)  # before the work: refuse files report did not write
-        flows = read_data(args)
+        flows = read_athena_records(args, ANALYSIS_COLUMNS) if aws else within(read_data(args), args)
         if flows.empty:
-            raise FlowkitError(f"{', '.join(args.data or ['the bundled sample'])}: no flow records to plot")
+            where = (
+                f"--athena {args.athena}, {args.start or 'a day ago'} to {args.end or 'now'}" if aws else None
+            )
+            raise FlowkitError(
+                f"{where or ', '.join(args.data or ['the bundled sample'])}: no flow records to plot"
+            )
         cidrs, n = args.vpc_cidr, args.top
         figures = {
             "traffic_bytes": lambda: plots.plot_traffic_over_time(flows, metric="bytes"),

@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flowkit.cli._aws import (
+    ANALYSIS_COLUMNS,
+    add_records_arguments,
+    read_athena_records,
+    records_on_aws,
+    within,
+)
 from flowkit.cli._data import add_data_arguments, read_data
 from flowkit.cli._output import add_output_argument, print_frame
 
@@ -15,9 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "unexpected",
         help="list traffic that no allowlist rule explains, most worth a look first",
         description="Match flow logs against an allowlist (YAML) and print what is left, grouped into "
-        "patterns (port scans, sweeps, single conversations) and ranked.",
+        "patterns (port scans, sweeps, single conversations) and ranked. With --athena DB[.TABLE], the records "
+        "of --start..--end (default: the last day) are read from Athena in one time-bounded query.",
     )
     add_data_arguments(parser)
+    add_records_arguments(parser)
     parser.add_argument("--allowlist", required=True, help="the allowlist YAML file")
     parser.add_argument(
         "--propose-from",
@@ -50,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         raise FlowkitError(f"--limit must be at least 1, got {args.limit}")
+    aws = records_on_aws(args)
+    if aws and args.show_sql:  # print the records query, before anything is read or written
+        read_athena_records(args, ANALYSIS_COLUMNS)
+        return 0
     ranges = load_ip_ranges(args.ip_ranges) if args.ip_ranges else None
     if args.propose_from:
         if os.path.exists(args.allowlist):
@@ -63,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if args.vpc_cidr:
         cidrs = [str(net) for net in parse_cidrs(args.vpc_cidr, what="VPC CIDR")]
         allowlist = dataclasses.replace(allowlist, vpc_cidrs=cidrs)
-    flows = read_data(args)
+    flows = read_athena_records(args, ANALYSIS_COLUMNS) if aws else within(read_data(args), args)
     patterns = find_unexpected(flows, allowlist, ip_ranges=ranges).head(args.limit)
     if args.output == "table":
         patterns = patterns.drop(columns=["samples"])
