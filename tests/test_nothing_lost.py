@@ -91,8 +91,9 @@ def _kill_after(argv: list[str], delay: float) -> int:
 
 def test_simulate_killed_at_any_moment_never_leaves_a_dataset_that_looks_whole(tmp_path):
     """SIGKILL a real ``flowkit simulate`` at several moments. Into a new folder: afterwards it holds no
-    flow logs, or the reader refuses it as incomplete. Over its own finished run: that run's dataset
-    is still there, whole."""
+    flow logs, or the reader refuses it as incomplete. Over its own finished run: the reader sees
+    that run byte for byte, the new run whole, or refuses the folder as incomplete; never a mix it reads
+    as whole. Running the command again finishes and cleans up."""
     out = tmp_path / "sim"
     argv = [sys.executable, "-m", "flowkit.cli", "simulate", "--out", str(out), "--records", "60000"]
     outcomes = set()
@@ -129,12 +130,14 @@ def test_simulate_killed_at_any_moment_never_leaves_a_dataset_that_looks_whole(t
         except IncompleteOutputError:  # killed while it ran: refused until run again, files kept (below)
             seen = None
         if seen == new_records:  # killed after its commit, before it exited: the new run, whole
-            assert not list(out.glob(".flowkit-staging*"))
-            break
-        assert seen in (None, records)  # refused, or (killed before it began) the finished run as it was
-        assert {name: _snapshot(out)[name] for name in whole if ".flowkit" not in name} == {
-            name: data for name, data in whole.items() if ".flowkit" not in name
-        }
+            break  # (its emptied staging folder may remain: readers skip it, the next run removes it)
+        assert seen in (None, records)  # refused as incomplete (killed while it ran), or ...
+        if seen == records:  # ... killed before it began: the finished run, as it was, byte for byte
+            assert {name: _snapshot(out)[name] for name in whole if ".flowkit" not in name} == {
+                name: data for name, data in whole.items() if ".flowkit" not in name
+            }
+    assert subprocess.run(changed, capture_output=True, timeout=300).returncode == 0  # run again: it finishes
+    assert len(read_flow_logs(out)) == new_records and not list(out.glob(".flowkit-staging*"))
 
 
 def test_report_refuses_files_of_its_names_it_did_not_write(tmp_path, capsys):
