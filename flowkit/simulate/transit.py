@@ -43,13 +43,12 @@ import itertools
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -68,6 +67,7 @@ from flowkit.schema import (
     record_version,
     resolve_log_format,
 )
+from flowkit.simulate.result import SimulationResult
 from flowkit.timeutil import parse_utc
 
 __all__ = ["TransitResult", "TransitScenario", "is_transit", "load_transit", "simulate_transit"]
@@ -143,7 +143,7 @@ class TransitScenario:
 
 
 @dataclass
-class TransitResult:
+class TransitResult(SimulationResult):
     """What :func:`simulate_transit` made (the shape of :class:`~flowkit.simulate.SimulationResult`).
 
     Attributes:
@@ -162,17 +162,6 @@ class TransitResult:
     """
 
     scenario: TransitScenario
-    seed: int
-    start: datetime
-    end: datetime
-    log_format: str
-    file_format: str
-    out: Path | None
-    files: list[Path] = field(default_factory=list)
-    labels: pd.DataFrame = field(default_factory=pd.DataFrame)
-    flows: pd.DataFrame | None = None
-    records: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         where = f" in {self.out} ({len(self.files)} files)" if self.out else ""
