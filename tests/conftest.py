@@ -20,6 +20,11 @@ for _key, _value in {
 }.items():
     os.environ[_key] = _value
 os.environ.pop("AWS_PROFILE", None)
+# the local engine remembers which text files passed its check: in a folder of the test run's own,
+# not the user's ~/.cache (tests that need it set their own)
+os.environ["FLOWKIT_CACHE_DIR"] = os.path.join(
+    os.environ.get("TMPDIR", "/tmp"), f"flowkit-test-cache-{os.getuid()}-{os.getpid()}"
+)
 
 
 @pytest.fixture

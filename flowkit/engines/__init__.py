@@ -47,6 +47,7 @@ def connect(
     memory_limit: str | None = None,
     log_format: LogFormatSpec | None = None,
     unknown_fields: Literal["raise", "keep"] = "raise",
+    errors: Literal["raise", "skip"] = "raise",
     boto3_session: boto3.Session | None = None,
 ) -> Engine:
     """Open an engine over flow logs.
@@ -62,6 +63,8 @@ def connect(
             :func:`~flowkit.schema.resolve_log_format` (``"v5"``, ``"security"``, ``${field} ...``).
         unknown_fields: ``"keep"`` reads header fields flowkit does not know as text columns
             (as :func:`~flowkit.read.read_flow_logs` does); ``"raise"`` refuses them.
+        errors: a bad line in local text files raises an error naming the file and line (``"raise"``),
+            or is skipped and counted in the engine's ``report`` (``"skip"``), as in ``read_flow_logs``.
         boto3_session: the boto3 session for the AWS engine.
 
     Returns:
@@ -89,5 +92,5 @@ def connect(
                 "no data given and no bundled sample (data/sample) found: pass a file or directory."
             )
     return LocalEngine(
-        source, memory_limit=memory_limit, log_format=log_format, unknown_fields=unknown_fields
+        source, memory_limit=memory_limit, log_format=log_format, unknown_fields=unknown_fields, errors=errors
     )

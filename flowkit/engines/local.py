@@ -45,6 +45,8 @@ import pyarrow as pa
 
 from flowkit.engines.base import Translation, check_text
 from flowkit.engines.sandbox import PrivateDirectory, lock_down
+from flowkit.engines.text_checks import read_csv_sql
+from flowkit.engines.text_files import TextFile, prune
 from flowkit.errors import ArgumentError, FlowkitError, ParameterError, QueryError
 from flowkit.frames import from_arrow
 from flowkit.layout import (
@@ -56,6 +58,7 @@ from flowkit.layout import (
     hive_value_pattern,
     parse_key,
 )
+from flowkit.read.report import ReadReport
 from flowkit.schema import BY_COLUMN, Field, LogFormatSpec, get_field
 from flowkit.sql import VIEW, caret_message, install_functions, timestamp
 from flowkit.sql.checks import TableNames
@@ -107,6 +110,20 @@ def _hive_partitions(per_hour: bool) -> dict[str, str]:
     return extra
 
 
+def _partition_scheme(files: list[TextFile]) -> tuple[str, bool]:
+    """Which partition columns the view has, as today's tables over the files' layout have them:
+    ``("hive" | "plain" | "none", per_hour)``."""
+    layouts = {item.layout for item in files if item.layout}
+    per_hour = any("hour" in item.offsets for item in files if item.layout)
+    if not layouts:
+        return "none", False
+    return ("hive" if layouts == {"hive"} else "plain"), per_hour
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _column_name(name: str) -> str:
     """Athena column name for a source column (``account-id`` and ``accountId`` -> ``account_id``)."""
     try:
@@ -134,6 +151,16 @@ class LocalEngine:
             always work; any other table name is an error).
         unknown_fields: ``"keep"`` reads header fields flowkit does not know as text columns
             (passed to the reader); ``"raise"`` refuses them.
+        errors: what a bad line in a text file does, as in :func:`flowkit.read_flow_logs`:
+            ``"raise"`` a :class:`~flowkit.errors.RecordParseError` naming the file and line, or
+            ``"skip"`` it and count it in :attr:`report`.
+
+    Text files are read where they lie: DuckDB reads them for each query (memory stays flat
+    whatever the data's size), after one check of every line against the reader's rules
+    (:mod:`flowkit.engines.text_checks`, remembered between engines); files that fail it, or that
+    DuckDB cannot read, are read by flowkit's reader instead, so answers and errors are the
+    reader's. A time window (``start=``/``end=``) reads only the files that can hold it, by the
+    folder date and file-name time of the S3 layout.
 
     The engine reads the flow logs and nothing else: queries are checked by
     :func:`flowkit.sql.checks.check_tree`, and once the view is built the DuckDB connection is
@@ -146,6 +173,7 @@ class LocalEngine:
         con: the DuckDB connection (the view ``vpc_flow_logs`` lives there); one thread at a time.
         fields: the flow-log fields present, in the source's format order.
         partitions: the partition columns the view adds.
+        report: what reading the text files took in and left out (a :class:`~flowkit.read.ReadReport`).
     """
 
     def __init__(
@@ -156,8 +184,17 @@ class LocalEngine:
         log_format: LogFormatSpec | None = None,
         table: str | None = None,
         unknown_fields: Literal["raise", "keep"] = "raise",
+        errors: Literal["raise", "skip"] = "raise",
     ) -> None:
+        if errors not in ("raise", "skip"):
+            raise ArgumentError(f"`errors` must be 'raise' or 'skip', not {errors!r}.")
         self.source = source
+        self._errors = errors
+        self.report = ReadReport()
+        self._text: list[TextFile] = []  # text files read in place (or by flowkit's reader), in order
+        self._exact: dict[tuple, str] = {}  # a group of text files -> the table flowkit's reader made of them
+        self._scheme: tuple[str, bool] = ("none", False)
+        self._select = "*"
         database, _, name = (table or "").rpartition(".")
         if table is not None and (not name or any(not part.strip() for part in table.split("."))):
             raise FlowkitError(f"table={table!r}: give 'table' or 'database.table'.")
@@ -227,24 +264,129 @@ class LocalEngine:
         self._create_view("fk_records", names, [str(f) for f in files])
 
     def _from_text(self, files: list[Path]) -> None:
+        """Text files read in place by DuckDB, each checked once (:mod:`~flowkit.engines.text_checks`);
+        files DuckDB cannot be trusted with are read by flowkit's reader into Arrow tables."""
+        from flowkit.engines.text_checks import CheckedFiles, check_files
+        from flowkit.engines.text_files import scan
         from flowkit.read import read_arrow
+        from flowkit.schema import resolve_log_format
 
-        # partition values live in the directory names, so one read per directory is enough
-        by_dir: dict[Path, list[Path]] = {}
-        for path in files:
-            by_dir.setdefault(path.parent, []).append(path)
-        tables = []
-        for folder, group in by_dir.items():
-            table = read_arrow(group, log_format=self._log_format, unknown_fields=self._unknown_fields)
-            key = pa.array([f"{folder}/"] * table.num_rows, pa.string())
-            tables.append(table.append_column("fk_file", key))
-        self._from_arrow(pa.concat_tables(tables, promote_options="default"), [f"{d}/" for d in by_dir])
+        fmt = resolve_log_format(self._log_format, unknown=self._unknown_fields) if self._log_format else None
+        self._text = scan([str(f) for f in files], fmt)
+        groups: dict[tuple, list[TextFile]] = {}
+        for item in self._text:
+            if item.exact is None:
+                groups.setdefault(item.group, []).append(item)
+        memory = CheckedFiles.open()
+        try:
+            for items in groups.values():
+                flagged, records = check_files(self.con, items, memory)
+                for item in items:
+                    if item.path in flagged:
+                        item.exact = flagged[item.path]
+                    else:
+                        self.report.files += 1
+                        self.report.headers += item.header
+                        self.report.lines_read += records[item.path]
+                        self.report.parsed += records[item.path]
+        finally:
+            if memory is not None:
+                memory.close()
+        exact: dict[tuple, list[pa.Table]] = {}
+        for item in self._text:
+            if item.exact is None:
+                continue
+            logger.debug("%s: read by flowkit's reader (%s)", item.path, item.exact)
+            table = read_arrow(
+                item.path,
+                log_format=self._log_format,
+                errors=self._errors,
+                unknown_fields=self._unknown_fields,
+                report=self.report,
+            )
+            if table.num_rows:
+                fk_file = pa.array([item.path] * table.num_rows, pa.string())
+                exact.setdefault(item.group, []).append(table.append_column("fk_file", fk_file))
+        for i, (key, tables) in enumerate(exact.items()):
+            self._register(f"fk_exact_{i}", pa.concat_tables(tables, promote_options="default"))
+            self._exact[key] = f"fk_exact_{i}"
+        if self.report.rejected_total or self.report.skipped_files:
+            logger.warning("flow-log read skipped input: %s", self.report)
+        if not groups and not exact:  # nothing to read: an empty table in the format given, or the default
+            self._from_arrow(read_arrow([], log_format=self._log_format))
+            return
+        self._read_paths = [item.path for item in self._text if item.exact is None]
+        self._scheme = _partition_scheme(self._text)
+        self.con.execute(f"CREATE VIEW fk_records AS {self._text_union(self._text)}")
+        names = [row[0] for row in self.con.execute("DESCRIBE fk_records").fetchall()]
+        self._create_view("fk_records", names, None, partitioned=True)
 
-    def _create_view(self, relation: str, names: list[str], files: list[str] | None) -> None:
+    def _text_union(self, files: list[TextFile]) -> str:
+        """One SELECT per group of ``files`` (DuckDB's reader over the checked files, flowkit's tables
+        for the others), each with its partition columns, stacked by column name."""
+        parts: list[tuple[int, str]] = []
+        seen: set[tuple] = set()
+        for index, item in enumerate(files):
+            if item.group in seen:
+                continue
+            seen.add(item.group)
+            paths = [f.path for f in files if f.group == item.group and f.exact is None]
+            if paths:
+                relation = read_csv_sql(paths, item.fields or [], item.header)
+                extra = self._partition_sql(item, [f.column for f in item.fields or []])
+                parts.append((index, f"SELECT *, {extra} FROM {relation}"))
+            if item.group in self._exact:
+                name = self._exact[item.group]
+                extra = self._partition_sql(item, self._registered[name].schema.names)
+                parts.append((index, f"SELECT *, {extra} FROM {name}"))
+        if not parts:  # every file of the window was left out: the view's columns, no rows
+            return "SELECT * FROM fk_records WHERE false"
+        return " UNION ALL BY NAME ".join(f"({sql})" for _, sql in sorted(parts, key=lambda part: part[0]))
+
+    def _partition_sql(self, item: TextFile, columns: list[str]) -> str:
+        """The partition columns of one group's rows (``fk_p_<name>``), as constants and substrings of the path."""
+        kind, per_hour = self._scheme
+        start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if "start" in columns else "NULL::VARCHAR"
+
+        def part(key: str, width: int = 2) -> str:
+            offset = item.offsets.get(key)
+            return "NULL::VARCHAR" if offset is None else f"substr(fk_file, {offset + 1}, {width})"
+
+        day = "NULL::VARCHAR"
+        if item.layout == "plain":
+            day = part("year", 10)  # yyyy/MM/dd, one substring
+        elif item.layout == "hive":
+            day = f"{part('year', 4)} || '/' || {part('month')} || '/' || {part('day')}"
+        const = item.constants
+        extra: dict[str, str] = {}
+        if kind == "hive":
+            for key in ("aws-account-id", "aws-service", "aws-region"):
+                value = const.get(key)
+                extra[key] = "NULL::VARCHAR" if value is None else _literal(value)
+            extra |= {"year": part("year", 4), "month": part("month"), "day": part("day")}
+            if per_hour:
+                extra["hour"] = part("hour")
+            extra["date"] = f"CAST(replace({day}, '/', '-') AS DATE)"
+        elif kind == "plain":
+            region = const.get("region")
+            extra["region"] = "NULL::VARCHAR" if region is None else _literal(region)
+            extra["day"] = start_day if item.layout is None else day
+            if per_hour:
+                extra["hour"] = part("hour")
+            extra["date"] = f"CAST(replace({extra['day']}, '/', '-') AS DATE)"
+        else:
+            extra["region"] = "NULL::VARCHAR"
+            extra["day"] = start_day
+            extra["date"] = 'CAST(to_timestamp("start") AS DATE)' if "start" in columns else "NULL::DATE"
+        return ", ".join(f"{expr} AS {_quote('fk_p_' + name)}" for name, expr in extra.items())
+
+    def _create_view(
+        self, relation: str, names: list[str], files: list[str] | None, *, partitioned: bool = False
+    ) -> None:
         select: list[str] = []
         columns: list[str] = []
         for name in names:
-            if name == "fk_file":
+            if name == "fk_file" or name.startswith("fk_p_"):
                 continue
             column = _column_name(name)
             if column in columns:
@@ -269,7 +411,9 @@ class LocalEngine:
         has_start = "start" in columns
         start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if has_start else "NULL::VARCHAR"
         extra: dict[str, str] = {}
-        if keys and all(k.hive for k in keys):
+        if partitioned:  # the relation has them, as fk_p_<name>
+            extra = {name.removeprefix("fk_p_"): _quote(name) for name in names if name.startswith("fk_p_")}
+        elif keys and all(k.hive for k in keys):
             extra = _hive_partitions(any(k.hour for k in keys))
         elif keys:
             date = " || '/' || ".join(from_key(part) for part in ("year", "month", "day"))
@@ -286,7 +430,8 @@ class LocalEngine:
         extra = {k: v for k, v in extra.items() if k not in columns}
         self.partitions = list(extra)
         select += [f"{expr} AS {_quote(name)}" for name, expr in extra.items()]
-        self.con.execute(f"CREATE VIEW {VIEW} AS SELECT {', '.join(select)} FROM {relation}")
+        self._select = ", ".join(select)
+        self.con.execute(f"CREATE VIEW {VIEW} AS SELECT {self._select} FROM {relation}")
 
     # -- querying ----------------------------------------------------------------------------------
 
@@ -370,7 +515,10 @@ class LocalEngine:
         with self._cursor() as cursor:
             duck = self._prepare(cursor, query, start, end, params)
             logger.debug("duckdb sql: %s", duck.sql)
-            return self._run(cursor, duck, query)
+            frame = self._run(cursor, duck, query)
+        if not isinstance(self.source, pd.DataFrame | pa.Table):
+            frame.attrs["scan"] = self.scanned(start, end)
+        return frame
 
     def _window(self, con: duckdb.DuckDBPyConnection, start: TimeLike | None, end: TimeLike | None) -> str:
         """The relation to query: the view, or a temporary view of it bounded to ``[start, end)``."""
@@ -382,10 +530,29 @@ class LocalEngine:
             raise ParameterError(f"the time window is empty: start {start!r} is not before end {end!r}.")
         conditions = [f'"start" >= {int(lo)}'] if lo is not None else []
         conditions += [f'"start" < {int(hi)}'] if hi is not None else []
+        relation = VIEW
+        if self._text and self._select != "*":  # text in place: only the files that can hold the window
+            union = self._text_union(prune(self._text, lo, hi))
+            relation = f"(SELECT {self._select} FROM ({union}))"
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {_WINDOW} AS SELECT * FROM {VIEW} WHERE {' AND '.join(conditions)}"
+            f"CREATE OR REPLACE TEMP VIEW {_WINDOW} AS SELECT * FROM {relation} WHERE {' AND '.join(conditions)}"
         )
         return _WINDOW
+
+    def scanned(self, start: TimeLike | None = None, end: TimeLike | None = None) -> dict[str, int]:
+        """The files (and their bytes on disk) a query in ``[start, end)`` reads, as Athena reports data scanned.
+
+        Text files outside the window are left out by their S3 folder date and file-name time; a
+        ``WHERE`` on ``day``, ``date`` or ``hour`` makes DuckDB open fewer still. Sources already in
+        memory (a DataFrame) read no files.
+        """
+        if self._text:
+            lo = None if start is None else timestamp(start)
+            hi = None if end is None else timestamp(end)
+            files = prune(self._text, lo, hi) if (lo is not None or hi is not None) else self._text
+            return {"files": len(files), "bytes": sum(item.size for item in files)}
+        paths = [Path(p) for p in self._read_paths]
+        return {"files": len(paths), "bytes": sum(p.stat().st_size for p in paths if p.exists())}
 
     def query(
         self, name: str, *, start: TimeLike | None = None, end: TimeLike | None = None, **params: Any

@@ -176,6 +176,44 @@ def check_line(line: str, fields: list[Field], width: int) -> tuple[str, str] | 
     return None
 
 
+def _numbers_up_to(top: int) -> str:
+    """A regular expression for the decimal numbers 0..top (leading zeros allowed); for tops other
+    than 255 and 65535 a subset: the numbers with fewer digits than ``top``, which all fit."""
+    if top == 65535:
+        return r"0*(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+    if top == 255:
+        return r"0*(?:[0-9]{1,2}|1[0-9]{2}|2[0-4][0-9]|25[0-5])"
+    return rf"0*[0-9]{{1,{len(str(top)) - 1}}}"
+
+
+def line_pattern(fields: list[Field]) -> str:
+    """A regular expression (Python and RE2) that a record line of these fields fully matches only if
+    rules 1-5 accept it: fields split by one space, numbers in range, known actions and statuses,
+    other text printable ASCII.
+
+    It is stricter than the rules (a tab between fields, a 12-digit ``start``, non-ASCII text do not
+    match), never looser: a line that does not match may still be good, and goes to the exact path,
+    which decides. The local engine checks files with it before DuckDB reads them in place.
+
+    Examples:
+        >>> import re
+        >>> fields = parse_log_format("version dstport action")
+        >>> [bool(re.fullmatch(line_pattern(fields), line)) for line in ("2 443 ACCEPT", "2 0x1bb ACCEPT", "2 - -")]
+        [True, False, True]
+        >>> bool(re.fullmatch(line_pattern(fields), "2 70000 ACCEPT")), bool(re.fullmatch(line_pattern(fields), "2 443 MAYBE"))
+        (False, False)
+    """
+    tokens = []
+    for f in fields:
+        if f.is_numeric:
+            tokens.append(f"(?:{_numbers_up_to(top_of(f) or _TYPE_MAX['int64'])}|-)")
+        elif f.column in _ENUMS:
+            tokens.append("(?:" + "|".join(sorted(_ENUMS[f.column])) + "|-)")
+        else:
+            tokens.append(r"[!-~]+")
+    return " ".join(tokens)
+
+
 def header_fields(line: str, unknown: Literal["raise", "keep"]) -> list[Field] | None:
     """The fields a header line names, or ``None`` when the line is not a header (rule 7).
 

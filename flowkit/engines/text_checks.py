@@ -1,0 +1,211 @@
+"""Which text files DuckDB may read in place: every line checked once against the reader's rules.
+
+DuckDB's CSV reader is more lenient than flowkit's rules (it reads ``+5``, ``0x1bb``, ``1e3`` and
+``1.5`` as numbers, checks only the columns a query uses, has no ranges and skips blank lines), so
+before a file is read in place, one DuckDB pass reads each of its lines as one text value and
+matches it against :func:`flowkit.read.checks.line_pattern`. A file with any line that does not
+match, or that DuckDB cannot read at all (a damaged gzip), goes to flowkit's own reader, which
+raises with the file and line or counts the line by reason, as :func:`flowkit.read_flow_logs` does.
+
+Delivered files never change, so a file that passed is remembered (:class:`CheckedFiles`) by its
+path, size, modification time and gzip trailer (the CRC-32 and length of its text): the next engine
+over the same files skips the pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from flowkit.engines.text_files import TextFile
+from flowkit.read.checks import line_pattern
+from flowkit.schema import BY_COLUMN, Field
+
+logger = logging.getLogger(__name__)
+
+_BATCH = 2000  # files per DuckDB pass: a damaged file found makes its batch run again without it
+_IO_PATH = re.compile(r"(?:GZIP stream|gzip|file)[^:]*: (?P<path>.+?)\s*$", re.S)
+_VERSION = 1  # of the check: a new pattern invalidates what was remembered
+
+DUCK_TYPES = {"int": "INTEGER", "bigint": "BIGINT"}  # Athena's column type -> DuckDB's (else VARCHAR)
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def file_list(paths: list[str]) -> str:
+    return "[" + ", ".join(literal(p) for p in paths) + "]"
+
+
+def read_csv_sql(paths: list[str], fields: list[Field], header: bool) -> str:
+    """DuckDB's reader over files of one format, typed as flowkit types them; ``fk_file`` is each row's file."""
+    columns = ", ".join(
+        f"{literal(f.column)}: {literal(DUCK_TYPES.get(f.athena_type, 'VARCHAR'))}" for f in fields
+    )
+    return (
+        f"read_csv({file_list(paths)}, columns={{{columns}}}, delim=' ', header={str(header).lower()}, "
+        "nullstr='-', quote='', escape='', auto_detect=false, filename='fk_file', hive_partitioning=false)"
+    )
+
+
+def check_files(
+    con: duckdb.DuckDBPyConnection, files: list[TextFile], memory: CheckedFiles | None
+) -> tuple[dict[str, str], dict[str, int]]:
+    """Check every line of ``files`` (all of one :attr:`~TextFile.group`) in DuckDB.
+
+    Returns:
+        ``({path: why}, {path: records})``: the files flowkit's reader must read, and the number of
+        records of each file that passed.
+    """
+    flagged: dict[str, str] = {}
+    records: dict[str, int] = {}
+    todo = []
+    for item in files:
+        known = memory.get(item) if memory is not None else None
+        if known is None:
+            todo.append(item)
+        else:
+            records[item.path] = known
+    fields, header = files[0].fields or [], files[0].header
+    for i in range(0, len(todo), _BATCH):
+        batch = [item.path for item in todo[i : i + _BATCH]]
+        while batch:
+            try:
+                bad, counts = _check_batch(con, batch, fields, header)
+            except duckdb.IOException as exc:  # a damaged gzip stops the whole scan: take it out, go again
+                match = _IO_PATH.search(str(exc))
+                path = match["path"] if match else None
+                if path not in batch:
+                    raise
+                flagged[path] = "DuckDB cannot read it: " + str(exc).splitlines()[0]
+                batch.remove(path)
+                continue
+            flagged.update(bad)
+            good = {path: counts.get(path, 0) for path in batch if path not in bad}
+            records.update(good)
+            if memory is not None:
+                memory.add([item for item in todo[i : i + _BATCH] if item.path in good], good)
+            break
+    return flagged, records
+
+
+def _check_batch(
+    con: duckdb.DuckDBPyConnection, paths: list[str], fields: list[Field], header: bool
+) -> tuple[dict[str, str], dict[str, int]]:
+    pattern = literal(line_pattern(fields))
+    bad_line = f"NOT coalesce(regexp_full_match(line, {pattern}), false)"
+    first = fields[0] if fields else None
+    if first is not None and not first.is_numeric and first.column not in ("action", "log_status"):
+        # a free-text first field: a line of field names (a header further down) would match the pattern
+        names = sorted({n for f in BY_COLUMN.values() for n in (f.name, f.column)})
+        bad_line += f" OR regexp_matches(line, {literal('(?:^| )(?:' + '|'.join(map(re.escape, names)) + ')(?: |$)')})"
+    source = (
+        f"read_csv({file_list(paths)}, columns={{'line': 'VARCHAR'}}, delim='\x01', "
+        f"header={str(header).lower()}, quote='', escape='', auto_detect=false, filename='fk_file', hive_partitioning=false, "
+        "ignore_errors=true, store_rejects=true, rejects_table='fk_reject_lines', rejects_scan='fk_reject_scans')"
+    )
+    rows = con.execute(
+        f"SELECT fk_file, count(*), count(*) FILTER (WHERE {bad_line}) FROM {source} GROUP BY fk_file"
+    ).fetchall()
+    counts = {path: total for path, total, _ in rows}
+    bad = {path: f"{n} line(s) for flowkit's reader to judge" for path, _, n in rows if n}
+    rejected = con.execute(
+        "SELECT s.file_path, count(DISTINCT e.line) FROM fk_reject_lines e "
+        "JOIN fk_reject_scans s USING (scan_id, file_id) GROUP BY 1"
+    ).fetchall()
+    for path, n in rejected:
+        bad.setdefault(path, f"{n} line(s) DuckDB's reader rejects")
+    con.execute("DROP TABLE IF EXISTS fk_reject_lines; DROP TABLE IF EXISTS fk_reject_scans")
+    return bad, counts
+
+
+class CheckedFiles:
+    """Files that passed the check, remembered between engines in a small SQLite file.
+
+    A file is known again only if its path, size, modification time, inode and gzip trailer are all
+    the same, so a file changed in place is checked again. The store lives in ``$FLOWKIT_CACHE_DIR``
+    (default ``$XDG_CACHE_HOME/flowkit``, else ``~/.cache/flowkit``); ``FLOWKIT_CACHE_DIR=off``
+    turns it off. Any error with the store only turns it off for this engine.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    @classmethod
+    def open(cls) -> CheckedFiles | None:
+        """The store, or None when it is turned off or cannot be opened."""
+        folder = os.environ.get("FLOWKIT_CACHE_DIR")
+        if folder is None:
+            base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+            folder = os.path.join(base, "flowkit")
+        if folder.lower() in ("", "off", "0", "none"):
+            return None
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True, mode=0o700)
+            db = sqlite3.connect(
+                os.path.join(folder, "checked-files.sqlite3"), timeout=5, isolation_level=None
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS checked (path TEXT PRIMARY KEY, version INTEGER, fingerprint TEXT,"
+                " records INTEGER)"
+            )
+        except (OSError, sqlite3.Error) as exc:
+            logger.debug("checked-files store off: %s", exc)
+            return None
+        return cls(db)
+
+    def get(self, item: TextFile) -> int | None:
+        """The file's record count if it passed before and has not changed since."""
+        fingerprint = _fingerprint(item)
+        if fingerprint is None:
+            return None
+        with self._guard():
+            row = self._db.execute(
+                "SELECT records FROM checked WHERE path = ? AND version = ? AND fingerprint = ?",
+                (os.path.abspath(item.path), _VERSION, fingerprint),
+            ).fetchone()
+            return None if row is None else int(row[0])
+        return None
+
+    def add(self, items: list[TextFile], records: dict[str, int]) -> None:
+        rows = [
+            (os.path.abspath(item.path), _VERSION, fp, records[item.path])
+            for item in items
+            if (fp := _fingerprint(item)) is not None
+        ]
+        with self._guard():
+            self._db.executemany("INSERT OR REPLACE INTO checked VALUES (?, ?, ?, ?)", rows)
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            logger.debug("checked-files store: %s", exc)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _fingerprint(item: TextFile) -> str | None:
+    """Size, times, inode and, for gzip, its trailer (CRC-32 and length of the text): None for plain text."""
+    if not item.path.endswith(".gz"):
+        return None  # a plain file can change without its size or time showing it: always checked
+    try:
+        with open(item.path, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            fh.seek(max(info.st_size - 8, 0))
+            trailer = fh.read(8).hex()
+    except OSError:
+        return None
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{trailer}"

@@ -1,0 +1,183 @@
+"""Text flow logs where they lie: what each file is, which files DuckDB can read together, and which
+files can hold records of a time window.
+
+The local engine reads delivered ``.log.gz`` files in place (DuckDB's ``read_csv``), one read per
+:func:`group` of files that share a format and a delivery prefix, so that the partition columns
+(``region``, ``day``, ``hour``, ``date`` and the Hive keys) are constants and fixed-offset
+substrings of the file path: DuckDB then prunes files on them (``WHERE day = '2024/05/01'`` opens
+one day's files). A file DuckDB cannot be trusted with (no header it knows, a damaged or
+mislabelled gzip, a name it would take as a glob) is marked for flowkit's own reader.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from flowkit.errors import FormatError
+from flowkit.layout import HIVE_KEY_PATTERN, PLAIN_KEY_PATTERN, hive_value_pattern, parse_key
+from flowkit.read.checks import MAX_LINE_BYTES, header_fields
+from flowkit.schema import Field
+
+#: How far a file's ``YYYYMMDDTHHmmZ`` stamp can lie after the start of a record it holds. AWS
+#: publishes a file every 5 minutes with the records "captured in the previous 5 minutes"
+#: (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html), and a record's
+#: aggregation window is at most 10 minutes
+#: (https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html#flow-logs-aggregation-interval):
+#: 15 minutes in all. Delivery is best effort, so the margin is wider; a wider margin costs a few
+#: more small files, never a different answer (the window is applied to ``start`` exactly).
+AFTER_MARGIN = timedelta(minutes=60)
+#: ... and how far before: a record cannot start after its file was written (one minute of clock slack).
+BEFORE_MARGIN = timedelta(minutes=1)
+
+_PLAIN = re.compile(PLAIN_KEY_PATTERN)
+_HIVE = re.compile(HIVE_KEY_PATTERN)
+_GLOB = re.compile(r"[*?\[\]{}]")  # DuckDB expands these in a file name
+_HEAD_BYTES = 64 << 10  # compressed bytes read to find the first line
+
+
+@dataclass
+class TextFile:
+    """One text file, as the engine's header scan saw it.
+
+    Attributes:
+        path: the path, as DuckDB is given it (``fk_file`` holds it on every row).
+        size: bytes on disk.
+        fields: the record fields of its first line (a header), or the engine's ``log_format`` for
+            a headerless file; None when flowkit's reader must read it (``exact``).
+        header: whether the first line is a header.
+        exact: why flowkit's own reader reads this file (None: DuckDB may, once it is checked).
+        layout: ``"plain"`` or ``"hive"`` (a delivery prefix), or None.
+        prefix: the path up to the year folder: files with one prefix share partition offsets.
+        offsets: where the year, month, day and hour values start in ``path`` (0-based).
+        constants: partition values read from the prefix (Region, account, service).
+        stamp: the ``YYYYMMDDTHHmmZ`` time of a delivered file's name.
+        day: the folder date (``yyyy/MM/dd``).
+    """
+
+    path: str
+    size: int
+    fields: list[Field] | None = None
+    header: bool = True
+    exact: str | None = None
+    layout: str | None = None
+    prefix: str = ""
+    offsets: dict[str, int] = field(default_factory=dict)
+    constants: dict[str, str | None] = field(default_factory=dict)
+    stamp: datetime | None = None
+    day: str | None = None
+
+    @property
+    def group(self) -> tuple:
+        """What files DuckDB reads in one ``read_csv``: one format, one prefix, one layout."""
+        names = tuple(f.name for f in self.fields or ())
+        return (names, self.header, self.layout, self.prefix, "hour" in self.offsets)
+
+
+def scan(paths: list[str], log_format: list[Field] | None) -> list[TextFile]:
+    """Stat each file, read its first line and its place in a delivery layout."""
+    return [_scan_one(path, log_format) for path in paths]
+
+
+def _scan_one(path: str, log_format: list[Field] | None) -> TextFile:
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return TextFile(path, 0, exact="cannot stat")
+    item = TextFile(path, size)
+    _place(item)
+    if _GLOB.search(path):
+        item.exact = "a glob character in the path"
+    elif size == 0:
+        item.exact = "empty"
+    else:
+        item.exact = _first_line(item, log_format)
+    return item
+
+
+def _place(item: TextFile) -> None:
+    """The file's partition values and offsets, from a plain or Hive delivery prefix in its path."""
+    text = item.path.replace(os.sep, "/")
+    for layout, pattern in (("hive", _HIVE), ("plain", _PLAIN)):
+        match = pattern.search(text)
+        if match is None:
+            continue
+        item.layout = layout
+        item.prefix = text[: match.start("year")]
+        item.offsets = {k: match.start(k) for k in ("year", "month", "day", "hour") if match.group(k)}
+        item.constants = {"region": match.group("region")}
+        if layout == "hive":
+            for key in ("aws-account-id", "aws-service", "aws-region"):
+                found = re.search(hive_value_pattern(key), item.prefix)
+                item.constants[key] = found.group(1) if found else None
+        item.day = f"{match['year']}/{match['month']}/{match['day']}"
+        break
+    item.stamp = parse_key(text).timestamp
+
+
+def _first_line(item: TextFile, log_format: list[Field] | None) -> str | None:
+    """Read the first line; None when DuckDB may read the file, else why it may not."""
+    try:
+        with open(item.path, "rb") as fh:
+            raw = fh.read(_HEAD_BYTES)
+    except OSError as exc:
+        return f"cannot read ({exc.strerror})"
+    gzipped = raw[:2] == b"\x1f\x8b"
+    if gzipped != item.path.endswith(".gz"):
+        return "the compression does not match the name"
+    if gzipped:
+        try:
+            raw = zlib.decompressobj(31).decompress(raw, MAX_LINE_BYTES)
+        except zlib.error:
+            return "a damaged gzip"
+    end = raw.find(b"\n")
+    if end < 0 or b"\x00" in raw[:end]:
+        return "no first line"
+    try:
+        line = raw[:end].decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        return "the first line is not UTF-8"
+    try:
+        fields = header_fields(line, "raise")
+    except FormatError:
+        return "a header with an unknown field"
+    if fields is None:
+        if log_format is None or not line.strip() or line.lstrip()[:1] in ("{", "["):
+            return "no header"
+        item.fields, item.header = log_format, False
+        return None
+    item.fields = fields
+    return None
+
+
+def prune(files: list[TextFile], start: float | None, end: float | None) -> list[TextFile]:
+    """The files that can hold records starting in ``[start, end)`` (Unix seconds).
+
+    A delivered file stamped T holds records that started in ``(T - 15 min, T]``: files stamped
+    outside ``[start - 1 min, end + 60 min)`` are left out (:data:`AFTER_MARGIN`). Files without a
+    stamp are kept when their folder's day can hold such records. Only files in a delivery layout
+    (``.../vpcflowlogs/<region>/yyyy/MM/dd/`` or its Hive form) whose stamp falls on their folder's
+    day are pruned: a file outside one may have been renamed or written by hand, and is always kept.
+    The window is then applied to ``start`` row by row.
+    """
+    lo = None if start is None else datetime.fromtimestamp(start, UTC) - BEFORE_MARGIN
+    hi = None if end is None else datetime.fromtimestamp(end, UTC) + AFTER_MARGIN
+    kept = []
+    for item in files:
+        if item.day is None:
+            kept.append(item)
+            continue
+        first = last = item.stamp
+        if item.stamp is None or f"{item.stamp:%Y/%m/%d}" != item.day:
+            try:
+                first = datetime.strptime(item.day, "%Y/%m/%d").replace(tzinfo=UTC)
+            except ValueError:
+                kept.append(item)
+                continue
+            last = first + timedelta(days=1)
+        if (lo is None or last >= lo) and (hi is None or first < hi):
+            kept.append(item)
+    return kept
