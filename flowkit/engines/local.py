@@ -325,12 +325,12 @@ class LocalEngine:
         """One SELECT per group of ``files`` (DuckDB's reader over the checked files, flowkit's tables
         for the others), each with its partition columns, stacked by column name."""
         parts: list[tuple[int, str]] = []
-        seen: set[tuple] = set()
+        groups: dict[tuple, tuple[int, TextFile, list[str]]] = {}
         for index, item in enumerate(files):
-            if item.group in seen:
-                continue
-            seen.add(item.group)
-            paths = [f.path for f in files if f.group == item.group and f.exact is None]
+            _, _, paths = groups.setdefault(item.group, (index, item, []))
+            if item.exact is None:
+                paths.append(item.path)
+        for index, item, paths in groups.values():
             if paths:
                 relation = read_csv_sql(paths, item.fields or [], item.header)
                 extra = self._partition_sql(item, [f.column for f in item.fields or []])

@@ -31,6 +31,7 @@ Examples:
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import weakref
@@ -74,12 +75,14 @@ def lock_down(con: duckdb.DuckDBPyConnection, *, allowed_paths: Iterable[str | P
     Raises:
         ValueError: when a path is a directory.
     """
+    from flowkit.read.sources import resolve_paths
+
+    items = list(allowed_paths)
     paths: set[str] = set()
-    for item in allowed_paths:
-        path = Path(item)
-        if path.is_dir():
+    for item, real in zip(items, resolve_paths(items), strict=True):
+        if os.path.isdir(item):
             raise ValueError(f"{item}: allowed_paths takes the files a view reads, not a directory.")
-        paths |= {str(item), str(path.resolve())}
+        paths |= {str(item), str(real)}
     if paths:
         con.execute(f"SET allowed_paths = [{', '.join(_literal(p) for p in sorted(paths))}]")
     for name, value in LOCKED_SETTINGS.items():

@@ -67,14 +67,8 @@ def check_files(
         records of each file that passed.
     """
     flagged: dict[str, str] = {}
-    records: dict[str, int] = {}
-    todo = []
-    for item in files:
-        known = memory.get(item) if memory is not None else None
-        if known is None:
-            todo.append(item)
-        else:
-            records[item.path] = known
+    records = memory.known(files) if memory is not None else {}
+    todo = [item for item in files if item.path not in records]
     fields, header = files[0].fields or [], files[0].header
     for i in range(0, len(todo), _BATCH):
         batch = [item.path for item in todo[i : i + _BATCH]]
@@ -131,8 +125,9 @@ def _check_batch(
 class CheckedFiles:
     """Files that passed the check, remembered between engines in a small SQLite file.
 
-    A file is known again only if its path, size, modification time, inode and gzip trailer are all
-    the same, so a file changed in place is checked again. The store lives in ``$FLOWKIT_CACHE_DIR``
+    A file is known again only if its path and :attr:`~TextFile.fingerprint` (size, times, inode,
+    gzip trailer) are the same, so a file changed in place is checked again; plain ``.log`` files
+    are always checked. The store lives in ``$FLOWKIT_CACHE_DIR``
     (default ``$XDG_CACHE_HOME/flowkit``, else ``~/.cache/flowkit``); ``FLOWKIT_CACHE_DIR=off``
     turns it off. Any error with the store only turns it off for this engine.
     """
@@ -164,24 +159,26 @@ class CheckedFiles:
             return None
         return cls(db)
 
-    def get(self, item: TextFile) -> int | None:
-        """The file's record count if it passed before and has not changed since."""
-        fingerprint = _fingerprint(item)
-        if fingerprint is None:
-            return None
+    def known(self, items: list[TextFile]) -> dict[str, int]:
+        """``{path: records}`` of the files that passed before and have not changed since."""
+        wanted = {os.path.abspath(item.path): item for item in items if item.fingerprint is not None}
+        found: dict[str, int] = {}
         with self._guard():
-            row = self._db.execute(
-                "SELECT records FROM checked WHERE path = ? AND version = ? AND fingerprint = ?",
-                (os.path.abspath(item.path), _VERSION, fingerprint),
-            ).fetchone()
-            return None if row is None else int(row[0])
-        return None
+            rows = self._db.execute(
+                "SELECT path, fingerprint, records FROM checked WHERE version = ?", (_VERSION,)
+            ).fetchall()
+            for path, fingerprint, records in rows:
+                item = wanted.get(path)
+                if item is not None and item.fingerprint == fingerprint:
+                    found[item.path] = int(records)
+        return found
 
     def add(self, items: list[TextFile], records: dict[str, int]) -> None:
+        """Remember files that passed, with their record counts."""
         rows = [
-            (os.path.abspath(item.path), _VERSION, fp, records[item.path])
+            (os.path.abspath(item.path), _VERSION, item.fingerprint, records[item.path])
             for item in items
-            if (fp := _fingerprint(item)) is not None
+            if item.fingerprint is not None
         ]
         with self._guard():
             self._db.executemany("INSERT OR REPLACE INTO checked VALUES (?, ?, ?, ?)", rows)
@@ -195,17 +192,3 @@ class CheckedFiles:
 
     def close(self) -> None:
         self._db.close()
-
-
-def _fingerprint(item: TextFile) -> str | None:
-    """Size, times, inode and, for gzip, its trailer (CRC-32 and length of the text): None for plain text."""
-    if not item.path.endswith(".gz"):
-        return None  # a plain file can change without its size or time showing it: always checked
-    try:
-        with open(item.path, "rb") as fh:
-            info = os.fstat(fh.fileno())
-            fh.seek(max(info.st_size - 8, 0))
-            trailer = fh.read(8).hex()
-    except OSError:
-        return None
-    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{trailer}"

@@ -11,14 +11,17 @@ mislabelled gzip, a name it would take as a glob) is marked for flowkit's own re
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
+
+from isal import isal_zlib
 
 from flowkit.errors import FormatError
-from flowkit.layout import HIVE_KEY_PATTERN, PLAIN_KEY_PATTERN, hive_value_pattern, parse_key
+from flowkit.layout import HIVE_KEY_PATTERN, PLAIN_KEY_PATTERN, hive_value_pattern
 from flowkit.read.checks import MAX_LINE_BYTES, header_fields
 from flowkit.schema import Field
 
@@ -36,7 +39,10 @@ BEFORE_MARGIN = timedelta(minutes=1)
 _PLAIN = re.compile(PLAIN_KEY_PATTERN)
 _HIVE = re.compile(HIVE_KEY_PATTERN)
 _GLOB = re.compile(r"[*?\[\]{}]")  # DuckDB expands these in a file name
-_HEAD_BYTES = 64 << 10  # compressed bytes read to find the first line
+_STAMP = re.compile(
+    r"_(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)Z_[0-9a-zA-Z]+\.log(?:\.gz)?$"
+)  # a delivered file's time
+_HEAD_BYTES = 4 << 10  # bytes read (and inflated) at a time to find the first line
 
 
 @dataclass
@@ -56,6 +62,8 @@ class TextFile:
         constants: partition values read from the prefix (Region, account, service).
         stamp: the ``YYYYMMDDTHHmmZ`` time of a delivered file's name.
         day: the folder date (``yyyy/MM/dd``).
+        fingerprint: what says a gzip file has not changed: its size, times, inode and gzip trailer
+            (the CRC-32 and length of its text); None for plain text, which can change unseen.
     """
 
     path: str
@@ -69,6 +77,7 @@ class TextFile:
     constants: dict[str, str | None] = field(default_factory=dict)
     stamp: datetime | None = None
     day: str | None = None
+    fingerprint: str | None = None
 
     @property
     def group(self) -> tuple:
@@ -115,42 +124,77 @@ def _place(item: TextFile) -> None:
                 item.constants[key] = found.group(1) if found else None
         item.day = f"{match['year']}/{match['month']}/{match['day']}"
         break
-    item.stamp = parse_key(text).timestamp
+    stamp = _STAMP.search(text)
+    if stamp:
+        try:
+            item.stamp = datetime(*map(int, stamp.groups()), tzinfo=UTC)  # type: ignore[misc]
+        except ValueError:  # digits that are no time
+            item.stamp = None
 
 
 def _first_line(item: TextFile, log_format: list[Field] | None) -> str | None:
     """Read the first line; None when DuckDB may read the file, else why it may not."""
     try:
         with open(item.path, "rb") as fh:
-            raw = fh.read(_HEAD_BYTES)
+            line = _read_first_line(fh, item.path.endswith(".gz"))
+            if item.path.endswith(".gz"):
+                info = os.fstat(fh.fileno())
+                fh.seek(max(info.st_size - 8, 0))
+                trailer = fh.read(8).hex()
+                item.fingerprint = (
+                    f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{trailer}"
+                )
     except OSError as exc:
         return f"cannot read ({exc.strerror})"
-    gzipped = raw[:2] == b"\x1f\x8b"
-    if gzipped != item.path.endswith(".gz"):
-        return "the compression does not match the name"
-    if gzipped:
-        try:
-            raw = zlib.decompressobj(31).decompress(raw, MAX_LINE_BYTES)
-        except zlib.error:
-            return "a damaged gzip"
-    end = raw.find(b"\n")
-    if end < 0 or b"\x00" in raw[:end]:
+    except (isal_zlib.error, ValueError) as exc:
+        return str(exc)
+    if line is None or b"\x00" in line:
         return "no first line"
     try:
-        line = raw[:end].decode("utf-8").rstrip("\r")
+        text = line.decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
         return "the first line is not UTF-8"
     try:
-        fields = header_fields(line, "raise")
+        fields = _header(text)
     except FormatError:
         return "a header with an unknown field"
     if fields is None:
-        if log_format is None or not line.strip() or line.lstrip()[:1] in ("{", "["):
+        if log_format is None or not text.strip() or text.lstrip()[:1] in ("{", "["):
             return "no header"
         item.fields, item.header = log_format, False
         return None
     item.fields = fields
     return None
+
+
+def _read_first_line(fh: BinaryIO, gzipped: bool) -> bytes | None:
+    """The first line (without its newline), or None when the file has none within a record's length.
+    Inflates a few KiB at a time: a header is all it needs."""
+    raw = fh.read(_HEAD_BYTES)
+    if (raw[:2] == b"\x1f\x8b") != gzipped:
+        raise ValueError("the compression does not match the name")
+    inflater = isal_zlib.decompressobj(31) if gzipped else None
+    text = b""
+    while raw and len(text) <= MAX_LINE_BYTES:
+        if inflater is None:
+            text += raw
+        else:
+            text += inflater.decompress(raw, _HEAD_BYTES)
+        end = text.find(b"\n")
+        if end >= 0:
+            return text[:end]
+        raw = (
+            inflater.unconsumed_tail
+            if inflater is not None and inflater.unconsumed_tail
+            else fh.read(_HEAD_BYTES)
+        )
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _header(line: str) -> list[Field] | None:
+    """The fields of a header line (one parse per distinct header, not per file)."""
+    return header_fields(line, "raise")
 
 
 def prune(files: list[TextFile], start: float | None, end: float | None) -> list[TextFile]:

@@ -90,13 +90,34 @@ def list_files(
             files.extend(found)
         else:
             files.append(path)
-    seen: set[Path] = set()
+    seen: set[str] = set()
     unique = []
-    for path in files:
-        if path.resolve() not in seen:
-            seen.add(path.resolve())
+    for path, real in zip(files, resolve_paths(files), strict=True):
+        if real not in seen:
+            seen.add(real)
             unique.append(path)
     return readable(unique)  # flowkit's own unfinished outputs: skipped, or refused when incomplete
+
+
+def resolve_paths(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """Each path made absolute with symbolic links resolved (``os.path.realpath``), resolving each
+    folder once: a month of delivered files is 8,640 files in 30 folders.
+
+    Examples:
+        >>> resolve_paths(["/tmp/../tmp/a.log.gz"]) == [os.path.realpath("/tmp/a.log.gz")]
+        True
+    """
+    folders: dict[str, str] = {}
+    out = []
+    for item in paths:
+        text = os.fspath(item)
+        head, name = os.path.split(text)
+        folder = folders.get(head)
+        if folder is None:
+            folder = folders[head] = os.path.realpath(head or ".")
+        special = name in ("", ".", "..") or os.path.islink(text)
+        out.append(os.path.realpath(text) if special else os.path.join(folder, name))
+    return out
 
 
 def _walk(root: Path, errors: Errors, report: ReadReport | None) -> tuple[list[Path], bool]:
