@@ -10,12 +10,14 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d
 .PHONY: demo test test-latest lint lab bench data lock clean
 
 # Install the lock as it is (uv pip sync: exactly those versions, nothing re-resolved), then the kit
-# itself without its dependencies.
+# itself without its dependencies. Everything is compiled to bytecode once here, so that a command
+# starts fast even where Python may not write bytecode itself (PYTHONDONTWRITEBYTECODE).
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python $(LOCK)
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python $(LOCK)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(BIN)/python -m compileall -q -j 0 flowkit >/dev/null
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	# strip notebook outputs on commit (.gitattributes names the filter; this defines it in .git/config)
 	-git rev-parse --git-dir >/dev/null 2>&1 && $(BIN)/nbstripout --install
