@@ -143,7 +143,7 @@ def add_query_target_arguments(parser: argparse.ArgumentParser, *, what: str) ->
         help="on AWS, seconds a query may run before it is stopped (default 300)",
     )
     group.add_argument(
-        "--quiet", action="store_true", help="on AWS, do not print the data scanned and its cost on stderr"
+        "--quiet", action="store_true", help="do not print the data scanned (and on AWS its cost) on stderr"
     )
 
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from flowkit.errors import FlowkitError
@@ -104,7 +105,7 @@ def read_data(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def open_engine(args: argparse.Namespace) -> Engine:
-    """The local engine over the ``--data`` flow logs."""
+    """The local engine over the ``--data`` flow logs (``--skip-bad`` counts bad lines instead of stopping)."""
     from flowkit.engines import connect
 
     sources = data_sources(args)
@@ -112,4 +113,14 @@ def open_engine(args: argparse.Namespace) -> Engine:
         sources if len(sources) > 1 else sources[0],
         log_format=args.log_format,
         unknown_fields=unknown_fields(args),
+        errors=_errors(args),  # type: ignore[arg-type]
     )
+
+
+def say_scanned(args: argparse.Namespace, frame: pd.DataFrame) -> None:
+    """After a local result: one line on stderr with the files the query read (not with ``--quiet``),
+    as Athena's line says what it scanned."""
+    scan = frame.attrs.get("scan")
+    if getattr(args, "quiet", False) or not scan:
+        return
+    print(f"read {scan['files']:,} file(s), {scan['bytes'] / 1e6:,.1f} MB on disk", file=sys.stderr)

@@ -21,7 +21,7 @@ from flowkit.cli._aws import (
     say_cost,
     time_range,
 )
-from flowkit.cli._data import add_data_arguments, open_engine
+from flowkit.cli._data import add_data_arguments, open_engine, say_scanned
 from flowkit.cli._output import add_output_argument, parse_params, print_frame
 from flowkit.errors import FlowkitError
 
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("query", nargs="?", help="the SQL text (or '-' to read it from stdin)")
     parser.add_argument("--query", "-q", dest="name", metavar="NAME", help="run the catalogue question NAME")
     parser.add_argument("--list", action="store_true", help="list the catalogue questions and exit")
-    add_data_arguments(parser, skip_bad=False)
+    add_data_arguments(parser)
     parser.add_argument(
         "--param",
         "-p",
@@ -91,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
         if args.show_sql:
             print(engine.translate(text, _kinds=kinds, **bounds, **values).sql)
             return 0
-        print_frame(engine.sql(text, _kinds=kinds, **bounds, **values), args.output)
+        frame = engine.sql(text, _kinds=kinds, **bounds, **values)
+        print_frame(frame, args.output)
+        say_scanned(args, frame)
         return 0
     with aws_failures():
         engine = open_aws_engine(args)
