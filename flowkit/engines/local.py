@@ -530,14 +530,17 @@ class LocalEngine:
             raise ParameterError(f"the time window is empty: start {start!r} is not before end {end!r}.")
         conditions = [f'"start" >= {int(lo)}'] if lo is not None else []
         conditions += [f'"start" < {int(hi)}'] if hi is not None else []
-        relation = VIEW
-        if self._text and self._select != "*":  # text in place: only the files that can hold the window
-            union = self._text_union(prune(self._text, lo, hi))
-            relation = f"(SELECT {self._select} FROM ({union}))"
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {_WINDOW} AS SELECT * FROM {relation} WHERE {' AND '.join(conditions)}"
+            f"CREATE OR REPLACE TEMP VIEW {_WINDOW} AS SELECT * FROM {self._pruned(lo, hi)} "
+            f"WHERE {' AND '.join(conditions)}"
         )
         return _WINDOW
+
+    def _pruned(self, lo: float | None, hi: float | None) -> str:
+        """The view's relation over only the text files that can hold records starting in ``[lo, hi)``."""
+        if not self._text or self._select == "*" or (lo is None and hi is None):
+            return VIEW
+        return f"(SELECT {self._select} FROM ({self._text_union(prune(self._text, lo, hi))}))"
 
     def scanned(self, start: TimeLike | None = None, end: TimeLike | None = None) -> dict[str, int]:
         """The files (and their bytes on disk) a query in ``[start, end)`` reads, as Athena reports data scanned.
@@ -633,7 +636,17 @@ class LocalEngine:
 
         check_text(query, "query")
         with self._cursor() as cursor:
-            return run_insights(cursor, query, start=start, end=end, fields=self.fields)
+            table = VIEW
+            if start is not None or end is not None:  # text in place: only the files of the range
+                lo = None if start is None else timestamp(start)
+                hi = None if end is None else timestamp(end) + 1  # Insights' end is inclusive
+                if (relation := self._pruned(lo, hi)) != VIEW:
+                    cursor.execute(f"CREATE OR REPLACE TEMP VIEW {_WINDOW} AS SELECT * FROM {relation}")
+                    table = _WINDOW
+            frame = run_insights(cursor, query, start=start, end=end, fields=self.fields, table=table)
+        if not isinstance(self.source, pd.DataFrame | pa.Table):
+            frame.attrs["scan"] = self.scanned(start, None if end is None else timestamp(end) + 1)
+        return frame
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         """Make a DataFrame queryable by name (e.g. a baseline or an allowlist), next to ``vpc_flow_logs``.

@@ -343,7 +343,7 @@ def test_insights_delegates_with_the_engines_fields(frame_engine, monkeypatch):
     import types
 
     module = types.ModuleType("flowkit.engines.insights")
-    module.run_insights = lambda con, query, *, start, end, fields: (
+    module.run_insights = lambda con, query, *, start, end, fields, table="vpc_flow_logs": (
         (con is frame_engine.con, con.execute("SELECT count(*) FROM vpc_flow_logs").fetchone()[0]),
         query,
         start,

@@ -292,3 +292,15 @@ def test_headerless_files_take_the_format_given(tmp_path):
         path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
     with connect(tmp_path, log_format="v2") as engine:
         assert len(_records(engine)) == 60 and engine.report.headers == 0
+
+
+def test_an_insights_time_range_reads_only_its_files(tmp_path):
+    """Logs Insights always has a time range (end inclusive): the local engine reads the files that can hold it."""
+    _deliver(tmp_path, 24)
+    with connect(tmp_path) as engine:
+        got = engine.insights("stats count(*) as n", start="2024-05-15T10:00:00Z", end="2024-05-15T10:59:59Z")
+        expected = engine.sql(
+            "SELECT count(*) AS n FROM vpc_flow_logs WHERE start >= 1715767200 AND start < 1715770800"
+        )
+    assert got.n[0] == expected.n[0] > 0
+    assert got.attrs["scan"]["files"] == 24
