@@ -1,0 +1,249 @@
+"""Many small text files read as one: the reader's path for a day or a month of delivered files.
+
+Starting a streaming inflater and an Arrow CSV reader per file costs about a millisecond, which
+is most of the time on files of a few hundred KB (a day of 5-minute files is 288 of them). Here
+each small local file is inflated whole with ISA-L on a thread pool, its header line is set aside,
+and the bodies of consecutive files with the same header are joined into one buffer parsed by ONE
+multi-threaded Arrow CSV read, with the options and checks of the fast path
+(:func:`flowkit.read.text.read_fast`). A file that the fast path would not take on its own (no
+header, a doubt of :func:`~flowkit.read.checks.fast_path_doubts`, no final newline, a damaged or
+large gzip, not text) is read on its own by the per-file path, and so is every file of a joined
+run whose parse or value checks fail, after the run is split in halves to find it: so errors name
+the file and line, and ``errors="skip"`` counts, exactly as the per-file path does. Rows keep the
+order of the files.
+
+Memory stays bounded: only files under :data:`MAX_COMPRESSED` bytes are inflated whole, to at most
+:data:`MAX_TEXT` bytes (a gzip bomb goes to the streaming path, which refuses it), and a run is
+parsed once it holds :data:`RUN_BYTES` of text or :data:`RUN_FILES` files.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from flowkit.errors import FormatError
+from flowkit.read.checks import MAX_LINE_BYTES, blank_rows, fast_path_doubts, header_fields, values_ok
+from flowkit.read.report import ReadReport
+from flowkit.read.sources import SNIFF_BYTES
+from flowkit.read.text import csv_options
+from flowkit.schema import Field
+
+#: Files at least this large (compressed) are streamed on their own, never inflated whole.
+MAX_COMPRESSED = 8 << 20
+#: The most text one file may inflate to and still be joined (past it: the streaming path).
+MAX_TEXT = 32 << 20
+#: A run of joined files is parsed once it holds this much text...
+RUN_BYTES = 64 << 20
+#: ... or this many files.
+RUN_FILES = 512
+#: Read (and inflate) files this many at a time on the thread pool, in order.
+_WINDOW_PER_THREAD = 4
+#: A failed run this small is read file by file rather than split again.
+_SPLIT_BELOW = 4
+#: More files than this show a progress bar (on a terminal only).
+PROGRESS_FILES = 200
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class Loaded:
+    """A file inflated whole, ready to join: its header line and its body (every line ends in ``\\n``)."""
+
+    header: bytes
+    body: bytes
+
+
+def inflate_whole(data: bytes, limit: int = MAX_TEXT) -> bytes | None:
+    """Every gzip member of ``data`` inflated, or None if the result passes ``limit`` bytes or the
+    gzip is damaged (truncated, corrupt, trailing bytes that are not zero padding).
+
+    Examples:
+        >>> import gzip
+        >>> inflate_whole(gzip.compress(b"a\\n") + gzip.compress(b"b\\n"))
+        b'a\\nb\\n'
+        >>> inflate_whole(gzip.compress(b"a\\n")[:-3]) is None
+        True
+    """
+    from isal import isal_zlib
+    from isal.igzip_lib import IsalError
+
+    pieces = []
+    total = 0
+    while data:
+        if data[:2] != _GZIP_MAGIC:
+            if data.strip(b"\x00"):
+                return None  # bytes after the last member: the streaming paths judge them
+            break  # zero padding after the last member
+        inflater = isal_zlib.decompressobj(wbits=31)
+        try:
+            piece = inflater.decompress(data, limit - total + 1)
+        except (ValueError, OSError, IsalError):
+            return None
+        total += len(piece)
+        if total > limit or not inflater.eof:
+            return None  # too large, or a truncated member
+        pieces.append(piece)
+        data = inflater.unused_data
+    return b"".join(pieces)
+
+
+def load(name: str) -> Loaded | None:
+    """A local file inflated whole and split into header and body, or None when it must be read on
+    its own by the per-file path (see the module's description)."""
+    try:
+        if os.path.getsize(name) >= MAX_COMPRESSED:
+            return None
+        with open(name, "rb") as fh:
+            raw = fh.read(MAX_COMPRESSED)
+    except OSError:
+        return None  # the per-file path names the problem
+    if raw[:2] == _GZIP_MAGIC:
+        text = inflate_whole(raw, MAX_TEXT)
+        if text is None:
+            return None
+    else:
+        text = raw
+    if not text.endswith(b"\n") or b"\x00" in text[:SNIFF_BYTES]:
+        return None
+    end = text.find(b"\n", 0, MAX_LINE_BYTES)
+    if end < 0 or not text[:end].strip():
+        return None
+    body = text[end + 1 :]
+    if fast_path_doubts(body) or body.startswith(b"\n") or b"\n\n" in body:
+        return None  # blank lines and 0x numbers: the exact path counts and rejects them
+    return Loaded(text[: end + 1], body)
+
+
+def _fields(header: bytes, unknown: str, cache: dict[bytes, list[Field] | None]) -> list[Field] | None:
+    """The fields of a header line, or None when it is no header the fast path would take."""
+    if header not in cache:
+        try:
+            cache[header] = header_fields(header.decode("utf-8"), unknown)  # type: ignore[arg-type]
+        except (UnicodeDecodeError, FormatError):
+            cache[header] = None
+    return cache[header]
+
+
+def parse_joined(fields: list[Field], bodies: list[bytes]) -> pa.Table | None:
+    """The bodies of files with the same header parsed as one, or None when the fast path would
+    refuse one of them (a parse error, a blank record, a value out of range)."""
+    data = b"".join(bodies)
+    if not data:
+        return None  # header-only files: the per-file path gives their empty tables
+    read_options, parse_options, convert_options = csv_options(fields)
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=convert_options,
+        )
+    except pa.ArrowException:
+        return None
+    if blank_rows(table) or not values_ok(table):
+        return None
+    return table
+
+
+def _in_order(pool: ThreadPoolExecutor, names: list[str], window: int) -> Iterator[Loaded | None]:
+    """:func:`load` of each name, in order, at most ``window`` files ahead of the consumer."""
+    pending: deque = deque()
+    for name in names:
+        pending.append(pool.submit(load, name))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def read_many(
+    items: list[tuple[str, Callable]],
+    read_one: Callable[[str, Callable], pa.Table | None],
+    unknown: str,
+    report: ReadReport,
+) -> Iterator[pa.Table]:
+    """The tables of local files in order: joined runs parsed as one, the rest by ``read_one``.
+
+    Args:
+        items: ``(name, opener)`` of local files, in the order their rows come.
+        read_one: the per-file path; it counts the file in ``report.files`` and raises or counts
+            its errors.
+        unknown: ``unknown_fields`` (``"raise"`` or ``"keep"``).
+        report: counts for the files read here (files, headers, lines_read, parsed).
+    """
+    from tqdm import tqdm
+
+    threads = os.cpu_count() or 1
+    cache: dict[bytes, list[Field] | None] = {}
+    bar = tqdm(
+        total=len(items),
+        unit="file",
+        desc="reading",
+        leave=False,
+        disable=len(items) <= PROGRESS_FILES or not sys.stderr.isatty(),
+    )
+    run: list[tuple[str, Callable, Loaded]] = []
+    run_fields: list[Field] | None = None
+    run_bytes = 0
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            loaded = _in_order(pool, [name for name, _ in items], threads * _WINDOW_PER_THREAD)
+            for (name, opener), one in zip(items, loaded, strict=True):
+                fields = _fields(one.header, unknown, cache) if one is not None else None
+                if run and (fields is None or fields != run_fields or run_bytes >= RUN_BYTES):
+                    yield from _flush(run, run_fields, read_one, report, bar)  # type: ignore[arg-type]
+                    run, run_bytes = [], 0
+                if fields is None:
+                    table = read_one(name, opener)
+                    bar.update()
+                    if table is not None:
+                        yield table
+                    continue
+                run.append((name, opener, one))  # type: ignore[arg-type]
+                run_fields = fields
+                run_bytes += len(one.body)  # type: ignore[union-attr]
+                if len(run) >= RUN_FILES:
+                    yield from _flush(run, run_fields, read_one, report, bar)
+                    run, run_bytes = [], 0
+            if run:
+                yield from _flush(run, run_fields, read_one, report, bar)  # type: ignore[arg-type]
+    finally:
+        bar.close()
+
+
+def _flush(
+    run: list[tuple[str, Callable, Loaded]],
+    fields: list[Field],
+    read_one: Callable[[str, Callable], pa.Table | None],
+    report: ReadReport,
+    bar,
+) -> Iterator[pa.Table]:
+    """A run's table, or (when it fails) its halves', down to single files read on their own."""
+    table = parse_joined(fields, [one.body for _, _, one in run])
+    if table is not None:
+        report.files += len(run)
+        report.headers += len(run)
+        report.lines_read += table.num_rows
+        report.parsed += table.num_rows
+        bar.update(len(run))
+        yield table
+        return
+    if len(run) < _SPLIT_BELOW:
+        for name, opener, _ in run:
+            one = read_one(name, opener)
+            bar.update()
+            if one is not None:
+                yield one
+        return
+    half = len(run) // 2
+    yield from _flush(run[:half], fields, read_one, report, bar)
+    yield from _flush(run[half:], fields, read_one, report, bar)
