@@ -90,13 +90,28 @@ def list_files(
             files.extend(found)
         else:
             files.append(path)
-    seen: set[Path] = set()
+    seen: set[str] = set()
     unique = []
+    folders: dict[str, str] = {}  # each folder resolved once (a day of files shares a handful)
     for path in files:
-        if path.resolve() not in seen:
-            seen.add(path.resolve())
+        real = _real_path(str(path), folders)
+        if real not in seen:
+            seen.add(real)
             unique.append(path)
-    return readable(unique)  # flowkit's own unfinished outputs: skipped, or refused when incomplete
+    return readable(unique)
+
+
+def _real_path(path: str, folders: dict[str, str]) -> str:
+    """``os.path.realpath(path)``, with the folder's part taken from ``folders`` (filled as it goes)
+    when the file itself is no symbolic link."""
+    folder, name = os.path.split(os.path.abspath(path))
+    if os.path.islink(path) or ".." in path:  # abspath would fold "link/.." before the link is followed
+        return os.path.realpath(path)
+    if folder not in folders:
+        folders[folder] = os.path.realpath(folder)
+    return os.path.join(
+        folders[folder], name
+    )  # flowkit's own unfinished outputs: skipped, or refused when incomplete
 
 
 def _walk(root: Path, errors: Errors, report: ReadReport | None) -> tuple[list[Path], bool]:
