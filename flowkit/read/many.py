@@ -20,11 +20,12 @@ parsed once it holds :data:`RUN_BYTES` of text or :data:`RUN_FILES` files.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -39,27 +40,43 @@ from flowkit.schema import Field
 #: Files at least this large (compressed) are streamed on their own, never inflated whole.
 MAX_COMPRESSED = 8 << 20
 #: The most text one file may inflate to and still be joined (past it: the streaming path).
-MAX_TEXT = 32 << 20
+MAX_TEXT = 16 << 20
 #: A run of joined files is parsed once it holds this much text...
 RUN_BYTES = 64 << 20
 #: ... or this many files.
 RUN_FILES = 512
-#: Read (and inflate) files this many at a time on the thread pool, in order.
-_WINDOW_PER_THREAD = 4
+#: Read (and inflate) files this many at a time per thread, in order (bounds the text in flight).
+_WINDOW_PER_THREAD = 2
 #: A failed run this small is read file by file rather than split again.
 _SPLIT_BELOW = 4
 #: More files than this show a progress bar (on a terminal only).
 PROGRESS_FILES = 200
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_MAX_MEMBERS = 64  # gzip members of a file inflated whole (files made with cat have a few)
 
 
 @dataclass
 class Loaded:
-    """A file inflated whole, ready to join: its header line and its body (every line ends in ``\\n``)."""
+    """A file inflated whole, ready to join: its text, whose first ``start`` bytes are its header
+    line, and every line of which ends in ``\\n``."""
 
-    header: bytes
-    body: bytes
+    text: bytes
+    start: int
+
+    @property
+    def header(self) -> bytes:
+        return self.text[: self.start]
+
+
+@dataclass
+class _Run:
+    """Consecutive files with the same header, their bodies joined in one buffer."""
+
+    fields: list[Field]
+    items: list[tuple[str, Callable]] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)  # where each file's body ends in ``text``
+    text: bytearray = field(default_factory=bytearray)
 
 
 def inflate_whole(data: bytes, limit: int = MAX_TEXT) -> bytes | None:
@@ -79,6 +96,8 @@ def inflate_whole(data: bytes, limit: int = MAX_TEXT) -> bytes | None:
     pieces = []
     total = 0
     while data:
+        if len(pieces) >= _MAX_MEMBERS:
+            return None  # each member copies the rest of the file: many of them stream instead
         if data[:2] != _GZIP_MAGIC:
             if data.strip(b"\x00"):
                 return None  # bytes after the last member: the streaming paths judge them
@@ -93,15 +112,16 @@ def inflate_whole(data: bytes, limit: int = MAX_TEXT) -> bytes | None:
             return None  # too large, or a truncated member
         pieces.append(piece)
         data = inflater.unused_data
-    return b"".join(pieces)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 def load(name: str) -> Loaded | None:
     """A local file inflated whole and split into header and body, or None when it must be read on
     its own by the per-file path (see the module's description)."""
     try:
-        if os.path.getsize(name) >= MAX_COMPRESSED:
-            return None
+        info = os.stat(name)
+        if not stat.S_ISREG(info.st_mode) or info.st_size >= MAX_COMPRESSED:
+            return None  # large files stream; a pipe or device is opened only by the per-file path
         with open(name, "rb") as fh:
             raw = fh.read(MAX_COMPRESSED)
     except OSError:
@@ -117,10 +137,11 @@ def load(name: str) -> Loaded | None:
     end = text.find(b"\n", 0, MAX_LINE_BYTES)
     if end < 0 or not text[:end].strip():
         return None
-    body = text[end + 1 :]
-    if fast_path_doubts(body) or body.startswith(b"\n") or b"\n\n" in body:
-        return None  # blank lines and 0x numbers: the exact path counts and rejects them
-    return Loaded(text[: end + 1], body)
+    # blank lines and 0x numbers: the exact path counts and rejects them (the header is searched
+    # too, which only sends the odd file with such a header on its own)
+    if fast_path_doubts(text) or b"\n\n" in text:
+        return None
+    return Loaded(text, end + 1)
 
 
 def _fields(header: bytes, unknown: str, cache: dict[bytes, list[Field] | None]) -> list[Field] | None:
@@ -133,16 +154,15 @@ def _fields(header: bytes, unknown: str, cache: dict[bytes, list[Field] | None])
     return cache[header]
 
 
-def parse_joined(fields: list[Field], bodies: list[bytes]) -> pa.Table | None:
-    """The bodies of files with the same header parsed as one, or None when the fast path would
-    refuse one of them (a parse error, a blank record, a value out of range)."""
-    data = b"".join(bodies)
-    if not data:
+def parse_joined(fields: list[Field], data: bytes | bytearray | memoryview) -> pa.Table | None:
+    """The joined bodies of files with the same header parsed as one, or None when the fast path
+    would refuse one of them (a parse error, a blank record, a value out of range)."""
+    if not len(data):
         return None  # header-only files: the per-file path gives their empty tables
     read_options, parse_options, convert_options = csv_options(fields)
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(data),
+            pa.BufferReader(pa.py_buffer(data)),
             read_options=read_options,
             parse_options=parse_options,
             convert_options=convert_options,
@@ -191,59 +211,63 @@ def read_many(
         leave=False,
         disable=len(items) <= PROGRESS_FILES or not sys.stderr.isatty(),
     )
-    run: list[tuple[str, Callable, Loaded]] = []
-    run_fields: list[Field] | None = None
-    run_bytes = 0
+    run: _Run | None = None
     try:
         with ThreadPoolExecutor(threads) as pool:
             loaded = _in_order(pool, [name for name, _ in items], threads * _WINDOW_PER_THREAD)
             for (name, opener), one in zip(items, loaded, strict=True):
                 fields = _fields(one.header, unknown, cache) if one is not None else None
-                if run and (fields is None or fields != run_fields or run_bytes >= RUN_BYTES):
-                    yield from _flush(run, run_fields, read_one, report, bar)  # type: ignore[arg-type]
-                    run, run_bytes = [], 0
+                if run and (fields != run.fields or len(run.text) >= RUN_BYTES):
+                    yield from _flush(run, 0, len(run.items), read_one, report, bar)
+                    run = None
                 if fields is None:
                     table = read_one(name, opener)
                     bar.update()
                     if table is not None:
                         yield table
                     continue
-                run.append((name, opener, one))  # type: ignore[arg-type]
-                run_fields = fields
-                run_bytes += len(one.body)  # type: ignore[union-attr]
-                if len(run) >= RUN_FILES:
-                    yield from _flush(run, run_fields, read_one, report, bar)
-                    run, run_bytes = [], 0
+                run = run or _Run(fields)
+                run.items.append((name, opener))
+                run.text += memoryview(one.text)[one.start :]  # type: ignore[union-attr]
+                run.ends.append(len(run.text))
+                del one
+                if len(run.items) >= RUN_FILES:
+                    yield from _flush(run, 0, len(run.items), read_one, report, bar)
+                    run = None
             if run:
-                yield from _flush(run, run_fields, read_one, report, bar)  # type: ignore[arg-type]
+                yield from _flush(run, 0, len(run.items), read_one, report, bar)
     finally:
         bar.close()
 
 
 def _flush(
-    run: list[tuple[str, Callable, Loaded]],
-    fields: list[Field],
+    run: _Run,
+    first: int,
+    stop: int,
     read_one: Callable[[str, Callable], pa.Table | None],
     report: ReadReport,
     bar,
 ) -> Iterator[pa.Table]:
-    """A run's table, or (when it fails) its halves', down to single files read on their own."""
-    table = parse_joined(fields, [one.body for _, _, one in run])
+    """The table of files ``first:stop`` of a run, or (when it fails) of its halves, down to single
+    files read on their own."""
+    start = run.ends[first - 1] if first else 0
+    table = parse_joined(run.fields, memoryview(run.text)[start : run.ends[stop - 1]])
     if table is not None:
-        report.files += len(run)
-        report.headers += len(run)
+        count = stop - first
+        report.files += count
+        report.headers += count
         report.lines_read += table.num_rows
         report.parsed += table.num_rows
-        bar.update(len(run))
+        bar.update(count)
         yield table
         return
-    if len(run) < _SPLIT_BELOW:
-        for name, opener, _ in run:
+    if stop - first < _SPLIT_BELOW:
+        for name, opener in run.items[first:stop]:
             one = read_one(name, opener)
             bar.update()
             if one is not None:
                 yield one
         return
-    half = len(run) // 2
-    yield from _flush(run[:half], fields, read_one, report, bar)
-    yield from _flush(run[half:], fields, read_one, report, bar)
+    half = (first + stop) // 2
+    yield from _flush(run, first, half, read_one, report, bar)
+    yield from _flush(run, half, stop, read_one, report, bar)

@@ -185,9 +185,12 @@ def test_concatenated_gzip_members_and_a_header_mid_file(tmp_path, monkeypatch):
     paths[4].write_bytes(two + two + b"\x00" * 64)  # cat of two objects, zero padding after
     _write(paths[5], HEADER + "\n" + _record(1) + "\n" + CUSTOM + "\n" + _custom(1) + "\n")
     paths[6].write_bytes(two + b"not gzip")  # trailing garbage
+    paths[7].write_bytes(two * (many._MAX_MEMBERS + 1))  # so many members that the file streams
+    assert many.load(str(paths[7])) is None and many.load(str(paths[4])) is not None
     table, report = _same_as_per_file(paths, monkeypatch)["skip"]
-    assert report.headers == 17 + 2 + 2 + 1
-    assert table.num_rows == 17 * 25 + 2 + 2 + 1
+    members = many._MAX_MEMBERS + 1
+    assert report.headers == 16 + 2 + 2 + 1 + members
+    assert table.num_rows == 16 * 25 + 2 + 2 + 1 + members
     assert [p for p, _ in report.skipped_files] == [str(paths[6])]  # its record kept, its end reported
 
 
