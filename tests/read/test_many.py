@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -250,3 +252,24 @@ def test_a_progress_bar_shows_on_a_terminal_for_many_files(tmp_path, monkeypatch
     monkeypatch.setattr(many, "PROGRESS_FILES", 200)
     read_arrow([str(p) for p in paths])
     assert capsys.readouterr().err == ""
+
+
+def test_many_gzip_bombs_among_good_files_stay_under_300_mb(tmp_path):
+    """Issue 14's gauge over many files: ten 1 GiB gzip bombs of NULs (about 1 MB each) among good
+    files; each is inflated whole only up to MAX_TEXT, then refused as binary by the per-file path."""
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("measures peak memory with Linux's /proc/self/status")
+    from test_hostile import _PEAK, _gzip_of
+
+    paths = _day(tmp_path, files=30)
+    bomb = tmp_path / "bomb.bin"
+    _gzip_of(bomb, f"{HEADER}\n".encode(), b"\x00", 1 << 30)
+    for k in range(0, 30, 3):
+        shutil.copy(bomb, paths[k])
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(paths[0].parent), "skip"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split(maxsplit=1)
+    assert int(out[0]) < 300 and out[1].strip() == "read", out
