@@ -51,8 +51,10 @@ def read_flow_logs(
     line further down starts the format of the lines after it), or CloudWatch Logs JSON (events,
     subscription envelopes plain, gzipped or in a Lambda event's ``awslogs.data``, Firehose
     objects, ``aws logs filter-log-events``/``get-log-events`` output; see
-    :mod:`flowkit.read.cloudwatch`). Every path streams, so memory stays bounded on any input; the
-    rules a line must follow are those of :mod:`flowkit.read.checks`.
+    :mod:`flowkit.read.cloudwatch`). Small local text files (a day or a month of delivered files)
+    are inflated on all cores and parsed together (:mod:`flowkit.read.many`), with a progress bar
+    past 200 files on a terminal; larger files stream, so memory stays bounded on any input. The
+    rules a line must follow are those of :mod:`flowkit.read.checks`, on every path.
 
     Args:
         source: a file, a directory (searched recursively, e.g. an S3 delivery layout or a Firehose
