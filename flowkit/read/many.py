@@ -49,8 +49,10 @@ RUN_FILES = 512
 _WINDOW_PER_THREAD = 2
 #: A failed run this small is read file by file rather than split again.
 _SPLIT_BELOW = 4
-#: More files than this show a progress bar (on a terminal only).
+#: More files than this show a progress bar (on a terminal only)...
 PROGRESS_FILES = 200
+#: ... once the read has taken this many seconds (a quick read prints nothing).
+PROGRESS_DELAY = 1.0
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _MAX_MEMBERS = 64  # gzip members of a file inflated whole (files made with cat have a few)
@@ -209,7 +211,8 @@ def read_many(
         unit="file",
         desc="reading",
         leave=False,
-        disable=len(items) <= PROGRESS_FILES or not sys.stderr.isatty(),
+        delay=PROGRESS_DELAY,
+        disable=len(items) <= PROGRESS_FILES or sys.stderr is None or not sys.stderr.isatty(),
     )
     run: _Run | None = None
     try:
