@@ -13,8 +13,8 @@ the file and line, and ``errors="skip"`` counts, exactly as the per-file path do
 order of the files.
 
 Memory stays bounded: only files under :data:`MAX_COMPRESSED` bytes are inflated whole, to at most
-:data:`MAX_TEXT` bytes (a gzip bomb goes to the streaming path, which refuses it), and a run is
-parsed once it holds :data:`RUN_BYTES` of text or :data:`RUN_FILES` files.
+:data:`MAX_TEXT` bytes (a gzip bomb goes to the streaming path, which refuses it), a few files at
+a time, and a run is parsed once it holds :data:`RUN_BYTES` of text or :data:`RUN_FILES` files.
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ MAX_TEXT = 16 << 20
 RUN_BYTES = 64 << 20
 #: ... or this many files.
 RUN_FILES = 512
-#: Read (and inflate) files this many at a time per thread, in order (bounds the text in flight).
-_WINDOW_PER_THREAD = 2
+#: Threads that read and inflate files (at most; one per core).
+_THREADS = 8
+#: Files read ahead of the one being joined, at most (bounds the text in flight to 8 x MAX_TEXT).
+_WINDOW = 8
 #: A failed run this small is read file by file rather than split again.
 _SPLIT_BELOW = 4
 #: More files than this show a progress bar (on a terminal only)...
@@ -204,7 +206,7 @@ def read_many(
     """
     from tqdm import tqdm
 
-    threads = os.cpu_count() or 1
+    threads = min(os.cpu_count() or 1, _THREADS)
     cache: dict[bytes, list[Field] | None] = {}
     bar = tqdm(
         total=len(items),
@@ -217,7 +219,7 @@ def read_many(
     run: _Run | None = None
     try:
         with ThreadPoolExecutor(threads) as pool:
-            loaded = _in_order(pool, [name for name, _ in items], threads * _WINDOW_PER_THREAD)
+            loaded = _in_order(pool, [name for name, _ in items], min(2 * threads, _WINDOW))
             for (name, opener), one in zip(items, loaded, strict=True):
                 fields = _fields(one.header, unknown, cache) if one is not None else None
                 if run and (fields != run.fields or len(run.text) >= RUN_BYTES):
