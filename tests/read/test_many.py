@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from flowkit.errors import RecordParseError
-from flowkit.read import many, read_arrow
+from flowkit.read import list_files, many, read_arrow
 from flowkit.read.report import ReadReport
 from flowkit.schema import DEFAULT_FIELDS
 
@@ -276,3 +276,22 @@ def test_many_gzip_bombs_among_good_files_stay_under_300_mb(tmp_path):
         check=True,
     ).stdout.split(maxsplit=1)
     assert int(out[0]) < 300 and out[1].strip() == "read", out
+
+
+def test_a_file_named_through_links_dots_and_relative_paths_is_read_once(tmp_path, monkeypatch):
+    """list_files resolves each folder once (not each file): a file reached by a link to it, a link
+    to its folder, a ``..`` or a relative path is still one file."""
+    paths = _day(tmp_path / "day", files=3, rows=2)
+    (tmp_path / "link.log.gz").symlink_to(paths[0])
+    (tmp_path / "folder").symlink_to(tmp_path / "day", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    names = [
+        tmp_path / "day",
+        tmp_path / "link.log.gz",
+        tmp_path / "folder" / paths[1].name,
+        tmp_path / "folder" / ".." / "day" / paths[2].name,
+        f"day/{paths[0].name}",
+    ]
+    table = read_arrow([str(n) for n in names])
+    assert table.num_rows == 3 * 2
+    assert len(list_files([str(tmp_path / "link.log.gz"), str(tmp_path / "folder")])) == 3
