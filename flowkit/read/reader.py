@@ -15,6 +15,7 @@ from flowkit.errors import ArgumentError, FormatError, RecordParseError
 from flowkit.frames import from_arrow
 from flowkit.read.checks import arrow_type, drop_bad_rows
 from flowkit.read.cloudwatch import read_cloudwatch
+from flowkit.read.many import read_many
 from flowkit.read.report import Errors, ReadReport
 from flowkit.read.sources import Opener, Source, iter_inputs, sniff
 from flowkit.read.text import read_exact, read_fast
@@ -50,8 +51,10 @@ def read_flow_logs(
     line further down starts the format of the lines after it), or CloudWatch Logs JSON (events,
     subscription envelopes plain, gzipped or in a Lambda event's ``awslogs.data``, Firehose
     objects, ``aws logs filter-log-events``/``get-log-events`` output; see
-    :mod:`flowkit.read.cloudwatch`). Every path streams, so memory stays bounded on any input; the
-    rules a line must follow are those of :mod:`flowkit.read.checks`.
+    :mod:`flowkit.read.cloudwatch`). Small local text files (a day or a month of delivered files)
+    are inflated on all cores and parsed together (:mod:`flowkit.read.many`), with a progress bar
+    past 200 files on a terminal; larger files stream, so memory stays bounded on any input. The
+    rules a line must follow are those of :mod:`flowkit.read.checks`, on every path.
 
     Args:
         source: a file, a directory (searched recursively, e.g. an S3 delivery layout or a Firehose
@@ -116,18 +119,29 @@ def read_arrow(
     _check_source(source)
     report = report if report is not None else ReadReport()
     fmt = resolve_log_format(log_format, unknown=unknown_fields) if log_format else None
-    tables = []
-    for name, opener in iter_inputs(source, boto3_session, errors, report):
+
+    def read_one(name: str, opener: Opener) -> pa.Table | None:
+        """One file on its own: counted, read, its errors raised or counted."""
         report.files += 1
         try:
-            table = _read_one(name, opener, fmt, errors, unknown_fields, report)
+            return _read_one(name, opener, fmt, errors, unknown_fields, report)
         except (RecordParseError, FormatError) as exc:
             if errors == "raise":
                 raise
             report.skip_file(name, str(exc).splitlines()[0])
-            continue
-        if table is not None:
-            tables.append(table)
+            return None
+
+    tables = []
+    local: list[tuple[str, Opener]] = []
+    for name, opener in iter_inputs(source, boto3_session, errors, report):
+        if name.startswith("s3://"):  # downloaded one by one; iter_inputs yields them first
+            table = read_one(name, opener)
+            if table is not None:
+                tables.append(table)
+        else:
+            local.append((name, opener))
+    # local files: small ones inflated on all cores and parsed as one (flowkit.read.many)
+    tables.extend(read_many(local, read_one, unknown_fields, report))
     if not tables:
         fields = fmt or parse_log_format(DEFAULT_FORMAT)
         return pa.table({f.column: pa.array([], arrow_type(f)) for f in fields})

@@ -72,6 +72,22 @@ class _Guard:
         self.closed = True
 
 
+def csv_options(
+    fields: list[Field],
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """Arrow's CSV options for flow-log text of these fields (no header line): space-separated, no
+    quoting, ``-`` as null, every line a row (a blank one is found by :func:`blank_rows`)."""
+    return (
+        pacsv.ReadOptions(column_names=[f.column for f in fields], block_size=1 << 22),
+        pacsv.ParseOptions(delimiter=" ", quote_char=False, double_quote=False, ignore_empty_lines=False),
+        pacsv.ConvertOptions(
+            column_types={f.column: arrow_type(f) for f in fields},
+            null_values=["-"],
+            strings_can_be_null=True,
+        ),
+    )
+
+
 def read_fast(
     name: str, opener: Opener, gzipped: bool, fmt: list[Field] | None, unknown: str, report: ReadReport
 ) -> pa.Table | None:
@@ -90,17 +106,9 @@ def read_fast(
                 fields, first = fmt, b""
                 stream = open_stream(stack, opener, gzipped)
             guard = _Guard(stream, first)
+            read_options, parse_options, convert_options = csv_options(fields)
             table = pacsv.read_csv(
-                guard,
-                read_options=pacsv.ReadOptions(column_names=[f.column for f in fields], block_size=1 << 22),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=" ", quote_char=False, double_quote=False, ignore_empty_lines=False
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={f.column: arrow_type(f) for f in fields},
-                    null_values=["-"],
-                    strings_can_be_null=True,
-                ),
+                guard, read_options=read_options, parse_options=parse_options, convert_options=convert_options
             )
     except (pa.ArrowException, *INFLATE_ERRORS, UnicodeDecodeError, RecordParseError, FormatError):
         return None  # the exact path finds and reports the problem with its line number
