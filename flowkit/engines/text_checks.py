@@ -19,8 +19,10 @@ import logging
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -30,7 +32,7 @@ from flowkit.schema import BY_COLUMN, Field
 
 logger = logging.getLogger(__name__)
 
-_BATCH = 2000  # files per DuckDB pass: a damaged file found makes its batch run again without it
+_BATCH = 1000  # files per DuckDB pass: a damaged file found makes its batch run again without it
 _IO_PATH = re.compile(r"(?:GZIP stream|gzip|file)[^:]*: (?P<path>.+?)\s*$", re.S)
 _VERSION = 1  # of the check: a new pattern invalidates what was remembered
 
@@ -70,26 +72,51 @@ def check_files(
     records = memory.known(files) if memory is not None else {}
     todo = [item for item in files if item.path not in records]
     fields, header = files[0].fields or [], files[0].header
-    for i in range(0, len(todo), _BATCH):
-        batch = [item.path for item in todo[i : i + _BATCH]]
-        while batch:
-            try:
-                bad, counts = _check_batch(con, batch, fields, header)
-            except duckdb.IOException as exc:  # a damaged gzip stops the whole scan: take it out, go again
-                match = _IO_PATH.search(str(exc))
-                path = match["path"] if match else None
-                if path not in batch:
-                    raise
-                flagged[path] = "DuckDB cannot read it: " + str(exc).splitlines()[0]
-                batch.remove(path)
-                continue
-            flagged.update(bad)
-            good = {path: counts.get(path, 0) for path in batch if path not in bad}
-            records.update(good)
-            if memory is not None:
-                memory.add([item for item in todo[i : i + _BATCH] if item.path in good], good)
-            break
+    with _progress(len(todo)) as bar:
+        for i in range(0, len(todo), _BATCH):
+            _check_some(con, todo[i : i + _BATCH], fields, header, memory, flagged, records)
+            bar.update(min(_BATCH, len(todo) - i))
     return flagged, records
+
+
+def _progress(total: int) -> Any:
+    """A progress bar on stderr for a check of many files (only on a terminal, after a second)."""
+    from tqdm import tqdm
+
+    from flowkit.read.many import PROGRESS_DELAY, PROGRESS_FILES
+
+    quiet = total <= PROGRESS_FILES or sys.stderr is None or not sys.stderr.isatty()
+    return tqdm(total=total, unit="file", desc="checking", leave=False, delay=PROGRESS_DELAY, disable=quiet)
+
+
+def _check_some(
+    con: duckdb.DuckDBPyConnection,
+    items: list[TextFile],
+    fields: list[Field],
+    header: bool,
+    memory: CheckedFiles | None,
+    flagged: dict[str, str],
+    records: dict[str, int],
+) -> None:
+    """Check one batch of files, taking out (and flagging) each file DuckDB cannot read at all."""
+    batch = [item.path for item in items]
+    while batch:
+        try:
+            bad, counts = _check_batch(con, batch, fields, header)
+        except duckdb.IOException as exc:  # a damaged gzip stops the whole scan: take it out, go again
+            match = _IO_PATH.search(str(exc))
+            path = match["path"] if match else None
+            if path not in batch:
+                raise
+            flagged[path] = "DuckDB cannot read it: " + str(exc).splitlines()[0]
+            batch.remove(path)
+            continue
+        flagged.update(bad)
+        good = {path: counts.get(path, 0) for path in batch if path not in bad}
+        records.update(good)
+        if memory is not None:
+            memory.add([item for item in items if item.path in good], good)
+        break
 
 
 def _check_batch(
