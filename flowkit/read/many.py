@@ -80,6 +80,7 @@ class _Run:
     fields: list[Field]
     items: list[tuple[str, Callable]] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)  # where each file's body ends in ``text``
+    lines: list[int] = field(default_factory=list)  # each file's record lines
     text: bytearray = field(default_factory=bytearray)
 
 
@@ -194,6 +195,7 @@ def read_many(
     read_one: Callable[[str, Callable], pa.Table | None],
     unknown: str,
     report: ReadReport,
+    rows: dict[str, int] | None = None,
 ) -> Iterator[pa.Table]:
     """The tables of local files in order: joined runs parsed as one, the rest by ``read_one``.
 
@@ -203,6 +205,7 @@ def read_many(
             its errors.
         unknown: ``unknown_fields`` (``"raise"`` or ``"keep"``).
         report: counts for the files read here (files, headers, lines_read, parsed).
+        rows: if given, filled with ``{name: records}`` for each file read here, in a joined run.
     """
     from tqdm import tqdm
 
@@ -223,7 +226,7 @@ def read_many(
             for (name, opener), one in zip(items, loaded, strict=True):
                 fields = _fields(one.header, unknown, cache) if one is not None else None
                 if run and (fields != run.fields or len(run.text) >= RUN_BYTES):
-                    yield from _flush(run, 0, len(run.items), read_one, report, bar)
+                    yield from _flush(run, 0, len(run.items), read_one, report, bar, rows)
                     run = None
                 if fields is None:
                     table = read_one(name, opener)
@@ -235,12 +238,13 @@ def read_many(
                 run.items.append((name, opener))
                 run.text += memoryview(one.text)[one.start :]  # type: ignore[union-attr]
                 run.ends.append(len(run.text))
+                run.lines.append(one.text.count(b"\n", one.start))  # type: ignore[union-attr]
                 del one
                 if len(run.items) >= RUN_FILES:
-                    yield from _flush(run, 0, len(run.items), read_one, report, bar)
+                    yield from _flush(run, 0, len(run.items), read_one, report, bar, rows)
                     run = None
             if run:
-                yield from _flush(run, 0, len(run.items), read_one, report, bar)
+                yield from _flush(run, 0, len(run.items), read_one, report, bar, rows)
     finally:
         bar.close()
 
@@ -252,6 +256,7 @@ def _flush(
     read_one: Callable[[str, Callable], pa.Table | None],
     report: ReadReport,
     bar,
+    rows: dict[str, int] | None = None,
 ) -> Iterator[pa.Table]:
     """The table of files ``first:stop`` of a run, or (when it fails) of its halves, down to single
     files read on their own."""
@@ -264,6 +269,11 @@ def _flush(
         report.lines_read += table.num_rows
         report.parsed += table.num_rows
         bar.update(count)
+        if rows is not None:
+            rows.update(
+                (name, lines)
+                for (name, _), lines in zip(run.items[first:stop], run.lines[first:stop], strict=True)
+            )
         yield table
         return
     if stop - first < _SPLIT_BELOW:
@@ -274,5 +284,5 @@ def _flush(
                 yield one
         return
     half = (first + stop) // 2
-    yield from _flush(run, first, half, read_one, report, bar)
-    yield from _flush(run, half, stop, read_one, report, bar)
+    yield from _flush(run, first, half, read_one, report, bar, rows)
+    yield from _flush(run, half, stop, read_one, report, bar, rows)

@@ -266,10 +266,10 @@ def test_a_checked_file_is_remembered_and_checked_again_once_changed(tmp_path, m
 
     monkeypatch.setenv("FLOWKIT_CACHE_DIR", str(tmp_path / "cache"))
     paths = _deliver(tmp_path / "data", 1)
-    passes = []
-    check = text_checks._check_batch
+    passes = []  # files checked, per check
+    check = text_checks._check_small
     monkeypatch.setattr(
-        text_checks, "_check_batch", lambda con, batch, *a: passes.append(len(batch)) or check(con, batch, *a)
+        text_checks, "_check_small", lambda items, *a: passes.append(len(items)) or check(items, *a)
     )
     with connect(tmp_path / "data") as engine:
         first = engine.report.parsed
