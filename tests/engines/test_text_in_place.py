@@ -212,9 +212,17 @@ def test_formats_mix_by_column_name(tmp_path):
         ),
     ],
 )
-def test_a_bad_line_among_many_files_is_named_or_counted_as_the_reader_does(tmp_path, line, reason, message):
+@pytest.mark.parametrize("check", ["reader's fast path", "DuckDB line check"])
+def test_a_bad_line_among_many_files_is_named_or_counted_as_the_reader_does(
+    tmp_path, monkeypatch, check, line, reason, message
+):
     """DuckDB would read ``0x1bb`` as 443 and ``1.5`` as 2, and never checks ranges: the check sends the file to
-    flowkit's reader, whose error names the file and the line."""
+    flowkit's reader, whose error names the file and the line. Small files are checked by the reader's
+    many-file fast path, large ones by DuckDB reading each line against the rules' pattern: both are tried."""
+    from flowkit.engines import text_checks
+
+    if check == "DuckDB line check":
+        monkeypatch.setattr(text_checks, "MAX_COMPRESSED", 0)
     paths = _deliver(tmp_path, 2)
     bad = paths[7]
     text = gzip.decompress(bad.read_bytes()).decode().splitlines()
@@ -231,9 +239,14 @@ def test_a_bad_line_among_many_files_is_named_or_counted_as_the_reader_does(tmp_
         pd.testing.assert_frame_equal(_records(engine), _expected(paths, errors="skip"))
 
 
-def test_what_duckdb_cannot_be_trusted_with_goes_to_the_reader(tmp_path):
+@pytest.mark.parametrize("check", ["reader's fast path", "DuckDB line check"])
+def test_what_duckdb_cannot_be_trusted_with_goes_to_the_reader(tmp_path, monkeypatch, check):
     """Blank lines, tabs, CRLF, a header further down, a damaged gzip, a glob character in a name:
     each file is read by flowkit's reader, and the answer is the reader's."""
+    from flowkit.engines import text_checks
+
+    if check == "DuckDB line check":
+        monkeypatch.setattr(text_checks, "MAX_COMPRESSED", 0)
     paths = _deliver(tmp_path, 1, per_file=3)
     rng = random.Random(9)
     rows = [_record(rng, DAY + timedelta(minutes=5)) for _ in range(4)]
