@@ -118,9 +118,10 @@ def open_engine(args: argparse.Namespace) -> Engine:
 
 
 def say_scanned(args: argparse.Namespace, frame: pd.DataFrame) -> None:
-    """After a local result: one line on stderr with the files the query read (not with ``--quiet``),
-    as Athena's line says what it scanned."""
+    """After a local result: one line on stderr with the files the query may have read once its time range
+    is applied (a ``WHERE`` on ``day`` or ``date`` lets DuckDB open fewer), as Athena's line says what it
+    scanned; not with ``--quiet``."""
     scan = frame.attrs.get("scan")
     if getattr(args, "quiet", False) or not scan:
         return
-    print(f"read {scan['files']:,} file(s), {scan['bytes'] / 1e6:,.1f} MB on disk", file=sys.stderr)
+    print(f"read at most {scan['files']:,} file(s), {scan['bytes'] / 1e6:,.1f} MB on disk", file=sys.stderr)
