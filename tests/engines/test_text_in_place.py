@@ -20,27 +20,14 @@ import pytest
 
 from flowkit.engines import connect
 from flowkit.errors import RecordParseError
+from flowkit.layout import hive_partition_keys
 from flowkit.read import read_flow_logs
+from flowkit.schema import DEFAULT_FORMAT, parse_log_format
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 V5 = "version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport dstport pkt-srcaddr pkt-dstaddr protocol bytes packets start end action tcp-flags log-status"
 DAY = datetime(2024, 5, 15, tzinfo=UTC)
-FIELDS = [
-    "version",
-    "account_id",
-    "interface_id",
-    "srcaddr",
-    "dstaddr",
-    "srcport",
-    "dstport",
-    "protocol",
-    "packets",
-    "bytes",
-    "start",
-    "end",
-    "action",
-    "log_status",
-]
+FIELDS = [f.column for f in parse_log_format(DEFAULT_FORMAT)]  # the default format's columns
 
 
 def _record(rng: random.Random, stamp: datetime) -> str:
@@ -142,16 +129,7 @@ def test_files_outside_a_delivery_layout_are_never_pruned(tmp_path):
 def test_the_hive_per_hour_layout_gets_its_partition_columns(tmp_path):
     paths = _deliver(tmp_path, 3, hive=True)
     with connect(tmp_path) as engine:
-        assert engine.partitions == [
-            "aws-account-id",
-            "aws-service",
-            "aws-region",
-            "year",
-            "month",
-            "day",
-            "hour",
-            "date",
-        ]
+        assert engine.partitions == [*hive_partition_keys(per_hour=True), "date"]
         hours = engine.sql(
             'SELECT "aws-region", year, month, day, hour, count(*) AS n FROM vpc_flow_logs GROUP BY 1, 2, 3, 4, 5 ORDER BY hour'
         )
