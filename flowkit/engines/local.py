@@ -18,9 +18,14 @@ Files in the Hive-compatible layout get the partitions of the Hive-layout table 
 ``month``, ``day`` (``dd``) and, per hour, ``hour``; plus the same ``date`` convenience column.
 
 Parquet is scanned by DuckDB in place (out of core: nothing is loaded into pandas, so data larger
-than memory can be queried); text files go through :func:`flowkit.read.read_arrow` into an in-memory
-Arrow table (for text larger than memory, ``flowkit convert`` it to Parquet first); a DataFrame
-is registered as it is.
+than memory can be queried), and so is text: one ``read_csv`` per group of files of one format and
+one delivery prefix (:mod:`flowkit.engines.text_files`), after every file is checked once against
+the reader's rules (:mod:`flowkit.engines.text_checks`); files that fail the check are read by
+:func:`flowkit.read.read_arrow` into Arrow tables, so errors and skipped lines are the reader's.
+Partition columns of text are constants and fixed-offset substrings of each row's file path, so
+DuckDB opens only the files a ``WHERE day = ...`` or ``date = ...`` can match; a time window
+(``start=``/``end=``) reads only the files whose S3 folder date and file-name time can hold it. A
+DataFrame is registered as it is.
 
 Threads: one engine may be shared by several threads. Each call (``sql``, ``query``, ``insights``,
 ``columns``) runs on its own DuckDB cursor, a connection of its own to the same database, with the
