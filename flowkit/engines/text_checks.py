@@ -1,15 +1,22 @@
-"""Which text files DuckDB may read in place: every line checked once against the reader's rules.
+"""Which text files DuckDB may read in place: every file checked once against the reader's rules.
 
 DuckDB's CSV reader is more lenient than flowkit's rules (it reads ``+5``, ``0x1bb``, ``1e3`` and
 ``1.5`` as numbers, checks only the columns a query uses, has no ranges and skips blank lines), so
-before a file is read in place, one DuckDB pass reads each of its lines as one text value and
-matches it against :func:`flowkit.read.checks.line_pattern`. A file with any line that does not
-match, or that DuckDB cannot read at all (a damaged gzip), goes to flowkit's own reader, which
-raises with the file and line or counts the line by reason, as :func:`flowkit.read_flow_logs` does.
+before a file is read in place it is checked:
+
+* small files with a header (every delivered ``.log.gz``) go through the reader's own many-file
+  fast path (:mod:`flowkit.read.many`): a file it takes whole, with no doubt, holds only lines the
+  rules accept;
+* large or headerless files are read by DuckDB line by line, each line matched against
+  :func:`flowkit.read.checks.line_pattern` (stricter than the rules, never looser).
+
+A file that fails, or that DuckDB cannot read at all (a damaged gzip), goes to flowkit's own reader,
+which raises with the file and line or counts the line by reason, as
+:func:`flowkit.read_flow_logs` does.
 
 Delivered files never change, so a file that passed is remembered (:class:`CheckedFiles`) by its
-path, size, modification time and gzip trailer (the CRC-32 and length of its text): the next engine
-over the same files skips the pass.
+path and fingerprint (size, times, inode and gzip trailer: the CRC-32 and length of its text): the
+next engine over the same files skips the check.
 """
 
 from __future__ import annotations
