@@ -209,6 +209,9 @@ class CheckedFiles:
             )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(
+                "PRAGMA synchronous=NORMAL"
+            )  # a cache: a crash may forget the last files, never corrupt it
+            db.execute(
                 "CREATE TABLE IF NOT EXISTS checked (path TEXT PRIMARY KEY, version INTEGER, fingerprint TEXT,"
                 " records INTEGER)"
             )
@@ -239,7 +242,9 @@ class CheckedFiles:
             if item.fingerprint is not None
         ]
         with self._guard():
+            self._db.execute("BEGIN")  # one transaction, one disk sync: not one per file
             self._db.executemany("INSERT OR REPLACE INTO checked VALUES (?, ?, ?, ?)", rows)
+            self._db.execute("COMMIT")
 
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
@@ -247,6 +252,8 @@ class CheckedFiles:
             yield
         except sqlite3.Error as exc:
             logger.debug("checked-files store: %s", exc)
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         self._db.close()
