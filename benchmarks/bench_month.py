@@ -12,6 +12,10 @@ process's own peak RSS (VmHWM), or its children's ``ru_maxrss`` for the command-
 * month, per-day totals: ``gzip_month`` (``xargs -0 -P2 gzip -dc``, the floor), ``duckdb_month``
   (DuckDB's own ``read_csv`` over the glob, typed, hand-written), ``flowkit_month``
   (``flowkit.connect(DIR).sql(per-day)``). Target: flowkit <= 1.2x DuckDB, peak < 600 MB.
+* ``flowkit_month_first``: the same query the first time flowkit sees the files. A flowkit that remembers
+  the files it has checked (``$FLOWKIT_CACHE_DIR``) is given a folder of the benchmark's own: empty for each
+  run of this case, warmed by one untimed query for the others (so ``flowkit_month`` is a later query).
+  Run only when a probe on ``data/sample`` shows that the flowkit under test remembers anything.
 * one hour mid-month (10:00-11:00 UTC): ``flowkit_hour`` (``sql(..., start=, end=)``; prints
   ``df.attrs["scan"]`` files/bytes when the engine reports them) and ``duckdb_hour`` (hand-written
   DuckDB over the whole glob with ``WHERE start``: the check). Target: reads only that hour's files
@@ -52,6 +56,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -164,6 +169,10 @@ def case_flowkit_month(a: argparse.Namespace) -> dict:
     return {"answer": [[str(d), int(n), int(b)] for d, n, b in df.itertuples(index=False)]}
 
 
+def case_flowkit_month_first(a: argparse.Namespace) -> dict:
+    return case_flowkit_month(a)  # the driver gives this case an empty FLOWKIT_CACHE_DIR each time
+
+
 def case_duckdb_hour(a: argparse.Namespace) -> dict:
     import duckdb
 
@@ -248,7 +257,8 @@ def case_duckdb_cli(a: argparse.Namespace) -> dict:
 def import_seconds(args: list[str]) -> float:
     """Total import time of ``python -X importtime ARGS``: the sum of the top-level imports' cumulative times."""
     cmd = [sys.executable, "-X", "importtime", *args]
-    err = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=REPO).stderr
+    # run outside the checkout: `-c` and `-m` put the working folder first on sys.path, before PYTHONPATH
+    err = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=DATA).stderr
     # a top-level import has one space before its name; nested ones are indented further
     found = re.finditer(r"^import time:\s+\d+ \|\s+(\d+) \| \S", err, flags=re.MULTILINE)
     return sum(int(m.group(1)) for m in found) / 1e6
@@ -267,6 +277,7 @@ CASES = {
     "gzip_month": (case_gzip_month, "month", None, None, "gzip -dc, all files (xargs -P2)"),
     "duckdb_month": (case_duckdb_month, "month", "gzip_month", None, "DuckDB read_csv(glob), per-day"),
     "flowkit_month": (case_flowkit_month, "month", "duckdb_month", "<=1.2x, <600 MB", "flowkit connect().sql per-day"),
+    "flowkit_month_first": (case_flowkit_month_first, "month", "duckdb_month", None, "the same, files never seen before"),
     "duckdb_hour": (case_duckdb_hour, "month", None, None, "DuckDB glob WHERE start in hour"),
     "flowkit_hour": (case_flowkit_hour, "month", "duckdb_hour", f"<={HOUR_FILES_MAX} files", "flowkit sql(start=, end=) 1 h"),
     "gzip_day": (case_gzip_day, "small", None, None, "gzip -dc, one day (xargs -P2)"),
@@ -283,6 +294,7 @@ COMMAND_CASES = {"gzip_month", "gzip_day", "cli_count", "duckdb_cli", "import_cl
 # The answers that must agree: (case, the hand-written DuckDB case it is checked against).
 CHECKS = [
     ("flowkit_month", "duckdb_month"),
+    ("flowkit_month_first", "duckdb_month"),
     ("flowkit_hour", "duckdb_hour"),
     ("flowkit_day", "duckdb_day"),
     ("duckdb_day_sum", "duckdb_day"),
@@ -328,10 +340,12 @@ def child(a: argparse.Namespace) -> None:
 # -- the driver ------------------------------------------------------------------------------------
 
 
-def run_case(name: str, a: argparse.Namespace) -> dict:
+def run_case(name: str, a: argparse.Namespace, cache: Path) -> dict:
+    """Run one case in a fresh process, with ``cache`` as flowkit's checked-files folder."""
     where = ["--data", a.data, "--day-dir", a.day_dir, "--hour", a.hour]
     cmd = [sys.executable, __file__, "--child", name, *where]
-    p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    env = dict(os.environ, FLOWKIT_CACHE_DIR=str(cache))
+    p = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     lines = p.stdout.strip().splitlines()
     if p.returncode != 0 or not lines:
         tail = (p.stderr.strip().splitlines() or ["(no output)"])[-1]
@@ -372,14 +386,14 @@ def _times(x: float | None) -> str:
 
 
 def print_table(runs: dict[str, list[dict]]) -> None:
-    print(f"\n{'case':<14} {'what':<36} {'n':>2} {'wall s':>7} {'CPU s':>7} {'peak MB':>8} "
+    print(f"\n{'case':<19} {'what':<36} {'n':>2} {'wall s':>7} {'CPU s':>7} {'peak MB':>8} "
           f"{'vs':<13} {'wall x':>7} {'CPU x':>7}  {'target':<16} result / notes")  # fmt: skip
     for name, (_, _, base, target, what) in CASES.items():
         rs = [r for r in runs.get(name, []) if "error" not in r]
         if name not in runs:
             continue
         if not rs:
-            print(f"{name:<14} {what:<36} CRASHED: {runs[name][0]['error']}")
+            print(f"{name:<19} {what:<36} CRASHED: {runs[name][0]['error']}")
             continue
         wall, cpu = _med(rs, "wall"), _med(rs, "cpu")
         peak = "-" if name in ("gzip_month", "gzip_day", "import_cli") else f"{_med(rs, 'peak') / 1e6:.0f}"
@@ -391,14 +405,14 @@ def print_table(runs: dict[str, list[dict]]) -> None:
         if "import_s" in rs[-1]:
             notes.append(f"import flowkit.cli {_med(rs, 'import_s'):.2f} s; all imports of cli_count's command "
                          f"{_med(rs, 'command_import_s'):.2f} s")  # fmt: skip
-        if name.endswith("_month") and "answer" in rs[-1]:
+        if "_month" in name and "answer" in rs[-1]:
             notes.append(f"{sum(d[1] for d in rs[-1]['answer']):,} records")
         if name.endswith(("_day", "_day_sum", "_hour")) and "answer" in rs[-1]:
             notes.append(f"{rs[-1]['answer'][0]:,} records")
         if name in ("duckdb_cli", "cli_count") and "answer" in rs[-1]:
             notes.append(f"count {rs[-1]['answer']:,}")
         print(
-            f"{name:<14} {what:<36} {len(rs):>2} {wall:>7.2f} {cpu:>7.2f} {peak:>8} {base or '':<13} "
+            f"{name:<19} {what:<36} {len(rs):>2} {wall:>7.2f} {cpu:>7.2f} {peak:>8} {base or '':<13} "
             f"{ratio:>7} {cpu_ratio:>7}  {target or '':<16} {' '.join([ok, *notes]).strip()}"
         )
 
@@ -449,20 +463,55 @@ def main() -> int:
     print(f"data: {data.name}: {len(files):,} files, {size / 1e6:.1f} MB gzip; "
           f"one day = {a.day_dir[len(a.data) + 1:]}, one hour = {a.hour}")  # fmt: skip
 
+    cache = Path(tempfile.mkdtemp(prefix="flowkit-cache-", dir=DATA))
+    try:
+        return run_all(a, cache, t_start)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+_PROBE = "import sys, flowkit; flowkit.connect(sys.argv[1]).sql('SELECT count(*) FROM vpc_flow_logs')"
+
+
+def run_all(a: argparse.Namespace, cache: Path, t_start: float) -> int:
+    """Run the cases round by round, print the table, check the answers; 1 on a crash or a wrong answer."""
     names = [n for n in CASES if a.only is None or re.search(a.only, n)]
+    # Does this flowkit remember checked files? (Also warms the cache for the CLI's sample.)
+    subprocess.run(
+        [sys.executable, "-c", _PROBE, str(SAMPLE)],
+        env=dict(os.environ, FLOWKIT_CACHE_DIR=str(cache)),
+        check=False,
+        cwd=DATA,  # not the checkout: `-c` puts the working folder first on sys.path, before PYTHONPATH
+    )
+    remembers = any(cache.iterdir())
+    if not remembers and "flowkit_month_first" in names:
+        names.remove("flowkit_month_first")
+        print(
+            "flowkit remembers no checked files (FLOWKIT_CACHE_DIR stays empty): flowkit_month_first skipped"
+        )
+    elif remembers and {"flowkit_month", "flowkit_hour"} & set(names):
+        print("flowkit remembers checked files: one untimed month query warms its cache first", flush=True)
+        res = run_case("flowkit_month", a, cache)
+        took = res.get("error") or f"{res['wall']:.2f} s"
+        print(f"  warm-up flowkit_month {took}", flush=True)
     rounds = {n: a.rounds if CASES[n][1] == "month" else a.small_rounds for n in names}
     runs: dict[str, list[dict]] = {n: [] for n in names}
     for r in range(max(rounds.values(), default=0)):
         for n in names:
             if r >= rounds[n] or any("error" in x for x in runs[n]):
                 continue
-            res = run_case(n, a)
+            if n == "flowkit_month_first":
+                fresh = Path(tempfile.mkdtemp(prefix="flowkit-cache-", dir=DATA))
+                res = run_case(n, a, fresh)
+                shutil.rmtree(fresh, ignore_errors=True)
+            else:
+                res = run_case(n, a, cache)
             runs[n].append(res)
             status = (
                 res.get("error")
                 or f"{res['wall']:7.2f} s  CPU {res['cpu']:6.2f} s  peak {res['peak'] / 1e6:5.0f} MB"
             )
-            print(f"  round {r + 1}  {n:<14} {status}  (load {os.getloadavg()[0]:.1f})", flush=True)
+            print(f"  round {r + 1}  {n:<19} {status}  (load {os.getloadavg()[0]:.1f})", flush=True)
 
     where = next((x["flowkit"] for rs in runs.values() for x in rs if x.get("flowkit")), None)
     print(f"\nflowkit imported from {where}; medians over the rounds (n); ratios of medians; peak = peak RSS")
