@@ -463,6 +463,9 @@ def main() -> int:
     print(f"data: {data.name}: {len(files):,} files, {size / 1e6:.1f} MB gzip; "
           f"one day = {a.day_dir[len(a.data) + 1:]}, one hour = {a.hour}")  # fmt: skip
 
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("PYTHONDONTWRITEBYTECODE is set: modules without compiled bytecode are compiled at every import "
+              "(the CLI and import figures depend on `python -m compileall` having run)")  # fmt: skip
     cache = Path(tempfile.mkdtemp(prefix="flowkit-cache-", dir=DATA))
     try:
         return run_all(a, cache, t_start)
