@@ -517,7 +517,9 @@ def run_all(a: argparse.Namespace, cache: Path, t_start: float) -> int:
             print(f"  round {r + 1}  {n:<19} {status}  (load {os.getloadavg()[0]:.1f})", flush=True)
 
     where = next((x["flowkit"] for rs in runs.values() for x in rs if x.get("flowkit")), None)
-    print(f"\nflowkit imported from {where}; medians over the rounds (n); ratios of medians; peak = peak RSS")
+    print(
+        f"\nflowkit imported from {where or 'n/a (no in-process case ran)'}; medians over the rounds (n); ratios of medians; peak = peak RSS"
+    )
     print_table(runs)
     problems = check_answers(runs)
     crashed = [n for n, rs in runs.items() if any("error" in x for x in rs)]
