@@ -97,14 +97,29 @@ def month_dir(days: int, records_per_day: int, seed: int) -> Path:
     out = DATA / f"month-workshop-seed{seed}-days{days}-records{records}-default"
     if out.is_dir():
         return out
+    remove_stale(DATA)
     tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     print(f"simulating {days} days ({records:,} records) into {out} ...", flush=True)
     t0 = time.perf_counter()
     subprocess.run([*flowkit_command(), "simulate", *args, "--out", str(tmp)], check=True)
     tmp.rename(out)
     print(f"simulated in {time.perf_counter() - t0:.1f} s", flush=True)
     return out
+
+
+def remove_stale(folder: Path) -> None:
+    """Remove what a killed run of this benchmark left in ``folder``: its ``*.tmp-PID`` months and
+    ``flowkit-cache-PID-*`` folders whose process is gone."""
+    for path in [*folder.glob("month-*.tmp-*"), *folder.glob("flowkit-cache-*-*")]:
+        found = re.search(r"(?:\.tmp-|flowkit-cache-)(\d+)", path.name)
+        if found is None or not path.is_dir():
+            continue
+        try:
+            os.kill(int(found.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, someone else's
+            continue
 
 
 def flowkit_command() -> list[str]:
@@ -466,7 +481,8 @@ def main() -> int:
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         print("PYTHONDONTWRITEBYTECODE is set: modules without compiled bytecode are compiled at every import "
               "(the CLI and import figures depend on `python -m compileall` having run)")  # fmt: skip
-    cache = Path(tempfile.mkdtemp(prefix="flowkit-cache-", dir=DATA))
+    remove_stale(DATA)
+    cache = Path(tempfile.mkdtemp(prefix=f"flowkit-cache-{os.getpid()}-", dir=DATA))
     try:
         return run_all(a, cache, t_start)
     finally:
@@ -504,7 +520,7 @@ def run_all(a: argparse.Namespace, cache: Path, t_start: float) -> int:
             if r >= rounds[n] or any("error" in x for x in runs[n]):
                 continue
             if n == "flowkit_month_first":
-                fresh = Path(tempfile.mkdtemp(prefix="flowkit-cache-", dir=DATA))
+                fresh = Path(tempfile.mkdtemp(prefix=f"flowkit-cache-{os.getpid()}-", dir=DATA))
                 res = run_case(n, a, fresh)
                 shutil.rmtree(fresh, ignore_errors=True)
             else:
