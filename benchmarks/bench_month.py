@@ -7,7 +7,8 @@ Cached in ``benchmarks/.data/month-<generator args>/`` (gitignored; written to a
 renamed, so a killed run leaves no half-made month under the final name).
 
 Cases (each in a fresh process; wall and CPU = user+sys of that process and its children; peak = the
-process's own peak RSS (VmHWM), or its children's ``ru_maxrss`` for the command-line cases):
+process's own peak RSS (VmHWM), or its children's ``ru_maxrss`` for the command-line cases; the in-process
+cases import duckdb, pandas, pyarrow, sqlglot and flowkit before the clock starts):
 
 * month, per-day totals: ``gzip_month`` (``xargs -0 -P2 gzip -dc``, the floor), ``duckdb_month``
   (DuckDB's own ``read_csv`` over the glob, typed, hand-written), ``flowkit_month``
@@ -25,7 +26,9 @@ process's own peak RSS (VmHWM), or its children's ``ru_maxrss`` for the command-
   ``duckdb_day_sum`` (the same files, count and sum only: no table made) shows what reading alone costs.
 * the CLI: ``cli_count`` (``flowkit sql "SELECT count(*) FROM vpc_flow_logs" --data data/sample``,
   target < 0.8 s) against ``duckdb_cli`` (``python -c`` importing duckdb and counting the same files),
-  and ``import_cli`` (``python -X importtime -c "import flowkit.cli"``: its total import time).
+  and ``import_cli``: the total import time (``python -X importtime``) of ``import flowkit.cli`` and of the
+  whole ``cli_count`` command. Where ``PYTHONDONTWRITEBYTECODE`` is set (these machines), these depend on the
+  bytecode having been compiled at install (``python -m compileall``); the run says so.
 
 The cases run interleaved, round by round (month and hour cases for ``--rounds`` rounds, the others
 for ``--small-rounds``), and the table gives medians. Every answer is checked against the
@@ -40,7 +43,8 @@ Options (``python benchmarks/bench_month.py --help``):
 
 Against another checkout's flowkit: ``PYTHONPATH=/path/to/checkout python benchmarks/bench_month.py``
 (the children inherit the environment; the table's header shows which flowkit was imported).
-The full month takes ~5-10 minutes on a shared 2-core machine (today's engine).
+The full month takes 3 to 6 minutes on a shared 2-core machine with today's engine, 3 to 8 with one that
+remembers checked files (the warm-up and ``flowkit_month_first`` are added).
 """
 
 from __future__ import annotations
