@@ -59,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
         raise FlowkitError(f"--data {args.data}: no such file or folder.")
     out = Path(args.out)
     check_separate(out, [args.data])  # the notebooks themselves are checked by run_notebooks
+    if args.data:  # unreadable data is one line now, not eight failed notebooks later; checked text
+        from flowkit.engines import connect  # files are remembered, so the notebooks skip the check
+
+        connect(args.data).close()
     started = time.perf_counter()
     runs = run_notebooks(
         paths, out, parameters=parameters, html=not args.no_html, jobs=args.jobs, overwrite=args.overwrite
