@@ -167,9 +167,14 @@ def readable(files: Sequence[Path]) -> list[Path]:
         return found
 
     kept = []
+    in_bookkeeping: dict[Path, bool] = {}  # per folder: a month of files lies in 30 of them
     for path in files:
         absolute = path.absolute()
-        if any(is_bookkeeping(part) for part in absolute.parts):
+        hidden_folder = in_bookkeeping.get(absolute.parent)
+        if hidden_folder is None:
+            hidden_folder = any(is_bookkeeping(part) for part in absolute.parent.parts)
+            in_bookkeeping[absolute.parent] = hidden_folder
+        if hidden_folder or is_bookkeeping(absolute.name):
             continue
         found = nearest(absolute.parent)
         if found is None:
