@@ -96,6 +96,15 @@ def read_data(args: argparse.Namespace) -> pd.DataFrame:
     from flowkit.read import read_flow_logs
 
     sources = data_sources(args)
+    start, end = _bounds(args)
+    if (start is not None or end is not None) and not any(str(s).startswith("s3://") for s in sources):
+        # only the files of --start..--end (by S3 folder date and file-name time); rows are cut after
+        from flowkit.engines.text_files import prune_paths
+        from flowkit.read import list_files
+
+        sources = prune_paths([str(f) for f in list_files(sources)], start, end)
+        if not sources:
+            return read_flow_logs([], log_format=args.log_format)
     return read_flow_logs(
         sources if len(sources) > 1 else sources[0],
         log_format=args.log_format,
@@ -104,16 +113,22 @@ def read_data(args: argparse.Namespace) -> pd.DataFrame:
     )
 
 
-def open_engine(args: argparse.Namespace) -> Engine:
-    """The local engine over the ``--data`` flow logs (``--skip-bad`` counts bad lines instead of stopping)."""
+def open_engine(args: argparse.Namespace, *, end_inclusive: bool = False) -> Engine:
+    """The local engine over the ``--data`` flow logs of ``--start``..``--end`` (``--skip-bad`` counts bad
+    lines instead of stopping)."""
     from flowkit.engines import connect
 
     sources = data_sources(args)
+    start, end = _bounds(args)
+    if end is not None and end_inclusive:  # Logs Insights' end is inclusive
+        end += 1
     return connect(
         sources if len(sources) > 1 else sources[0],
         log_format=args.log_format,
         unknown_fields=unknown_fields(args),
         errors=_errors(args),  # type: ignore[arg-type]
+        start=start,  # only the files of --start..--end are read and checked
+        end=end,
     )
 
 
@@ -125,3 +140,19 @@ def say_scanned(args: argparse.Namespace, frame: pd.DataFrame) -> None:
     if getattr(args, "quiet", False) or not scan:
         return
     print(f"read at most {scan['files']:,} file(s), {scan['bytes'] / 1e6:,.1f} MB on disk", file=sys.stderr)
+
+
+def _bounds(args: argparse.Namespace) -> tuple[int | None, int | None]:
+    """``--start``/``--end`` as whole Unix seconds, widened to whole seconds (the exact bounds are applied to
+    the rows afterwards); None where not given, or where the command has neither."""
+    import math
+
+    from flowkit.cli._aws import time_range
+
+    if not hasattr(args, "start"):
+        return None, None
+    start, end = time_range(args, aws=False)
+    return (
+        None if start is None else math.floor(start.timestamp()),
+        None if end is None else math.ceil(end.timestamp()),
+    )

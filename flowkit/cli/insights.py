@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     query = _query_text(args)
     if on_aws(args, needs="logs"):
         return _run_aws(args, query)
-    engine = open_engine(args)
+    engine = open_engine(args, end_inclusive=True)
     if args.show_sql:
         events = table_events(engine.con, "vpc_flow_logs")
         compiled = compile_query(query, engine.fields, start=args.start, end=args.end, events=events)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from flowkit.engines.aws import AthenaTarget
     from flowkit.engines.local import Source
     from flowkit.schema import LogFormatSpec
+    from flowkit.timeutil import TimeLike
 
 __all__ = ["Engine", "Translation", "connect", "default_data"]
 
@@ -48,6 +49,8 @@ def connect(
     log_format: LogFormatSpec | None = None,
     unknown_fields: Literal["raise", "keep"] = "raise",
     errors: Literal["raise", "skip"] = "raise",
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
     boto3_session: boto3.Session | None = None,
 ) -> Engine:
     """Open an engine over flow logs.
@@ -65,6 +68,9 @@ def connect(
             (as :func:`~flowkit.read.read_flow_logs` does); ``"raise"`` refuses them.
         errors: a bad line in local text files raises an error naming the file and line (``"raise"``),
             or is skipped and counted in the engine's ``report`` (``"skip"``), as in ``read_flow_logs``.
+        start, end: the local engine sees only records starting in ``[start, end)`` and reads only the
+            files that can hold them (by S3 folder date and file-name time); each query may narrow
+            further with its own ``start=``/``end=``.
         boto3_session: the boto3 session for the AWS engine.
 
     Returns:
@@ -80,6 +86,10 @@ def connect(
     if athena is not None or logs is not None:
         if source is not None:
             raise FlowkitError("give either local data (source) or AWS settings (athena=/logs=), not both.")
+        if start is not None or end is not None:
+            raise FlowkitError(
+                "start=/end= bound local data; on AWS give them to each query (engine.sql(..., start=))."
+            )
         from flowkit.engines.aws import connect_aws
 
         return connect_aws(athena=athena, logs=logs, boto3_session=boto3_session)
@@ -92,5 +102,11 @@ def connect(
                 "no data given and no bundled sample (data/sample) found: pass a file or directory."
             )
     return LocalEngine(
-        source, memory_limit=memory_limit, log_format=log_format, unknown_fields=unknown_fields, errors=errors
+        source,
+        memory_limit=memory_limit,
+        log_format=log_format,
+        unknown_fields=unknown_fields,
+        errors=errors,
+        start=start,
+        end=end,
     )

@@ -159,6 +159,10 @@ class LocalEngine:
         errors: what a bad line in a text file does, as in :func:`flowkit.read_flow_logs`:
             ``"raise"`` a :class:`~flowkit.errors.RecordParseError` naming the file and line, or
             ``"skip"`` it and count it in :attr:`report`.
+        start: the engine sees only records starting at or after this time (datetime, ISO 8601
+            text or Unix seconds), and reads and checks only the text files that can hold them:
+            a one-hour question over a year of delivered files opens that hour's files.
+        end: ... and starting before this time.
 
     Text files are read where they lie: DuckDB reads them for each query (memory stays flat
     whatever the data's size), after one check of every line against the reader's rules
@@ -190,6 +194,8 @@ class LocalEngine:
         table: str | None = None,
         unknown_fields: Literal["raise", "keep"] = "raise",
         errors: Literal["raise", "skip"] = "raise",
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
     ) -> None:
         if errors not in ("raise", "skip"):
             raise ArgumentError(f"`errors` must be 'raise' or 'skip', not {errors!r}.")
@@ -200,6 +206,10 @@ class LocalEngine:
         self._exact: dict[tuple, str] = {}  # a group of text files -> the table flowkit's reader made of them
         self._scheme: tuple[str, bool] = ("none", False)
         self._select = "*"
+        self._bounds = (None if start is None else timestamp(start), None if end is None else timestamp(end))
+        if None not in self._bounds and self._bounds[0] >= self._bounds[1]:  # type: ignore[operator]
+            raise ParameterError(f"the time window is empty: start {start!r} is not before end {end!r}.")
+        self._where = ""  # the engine's own time bounds, as a WHERE on the view
         database, _, name = (table or "").rpartition(".")
         if table is not None and (not name or any(not part.strip() for part in table.split("."))):
             raise FlowkitError(f"table={table!r}: give 'table' or 'database.table'.")
@@ -277,7 +287,7 @@ class LocalEngine:
         from flowkit.schema import resolve_log_format
 
         fmt = resolve_log_format(self._log_format, unknown=self._unknown_fields) if self._log_format else None
-        self._text = scan([str(f) for f in files], fmt)
+        self._text = scan([str(f) for f in files], fmt, *self._bounds)
         groups: dict[tuple, list[TextFile]] = {}
         for item in self._text:
             if item.exact is None:
@@ -436,7 +446,17 @@ class LocalEngine:
         self.partitions = list(extra)
         select += [f"{expr} AS {_quote(name)}" for name, expr in extra.items()]
         self._select = ", ".join(select)
-        self.con.execute(f"CREATE VIEW {VIEW} AS SELECT {self._select} FROM {relation}")
+        lo, hi = self._bounds
+        if lo is not None or hi is not None:
+            if not has_start:
+                raise FlowkitError(
+                    "start=/end= bound the records' start field, which this data does not have."
+                )
+            bounds = ([f'"start" >= {int(lo)}'] if lo is not None else []) + (
+                [f'"start" < {int(hi)}'] if hi is not None else []
+            )
+            self._where = " WHERE " + " AND ".join(bounds)
+        self.con.execute(f"CREATE VIEW {VIEW} AS SELECT {self._select} FROM {relation}{self._where}")
 
     # -- querying ----------------------------------------------------------------------------------
 
@@ -545,7 +565,7 @@ class LocalEngine:
         """The view's relation over only the text files that can hold records starting in ``[lo, hi)``."""
         if not self._text or self._select == "*" or (lo is None and hi is None):
             return VIEW
-        return f"(SELECT {self._select} FROM ({self._text_union(prune(self._text, lo, hi))}))"
+        return f"(SELECT {self._select} FROM ({self._text_union(prune(self._text, lo, hi))}){self._where})"
 
     def scanned(self, start: TimeLike | None = None, end: TimeLike | None = None) -> dict[str, int]:
         """The files (and their bytes on disk) a query in ``[start, end)`` reads, as Athena reports data scanned.

@@ -86,25 +86,44 @@ class TextFile:
         return (names, self.header, self.layout, self.prefix, "hour" in self.offsets)
 
 
-def scan(paths: list[str], log_format: list[Field] | None) -> list[TextFile]:
-    """Stat each file, read its first line and its place in a delivery layout."""
-    return [_scan_one(path, log_format) for path in paths]
+def scan(
+    paths: list[str], log_format: list[Field] | None, start: float | None = None, end: float | None = None
+) -> list[TextFile]:
+    """Each file's place in a delivery layout, then, for the files that can hold records starting in
+    ``[start, end)`` (:func:`prune`), its size and first line."""
+    items = [place(path) for path in paths]
+    if start is not None or end is not None:
+        items = prune(items, start, end)
+    for item in items:
+        _look(item, log_format)
+    return items
 
 
-def _scan_one(path: str, log_format: list[Field] | None) -> TextFile:
-    try:
-        size = os.stat(path).st_size
-    except OSError:
-        return TextFile(path, 0, exact="cannot stat")
-    item = TextFile(path, size)
+def prune_paths(paths: list[str], start: float | None, end: float | None) -> list[str]:
+    """The paths of :func:`prune`, from the paths alone (nothing is read)."""
+    return [item.path for item in prune([place(path) for path in paths], start, end)]
+
+
+def place(path: str) -> TextFile:
+    """A file's place in a delivery layout, from its path alone (nothing is read)."""
+    item = TextFile(path, 0)
     _place(item)
+    return item
+
+
+def _look(item: TextFile, log_format: list[Field] | None) -> None:
+    path = item.path
+    try:
+        item.size = size = os.stat(path).st_size
+    except OSError:
+        item.exact = "cannot stat"
+        return
     if _GLOB.search(path):
         item.exact = "a glob character in the path"
     elif size == 0:
         item.exact = "empty"
     else:
         item.exact = _first_line(item, log_format)
-    return item
 
 
 def _place(item: TextFile) -> None:

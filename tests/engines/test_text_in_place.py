@@ -295,3 +295,45 @@ def test_an_insights_time_range_reads_only_its_files(tmp_path):
         )
     assert got.n[0] == expected.n[0] > 0
     assert got.attrs["scan"]["files"] == 24
+
+
+def test_an_engine_bounded_in_time_reads_and_checks_only_its_files(tmp_path):
+    """connect(start=, end=): a one-hour question over many days opens that hour's files, even the first
+    time (nothing else is checked: a bad file outside the window does not stop it)."""
+    paths = _deliver(tmp_path, 24)
+    outside = paths[200]  # 16:45, far from the hour
+    outside.write_bytes(gzip.compress(f"{HEADER}\nnot a record\n".encode()))
+    window = {"start": "2024-05-15T10:00:00Z", "end": "2024-05-15T11:00:00Z"}
+    with connect(tmp_path, **window) as engine:
+        assert engine.report.files == 24
+        got = engine.sql("SELECT count(*) AS n, min(start) AS lo, max(start) AS hi FROM vpc_flow_logs")
+        narrower = engine.sql("SELECT count(*) AS n FROM vpc_flow_logs", start="2024-05-15T10:30:00Z")
+    assert got.attrs["scan"]["files"] == 24
+    assert got.lo[0] >= 1715767200 and got.hi[0] < 1715770800
+    with connect(read_flow_logs(paths[:200] + paths[201:])) as frame:
+        expected = frame.sql("SELECT count(*) AS n FROM vpc_flow_logs", **window).n[0]
+        half = frame.sql(
+            "SELECT count(*) AS n FROM vpc_flow_logs", start="2024-05-15T10:30:00Z", end=window["end"]
+        )
+    assert got.n[0] == expected > 0 and narrower.n[0] == half.n[0]
+    with pytest.raises(RecordParseError):
+        connect(tmp_path)  # the whole day holds the bad file
+
+
+def test_commands_with_a_time_range_read_only_its_files(tmp_path, capsys):
+    from flowkit.cli import main
+
+    paths = _deliver(tmp_path, 24)
+    paths[200].write_bytes(
+        gzip.compress(f"{HEADER}\nnot a record\n".encode())
+    )  # outside the hour: never read
+    hour = ["--start", "2024-05-15T10:00:00Z", "--end", "2024-05-15T11:00:00Z"]
+    assert (
+        main(["sql", "SELECT count(*) AS n FROM vpc_flow_logs", "--data", str(tmp_path), "-o", "csv", *hour])
+        == 0
+    )
+    out, err = capsys.readouterr()
+    assert int(out.split()[-1]) > 0 and "read at most 24 file(s)" in err
+    assert main(["summary", "--data", str(tmp_path), *hour]) == 0
+    assert main(["summary", "--data", str(tmp_path)]) == 2  # the whole day holds the bad file
+    assert "line 2" in capsys.readouterr().err
