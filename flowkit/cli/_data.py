@@ -46,9 +46,8 @@ def unknown_fields(args: argparse.Namespace) -> str:
     return "keep" if getattr(args, "keep_unknown_fields", False) else "raise"
 
 
-def add_data_arguments(parser: argparse.ArgumentParser, *, skip_bad: bool = True) -> None:
-    """Add ``--data`` (repeatable), ``--log-format``, ``--keep-unknown-fields`` and (unless
-    ``skip_bad=False``) ``--skip-bad``."""
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--data`` (repeatable), ``--log-format``, ``--keep-unknown-fields`` and ``--skip-bad``."""
     parser.add_argument(
         "--data",
         "-d",
@@ -61,10 +60,9 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, skip_bad: bool = True
         "--log-format", help=log_format_help("format of headerless lines and CloudWatch events")
     )
     add_keep_unknown_fields(parser)
-    if skip_bad:
-        parser.add_argument(
-            "--skip-bad", action="store_true", help="skip bad lines and report them instead of stopping"
-        )
+    parser.add_argument(
+        "--skip-bad", action="store_true", help="skip bad lines and report them instead of stopping"
+    )
 
 
 def default_data() -> str:
@@ -156,3 +154,10 @@ def _bounds(args: argparse.Namespace) -> tuple[int | None, int | None]:
         None if start is None else math.floor(start.timestamp()),
         None if end is None else math.ceil(end.timestamp()),
     )
+
+
+def say_skipped(args: argparse.Namespace, engine: Engine) -> None:
+    """After a local result read with ``--skip-bad``: one line on stderr with what was skipped, by reason."""
+    report = getattr(engine, "report", None)
+    if report is not None and (report.rejected_total or report.skipped_files):
+        print(f"read {', '.join(map(str, args.data or ['the bundled sample']))}: {report}", file=sys.stderr)

@@ -19,7 +19,7 @@ from flowkit.cli._aws import (
     say_cost,
     time_range,
 )
-from flowkit.cli._data import add_data_arguments, open_engine
+from flowkit.cli._data import add_data_arguments, open_engine, say_skipped
 from flowkit.cli._output import add_output_argument, parse_params, print_frame
 
 
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="a parameter of --name (repeatable)",
     )
-    add_data_arguments(parser, skip_bad=False)
+    add_data_arguments(parser)
     parser.add_argument(
         "--show-sql",
         action="store_true",
@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     print_frame(result, args.output)
     for note in result.attrs.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
+    say_skipped(args, engine)
     return 0
 
 

@@ -21,7 +21,7 @@ from flowkit.cli._aws import (
     say_cost,
     time_range,
 )
-from flowkit.cli._data import add_data_arguments, open_engine, say_scanned
+from flowkit.cli._data import add_data_arguments, open_engine, say_scanned, say_skipped
 from flowkit.cli._output import add_output_argument, parse_params, print_frame
 from flowkit.errors import FlowkitError
 
@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         frame = engine.sql(text, _kinds=kinds, **bounds, **values)
         print_frame(frame, args.output)
         say_scanned(args, frame)
+        say_skipped(args, engine)
         return 0
     with aws_failures():
         engine = open_aws_engine(args)

@@ -337,3 +337,19 @@ def test_commands_with_a_time_range_read_only_its_files(tmp_path, capsys):
     assert main(["summary", "--data", str(tmp_path), *hour]) == 0
     assert main(["summary", "--data", str(tmp_path)]) == 2  # the whole day holds the bad file
     assert "line 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["sql", "insights"])
+def test_skip_bad_on_the_command_line_says_what_it_skipped(tmp_path, capsys, command):
+    from flowkit.cli import main
+
+    paths = _deliver(tmp_path, 1)
+    text = gzip.decompress(paths[4].read_bytes()).decode().replace(" 6 ", " 600 ", 1)
+    paths[4].write_bytes(gzip.compress(text.encode()))
+    query = "SELECT count(*) AS n FROM vpc_flow_logs" if command == "sql" else "stats count(*) as n"
+    assert main([command, query, "--data", str(tmp_path), "-o", "csv"]) == 2
+    assert "line 2: field 'protocol' must be 0-255, not 600" in capsys.readouterr().err
+    assert main([command, query, "--data", str(tmp_path), "-o", "csv", "--skip-bad"]) == 0
+    out, err = capsys.readouterr()
+    assert int(out.split()[-1]) == 59
+    assert "60 line(s) read: 59 parsed, 1 rejected (out-of-range: 1)" in err
