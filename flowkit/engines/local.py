@@ -308,12 +308,13 @@ class LocalEngine:
             if memory is not None:
                 memory.close()
         exact: dict[tuple, list[pa.Table]] = {}
+        empty: pa.Table | None = None
         for item in self._text:
             if item.exact is None:
                 continue
-            logger.debug("%s: read by flowkit's reader (%s)", item.path, item.exact)
+            logger.debug("%s: read by flowkit's reader (%s)", item.name, item.exact)
             table = read_arrow(
-                item.path,
+                item.name,
                 log_format=self._log_format,
                 errors=self._errors,
                 unknown_fields=self._unknown_fields,
@@ -322,13 +323,15 @@ class LocalEngine:
             if table.num_rows:
                 fk_file = pa.array([item.path] * table.num_rows, pa.string())
                 exact.setdefault(item.group, []).append(table.append_column("fk_file", fk_file))
+            elif empty is None and item.fields is not None:
+                empty = table  # every line of it skipped: its columns, should nothing else be readable
         for i, (key, tables) in enumerate(exact.items()):
             self._register(f"fk_exact_{i}", pa.concat_tables(tables, promote_options="default"))
             self._exact[key] = f"fk_exact_{i}"
         if self.report.rejected_total or self.report.skipped_files:
             logger.warning("flow-log read skipped input: %s", self.report)
-        if not groups and not exact:  # nothing to read: an empty table in the format given, or the default
-            self._from_arrow(read_arrow([], log_format=self._log_format))
+        if not exact and all(item.exact for item in self._text):  # no record to read: an empty table
+            self._from_arrow(empty if empty is not None else read_arrow([], log_format=self._log_format))
             return
         self._read_paths = [item.path for item in self._text if item.exact is None]
         self._scheme = _partition_scheme(self._text)
@@ -336,7 +339,7 @@ class LocalEngine:
         names = [row[0] for row in self.con.execute("DESCRIBE fk_records").fetchall()]
         self._create_view("fk_records", names, None, partitioned=True)
 
-    def _text_union(self, files: list[TextFile]) -> str:
+    def _text_union(self, files: list[TextFile], *, window: bool = False) -> str:
         """One SELECT per group of ``files`` (DuckDB's reader over the checked files, flowkit's tables
         for the others), each with its partition columns, stacked by column name."""
         parts: list[tuple[int, str]] = []
@@ -347,16 +350,17 @@ class LocalEngine:
                 paths.append(item.path)
         for index, item, paths in groups.values():
             if paths:
-                relation = read_csv_sql(paths, item.fields or [], item.header)
+                relation = read_csv_sql(paths, item.fields or [], item.header, item.gzipped)
                 extra = self._partition_sql(item, [f.column for f in item.fields or []])
                 parts.append((index, f"SELECT *, {extra} FROM {relation}"))
             if item.group in self._exact:
                 name = self._exact[item.group]
                 extra = self._partition_sql(item, self._registered[name].schema.names)
                 parts.append((index, f"SELECT *, {extra} FROM {name}"))
-        if not parts:  # every file of the window was left out: the view's columns, no rows
-            return "SELECT * FROM fk_records WHERE false"
-        return " UNION ALL BY NAME ".join(f"({sql})" for _, sql in sorted(parts, key=lambda part: part[0]))
+        selects = [sql for _, sql in sorted(parts, key=lambda part: part[0])]
+        if window:  # the whole view's columns first, in its order (files left out may hold some); no rows
+            selects.insert(0, "SELECT * FROM fk_records WHERE false")
+        return " UNION ALL BY NAME ".join(f"({sql})" for sql in selects)
 
     def _partition_sql(self, item: TextFile, columns: list[str]) -> str:
         """The partition columns of one group's rows (``fk_p_<name>``), as constants and substrings of the path."""
@@ -452,8 +456,8 @@ class LocalEngine:
                 raise FlowkitError(
                     "start=/end= bound the records' start field, which this data does not have."
                 )
-            bounds = ([f'"start" >= {int(lo)}'] if lo is not None else []) + (
-                [f'"start" < {int(hi)}'] if hi is not None else []
+            bounds = ([f'"start" >= {lo!r}'] if lo is not None else []) + (
+                [f'"start" < {hi!r}'] if hi is not None else []
             )
             self._where = " WHERE " + " AND ".join(bounds)
         self.con.execute(f"CREATE VIEW {VIEW} AS SELECT {self._select} FROM {relation}{self._where}")
@@ -548,7 +552,7 @@ class LocalEngine:
     def _window(self, con: duckdb.DuckDBPyConnection, start: TimeLike | None, end: TimeLike | None) -> str:
         """The relation to query: the view, or a temporary view of it bounded to ``[start, end)``."""
         if start is None and end is None:
-            return VIEW
+            return self._pruned(None, None)
         lo = None if start is None else timestamp(start)
         hi = None if end is None else timestamp(end)
         if lo is not None and hi is not None and lo >= hi:
@@ -563,9 +567,31 @@ class LocalEngine:
 
     def _pruned(self, lo: float | None, hi: float | None) -> str:
         """The view's relation over only the text files that can hold records starting in ``[lo, hi)``."""
-        if not self._text or self._select == "*" or (lo is None and hi is None):
+        if not self._text or self._select == "*":
             return VIEW
-        return f"(SELECT {self._select} FROM ({self._text_union(prune(self._text, lo, hi))}){self._where})"
+        everything = lo is None and hi is None
+        files = self._text if everything else prune(self._text, lo, hi)
+        self._check_unchanged(files)
+        if everything:
+            return VIEW
+        return f"(SELECT {self._select} FROM ({self._text_union(files, window=True)}){self._where})"
+
+    def _check_unchanged(self, files: list[TextFile]) -> None:
+        """Refuse to query text files changed or removed since they were checked: DuckDB reads them at
+        query time, and a changed file has not been checked."""
+        for item in files:
+            if item.exact is not None:
+                continue  # read into memory when the engine was opened
+            try:
+                info = os.stat(item.path)
+                changed = (info.st_size, info.st_mtime_ns) != (item.size, item.mtime)
+            except OSError:
+                changed = True
+            if changed:
+                raise FlowkitError(
+                    f"{item.name}: changed or removed since the engine was opened; open it again "
+                    "(flowkit.connect) to check and read the file as it is now."
+                )
 
     def scanned(self, start: TimeLike | None = None, end: TimeLike | None = None) -> dict[str, int]:
         """The files (and their bytes on disk) a query in ``[start, end)`` reads, as Athena reports data scanned.
@@ -662,12 +688,11 @@ class LocalEngine:
         check_text(query, "query")
         with self._cursor() as cursor:
             table = VIEW
-            if start is not None or end is not None:  # text in place: only the files of the range
-                lo = None if start is None else timestamp(start)
-                hi = None if end is None else timestamp(end) + 1  # Insights' end is inclusive
-                if (relation := self._pruned(lo, hi)) != VIEW:
-                    cursor.execute(f"CREATE OR REPLACE TEMP VIEW {_WINDOW} AS SELECT * FROM {relation}")
-                    table = _WINDOW
+            lo = None if start is None else timestamp(start)
+            hi = None if end is None else timestamp(end) + 1  # Insights' end is inclusive
+            if (relation := self._pruned(lo, hi)) != VIEW:  # text in place: only the files of the range
+                cursor.execute(f"CREATE OR REPLACE TEMP VIEW {_WINDOW} AS SELECT * FROM {relation}")
+                table = _WINDOW
             frame = run_insights(cursor, query, start=start, end=end, fields=self.fields, table=table)
         if not isinstance(self.source, pd.DataFrame | pa.Table):
             frame.attrs["scan"] = self.scanned(start, None if end is None else timestamp(end) + 1)

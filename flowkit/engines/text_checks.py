@@ -42,7 +42,6 @@ from flowkit.schema import BY_COLUMN, Field
 logger = logging.getLogger(__name__)
 
 _BATCH = 1000  # files per DuckDB pass: a damaged file found makes its batch run again without it
-_IO_PATH = re.compile(r"(?:GZIP stream|gzip|file)[^:]*: (?P<path>.+?)\s*$", re.S)
 _VERSION = 1  # of the check: a new pattern invalidates what was remembered
 
 DUCK_TYPES = {"int": "INTEGER", "bigint": "BIGINT"}  # Athena's column type -> DuckDB's (else VARCHAR)
@@ -57,14 +56,16 @@ def file_list(paths: list[str]) -> str:
     return "[" + ", ".join(literal(p) for p in paths) + "]"
 
 
-def read_csv_sql(paths: list[str], fields: list[Field], header: bool) -> str:
-    """DuckDB's reader over files of one format, typed as flowkit types them; ``fk_file`` is each row's file."""
+def read_csv_sql(paths: list[str], fields: list[Field], header: bool, gzipped: bool) -> str:
+    """DuckDB's reader over files of one format, typed as flowkit types them; ``fk_file`` is each row's file.
+    The compression is given (DuckDB would guess it from the name: a text file named ``.zst`` fails)."""
     columns = ", ".join(
         f"{literal(f.column)}: {literal(DUCK_TYPES.get(f.athena_type, 'VARCHAR'))}" for f in fields
     )
     return (
         f"read_csv({file_list(paths)}, columns={{{columns}}}, delim=' ', header={str(header).lower()}, "
-        "nullstr='-', quote='', escape='', auto_detect=false, filename='fk_file', hive_partitioning=false)"
+        f"nullstr='-', quote='', escape='', auto_detect=false, filename='fk_file', hive_partitioning=false, "
+        f"compression='{'gzip' if gzipped else 'none'}')"
     )
 
 
@@ -78,9 +79,11 @@ def check_files(
         records of each file that passed.
     """
     flagged: dict[str, str] = {}
+    fields, header = files[0].fields or [], files[0].header
+    if not header:
+        memory = None  # a headerless file's check depends on the log_format given: never remembered
     records = memory.known(files) if memory is not None else {}
     todo = [item for item in files if item.path not in records]
-    fields, header = files[0].fields or [], files[0].header
     small = [item for item in todo if header and item.size < MAX_COMPRESSED]
     if small:  # the reader's own fast path decides (and parses them faster than DuckDB's CSV reader)
         _check_small(small, memory, flagged, records)
@@ -129,30 +132,30 @@ def _check_some(
     flagged: dict[str, str],
     records: dict[str, int],
 ) -> None:
-    """Check one batch of files, taking out (and flagging) each file DuckDB cannot read at all."""
-    batch = [item.path for item in items]
-    while batch:
-        try:
-            bad, counts = _check_batch(con, batch, fields, header)
-        except duckdb.IOException as exc:  # a damaged gzip stops the whole scan: take it out, go again
-            match = _IO_PATH.search(str(exc))
-            path = match["path"] if match else None
-            if path not in batch:
-                raise
-            flagged[path] = "DuckDB cannot read it: " + str(exc).splitlines()[0]
-            batch.remove(path)
-            continue
-        flagged.update(bad)
-        good = {path: counts.get(path, 0) for path in batch if path not in bad}
-        records.update(good)
-        if memory is not None:
-            memory.add([item for item in items if item.path in good], good)
-        break
+    """Check one batch of files. A file DuckDB cannot read at all (a damaged gzip, a stray carriage
+    return that stops its CSV parser) stops the whole batch: the batch is split in halves until that
+    file is alone, and it is flagged."""
+    try:
+        bad, counts = _check_batch(con, [item.path for item in items], fields, header, items[0].gzipped)
+    except duckdb.Error as exc:
+        if len(items) == 1:
+            flagged[items[0].path] = "DuckDB cannot read it: " + (str(exc).splitlines() or [""])[0]
+            return
+        half = len(items) // 2
+        _check_some(con, items[:half], fields, header, memory, flagged, records)
+        _check_some(con, items[half:], fields, header, memory, flagged, records)
+        return
+    flagged.update(bad)
+    good = {item.path: counts.get(item.path, 0) for item in items if item.path not in bad}
+    records.update(good)
+    if memory is not None:
+        memory.add([item for item in items if item.path in good], good)
 
 
 def _check_batch(
-    con: duckdb.DuckDBPyConnection, paths: list[str], fields: list[Field], header: bool
+    con: duckdb.DuckDBPyConnection, paths: list[str], fields: list[Field], header: bool, gzipped: bool
 ) -> tuple[dict[str, str], dict[str, int]]:
+    con.execute("DROP TABLE IF EXISTS fk_reject_lines; DROP TABLE IF EXISTS fk_reject_scans")
     pattern = literal(line_pattern(fields))
     bad_line = f"NOT coalesce(regexp_full_match(line, {pattern}), false)"
     first = fields[0] if fields else None
@@ -163,6 +166,7 @@ def _check_batch(
     source = (
         f"read_csv({file_list(paths)}, columns={{'line': 'VARCHAR'}}, delim='\x01', "
         f"header={str(header).lower()}, quote='', escape='', auto_detect=false, filename='fk_file', hive_partitioning=false, "
+        f"compression='{'gzip' if gzipped else 'none'}', "
         "ignore_errors=true, store_rejects=true, rejects_table='fk_reject_lines', rejects_scan='fk_reject_scans')"
     )
     rows = con.execute(

@@ -33,8 +33,10 @@ from flowkit.schema import Field
 #: 15 minutes in all. Delivery is best effort, so the margin is wider; a wider margin costs a few
 #: more small files, never a different answer (the window is applied to ``start`` exactly).
 AFTER_MARGIN = timedelta(minutes=60)
-#: ... and how far before: a record cannot start after its file was written (one minute of clock slack).
-BEFORE_MARGIN = timedelta(minutes=1)
+#: ... and how far before. AWS stamps a file with the end of its 5 minutes; tools that write the same
+#: layout (flowkit's simulator among them) stamp the start, so a file may hold records that start up to
+#: 5 minutes after its stamp; 5 more minutes of clock slack.
+BEFORE_MARGIN = timedelta(minutes=10)
 
 _PLAIN = re.compile(PLAIN_KEY_PATTERN)
 _HIVE = re.compile(HIVE_KEY_PATTERN)
@@ -50,8 +52,12 @@ class TextFile:
     """One text file, as the engine's header scan saw it.
 
     Attributes:
-        path: the path, as DuckDB is given it (``fk_file`` holds it on every row).
+        path: the absolute path, as DuckDB is given it (``fk_file`` holds it on every row).
         size: bytes on disk.
+        name: the path as the user gave it, for messages.
+        gzipped: whether the file is gzip (by its first bytes): DuckDB is told, not left to guess
+            from the name.
+        mtime: its modification time (ns) when it was scanned: a query refuses a file changed since.
         fields: the record fields of its first line (a header), or the engine's ``log_format`` for
             a headerless file; None when flowkit's reader must read it (``exact``).
         header: whether the first line is a header.
@@ -68,6 +74,9 @@ class TextFile:
 
     path: str
     size: int
+    name: str = ""
+    gzipped: bool = False
+    mtime: int = 0
     fields: list[Field] | None = None
     header: bool = True
     exact: str | None = None
@@ -83,7 +92,7 @@ class TextFile:
     def group(self) -> tuple:
         """What files DuckDB reads in one ``read_csv``: one format, one prefix, one layout."""
         names = tuple(f.name for f in self.fields or ())
-        return (names, self.header, self.layout, self.prefix, "hour" in self.offsets)
+        return (names, self.header, self.gzipped, self.layout, self.prefix, "hour" in self.offsets)
 
 
 def scan(
@@ -106,7 +115,7 @@ def prune_paths(paths: list[str], start: float | None, end: float | None) -> lis
 
 def place(path: str) -> TextFile:
     """A file's place in a delivery layout, from its path alone (nothing is read)."""
-    item = TextFile(path, 0)
+    item = TextFile(os.path.abspath(path), 0, name=path)
     _place(item)
     return item
 
@@ -114,7 +123,9 @@ def place(path: str) -> TextFile:
 def _look(item: TextFile, log_format: list[Field] | None) -> None:
     path = item.path
     try:
-        item.size = size = os.stat(path).st_size
+        info = os.stat(path)
+        item.size = size = info.st_size
+        item.mtime = info.st_mtime_ns
     except OSError:
         item.exact = "cannot stat"
         return
@@ -155,8 +166,10 @@ def _first_line(item: TextFile, log_format: list[Field] | None) -> str | None:
     """Read the first line; None when DuckDB may read the file, else why it may not."""
     try:
         with open(item.path, "rb") as fh:
-            line = _read_first_line(fh, item.path.endswith(".gz"))
-            if item.path.endswith(".gz"):
+            item.gzipped = fh.read(2) == b"\x1f\x8b"
+            fh.seek(0)
+            line = _read_first_line(fh, item.gzipped)
+            if item.gzipped:
                 info = os.fstat(fh.fileno())
                 fh.seek(max(info.st_size - 8, 0))
                 trailer = fh.read(8).hex()
@@ -190,8 +203,6 @@ def _read_first_line(fh: BinaryIO, gzipped: bool) -> bytes | None:
     """The first line (without its newline), or None when the file has none within a record's length.
     Inflates a few KiB at a time: a header is all it needs."""
     raw = fh.read(_HEAD_BYTES)
-    if (raw[:2] == b"\x1f\x8b") != gzipped:
-        raise ValueError("the compression does not match the name")
     inflater = isal_zlib.decompressobj(31) if gzipped else None
     text = b""
     while raw and len(text) <= MAX_LINE_BYTES:
@@ -220,7 +231,7 @@ def prune(files: list[TextFile], start: float | None, end: float | None) -> list
     """The files that can hold records starting in ``[start, end)`` (Unix seconds).
 
     A delivered file stamped T holds records that started in ``(T - 15 min, T]``: files stamped
-    outside ``[start - 1 min, end + 60 min)`` are left out (:data:`AFTER_MARGIN`). Files without a
+    outside ``[start - 10 min, end + 60 min)`` are left out (:data:`BEFORE_MARGIN`, :data:`AFTER_MARGIN`). Files without a
     stamp are kept when their folder's day can hold such records. Only files in a delivery layout
     (``.../vpcflowlogs/<region>/yyyy/MM/dd/`` or its Hive form) whose stamp falls on their folder's
     day are pruned: a file outside one may have been renamed or written by hand, and is always kept.
@@ -234,7 +245,10 @@ def prune(files: list[TextFile], start: float | None, end: float | None) -> list
             kept.append(item)
             continue
         first = last = item.stamp
-        if item.stamp is None or f"{item.stamp:%Y/%m/%d}" != item.day:
+        if item.stamp is not None and f"{item.stamp:%Y/%m/%d}" != item.day:
+            kept.append(item)  # a name and a folder that disagree: not as AWS delivers, so never pruned
+            continue
+        if item.stamp is None:
             try:
                 first = datetime.strptime(item.day, "%Y/%m/%d").replace(tzinfo=UTC)
             except ValueError:
