@@ -228,10 +228,16 @@ class CheckedFiles:
         """``{path: records}`` of the files that passed before and have not changed since."""
         wanted = {os.path.abspath(item.path): item for item in items if item.fingerprint is not None}
         found: dict[str, int] = {}
+        paths = list(wanted)
+        rows = []
         with self._guard():
-            rows = self._db.execute(
-                "SELECT path, fingerprint, records FROM checked WHERE version = ?", (_VERSION,)
-            ).fetchall()
+            for i in range(0, len(paths), 500):  # only these files' rows, however many the store holds
+                chunk = paths[i : i + 500]
+                rows += self._db.execute(
+                    "SELECT path, fingerprint, records FROM checked WHERE version = ? AND path IN "
+                    f"({', '.join('?' * len(chunk))})",
+                    (_VERSION, *chunk),
+                ).fetchall()
             for path, fingerprint, records in rows:
                 item = wanted.get(path)
                 if item is not None and item.fingerprint == fingerprint:
