@@ -23,6 +23,8 @@ cases import duckdb, pandas, pyarrow, sqlglot and flowkit before the clock start
   ``df.attrs["scan"]`` files/bytes when the engine reports them) and ``duckdb_hour`` (hand-written
   DuckDB over the whole glob with ``WHERE start``: the check). Target: reads only that hour's files
   (<= 36: its 12 files plus up to 2 hours of delivery margin).
+* ``flowkit_hour_first``: the same hour as the first question ever asked of the month (empty
+  ``$FLOWKIT_CACHE_DIR``), bounded at ``connect(DIR, start=, end=)`` so only the hour's files are checked.
 * one day (288 files, mid-month): ``gzip_day``, ``duckdb_day`` (``read_csv`` -> Arrow),
   ``flowkit_day`` (``flowkit.read_flow_logs(day folder)``). Target: flowkit <= 1.5x DuckDB.
   ``duckdb_day_sum`` (the same files, count and sum only: no table made) shows what reading alone costs.
@@ -234,6 +236,25 @@ def case_flowkit_hour(a: argparse.Namespace) -> dict:
     }
 
 
+def case_flowkit_hour_first(a: argparse.Namespace) -> dict:
+    """The hour as the first question ever asked of the month: ``connect(DIR, start=, end=)`` checks and reads
+    only the files that can hold it (with a fresh FLOWKIT_CACHE_DIR, as ``flowkit_month_first``)."""
+    import flowkit
+
+    lo, hi = _hour_bounds(a.hour)
+    try:
+        engine = flowkit.connect(a.data, start=lo, end=hi)
+    except TypeError:  # a flowkit whose connect takes no time bounds
+        engine = flowkit.connect(a.data)
+    df = engine.sql(HOUR_QUERY, start=lo, end=hi)
+    scan = df.attrs.get("scan") or {}
+    return {
+        "answer": [int(df["records"].iloc[0]), int(df["bytes"].iloc[0])],
+        "files": scan.get("files"),
+        "bytes": scan.get("bytes"),
+    }
+
+
 def case_gzip_day(a: argparse.Namespace) -> dict:
     return gzip_dc(Path(a.day_dir))
 
@@ -314,6 +335,7 @@ CASES = {
     "flowkit_month_first": (case_flowkit_month_first, "month", "duckdb_month", None, "the same, files never seen before"),
     "duckdb_hour": (case_duckdb_hour, "month", None, None, "DuckDB glob WHERE start in hour"),
     "flowkit_hour": (case_flowkit_hour, "month", "duckdb_hour", f"<={HOUR_FILES_MAX} files", "flowkit sql(start=, end=) 1 h"),
+    "flowkit_hour_first": (case_flowkit_hour_first, "month", "duckdb_hour", f"<={HOUR_FILES_MAX} files", "connect(start=, end=) 1 h, first"),
     "gzip_day": (case_gzip_day, "small", None, None, "gzip -dc, one day (xargs -P2)"),
     "duckdb_day": (case_duckdb_day, "small", "gzip_day", None, "DuckDB read_csv(day) -> Arrow"),
     "duckdb_day_sum": (case_duckdb_day_sum, "small", "gzip_day", None, "DuckDB read_csv(day) count, sum"),
@@ -322,6 +344,8 @@ CASES = {
     "cli_count": (case_cli_count, "small", "duckdb_cli", "<0.8 s", "flowkit sql count(*) --data sample"),
     "import_cli": (case_import_cli, "small", None, None, "python -X importtime (2 commands)"),
 }  # fmt: skip
+# Cases given an empty FLOWKIT_CACHE_DIR each time: the first question asked of the files.
+FRESH_CACHE = {"flowkit_month_first", "flowkit_hour_first"}
 # Set-up run in the child before the clock starts; the case gets its result as ``a.state``.
 SETUPS = {"flowkit_month_query": open_engine}
 # Cases that run commands: their child stays small (no heavy imports), since a process started by
@@ -333,6 +357,7 @@ CHECKS = [
     ("flowkit_month_query", "duckdb_month"),
     ("flowkit_month_first", "duckdb_month"),
     ("flowkit_hour", "duckdb_hour"),
+    ("flowkit_hour_first", "duckdb_hour"),
     ("flowkit_day", "duckdb_day"),
     ("duckdb_day_sum", "duckdb_day"),
     ("cli_count", "duckdb_cli"),
@@ -415,7 +440,7 @@ def verdict(name: str, runs: dict[str, list[dict]]) -> tuple[str, str, str]:
                 ok += " (its CPU ratio meets the target: the machine was busy?)"
         elif name == "cli_count":
             ok = "PASS" if _med(mine, "wall") < 0.8 else "MISS"
-        elif name == "flowkit_hour":
+        elif name in ("flowkit_hour", "flowkit_hour_first"):
             files = _med(mine, "files")
             ok = "PASS" if files is not None and files <= HOUR_FILES_MAX else "MISS"
     return _times(ratio), _times(cpu_ratio), ok
@@ -439,7 +464,7 @@ def print_table(runs: dict[str, list[dict]]) -> None:
         peak = "-" if name in ("gzip_month", "gzip_day", "import_cli") else f"{_med(rs, 'peak') / 1e6:.0f}"
         ratio, cpu_ratio, ok = verdict(name, runs)
         notes = []
-        if name == "flowkit_hour":
+        if name in ("flowkit_hour", "flowkit_hour_first"):
             files, nbytes = rs[-1].get("files"), rs[-1].get("bytes")
             notes.append("no scan report" if files is None else f"read {files} files, {nbytes:,} bytes")
         if "import_s" in rs[-1]:
@@ -545,7 +570,7 @@ def run_all(a: argparse.Namespace, cache: Path, t_start: float) -> int:
         for n in names:
             if r >= rounds[n] or any("error" in x for x in runs[n]):
                 continue
-            if n == "flowkit_month_first":
+            if n in FRESH_CACHE:
                 fresh = Path(tempfile.mkdtemp(prefix=f"flowkit-cache-{os.getpid()}-", dir=DATA))
                 res = run_case(n, a, fresh)
                 shutil.rmtree(fresh, ignore_errors=True)
