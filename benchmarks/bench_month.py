@@ -223,11 +223,16 @@ def case_duckdb_hour(a: argparse.Namespace) -> dict:
     return {"answer": [int(n), int(b)]}
 
 
-def case_flowkit_hour(a: argparse.Namespace) -> dict:
+def case_flowkit_hour(a: argparse.Namespace, *, bounded: bool = False) -> dict:
+    """One hour of the month, ``sql(..., start=, end=)``; ``bounded``: the engine too is opened on the hour."""
     import flowkit
 
     lo, hi = _hour_bounds(a.hour)
-    df = flowkit.connect(a.data).sql(HOUR_QUERY, start=lo, end=hi)
+    try:
+        engine = flowkit.connect(a.data, start=lo, end=hi) if bounded else flowkit.connect(a.data)
+    except TypeError:  # a flowkit whose connect takes no time bounds
+        engine = flowkit.connect(a.data)
+    df = engine.sql(HOUR_QUERY, start=lo, end=hi)
     scan = df.attrs.get("scan") or {}
     return {
         "answer": [int(df["records"].iloc[0]), int(df["bytes"].iloc[0])],
@@ -239,20 +244,7 @@ def case_flowkit_hour(a: argparse.Namespace) -> dict:
 def case_flowkit_hour_first(a: argparse.Namespace) -> dict:
     """The hour as the first question ever asked of the month: ``connect(DIR, start=, end=)`` checks and reads
     only the files that can hold it (with a fresh FLOWKIT_CACHE_DIR, as ``flowkit_month_first``)."""
-    import flowkit
-
-    lo, hi = _hour_bounds(a.hour)
-    try:
-        engine = flowkit.connect(a.data, start=lo, end=hi)
-    except TypeError:  # a flowkit whose connect takes no time bounds
-        engine = flowkit.connect(a.data)
-    df = engine.sql(HOUR_QUERY, start=lo, end=hi)
-    scan = df.attrs.get("scan") or {}
-    return {
-        "answer": [int(df["records"].iloc[0]), int(df["bytes"].iloc[0])],
-        "files": scan.get("files"),
-        "bytes": scan.get("bytes"),
-    }
+    return case_flowkit_hour(a, bounded=True)
 
 
 def case_gzip_day(a: argparse.Namespace) -> dict:
