@@ -50,8 +50,7 @@ import pyarrow as pa
 
 from flowkit.engines.base import Translation, check_text
 from flowkit.engines.sandbox import PrivateDirectory, lock_down
-from flowkit.engines.text_checks import read_csv_sql
-from flowkit.engines.text_files import TextFile, prune
+from flowkit.engines.text_files import TextFile, partition_scheme, partition_sql, prune, read_csv_sql
 from flowkit.errors import ArgumentError, FlowkitError, ParameterError, QueryError
 from flowkit.frames import from_arrow
 from flowkit.layout import (
@@ -113,20 +112,6 @@ def _hive_partitions(per_hour: bool) -> dict[str, str]:
         f"CAST(strptime({day}, '%Y/%m/%d') AS DATE)"  # the local convenience column, as for plain keys
     )
     return extra
-
-
-def _partition_scheme(files: list[TextFile]) -> tuple[str, bool]:
-    """Which partition columns the view has, as today's tables over the files' layout have them:
-    ``("hive" | "plain" | "none", per_hour)``."""
-    layouts = {item.layout for item in files if item.layout}
-    per_hour = any("hour" in item.offsets for item in files if item.layout)
-    if not layouts:
-        return "none", False
-    return ("hive" if layouts == {"hive"} else "plain"), per_hour
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _column_name(name: str) -> str:
@@ -334,7 +319,7 @@ class LocalEngine:
             self._from_arrow(empty if empty is not None else read_arrow([], log_format=self._log_format))
             return
         self._read_paths = [item.path for item in self._text if item.exact is None]
-        self._scheme = _partition_scheme(self._text)
+        self._scheme = partition_scheme(self._text)
         self.con.execute(f"CREATE VIEW fk_records AS {self._text_union(self._text)}")
         names = [row[0] for row in self.con.execute("DESCRIBE fk_records").fetchall()]
         self._create_view("fk_records", names, None, partitioned=True)
@@ -351,53 +336,16 @@ class LocalEngine:
         for index, item, paths in groups.values():
             if paths:
                 relation = read_csv_sql(paths, item.fields or [], item.header, item.gzipped)
-                extra = self._partition_sql(item, [f.column for f in item.fields or []])
+                extra = partition_sql(item, self._scheme, [f.column for f in item.fields or []])
                 parts.append((index, f"SELECT *, {extra} FROM {relation}"))
             if item.group in self._exact:
                 name = self._exact[item.group]
-                extra = self._partition_sql(item, self._registered[name].schema.names)
+                extra = partition_sql(item, self._scheme, self._registered[name].schema.names)
                 parts.append((index, f"SELECT *, {extra} FROM {name}"))
         selects = [sql for _, sql in sorted(parts, key=lambda part: part[0])]
         if window:  # the whole view's columns first, in its order (files left out may hold some); no rows
             selects.insert(0, "SELECT * FROM fk_records WHERE false")
         return " UNION ALL BY NAME ".join(f"({sql})" for sql in selects)
-
-    def _partition_sql(self, item: TextFile, columns: list[str]) -> str:
-        """The partition columns of one group's rows (``fk_p_<name>``), as constants and substrings of the path."""
-        kind, per_hour = self._scheme
-        start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if "start" in columns else "NULL::VARCHAR"
-
-        def part(key: str, width: int = 2) -> str:
-            offset = item.offsets.get(key)
-            return "NULL::VARCHAR" if offset is None else f"substr(fk_file, {offset + 1}, {width})"
-
-        day = "NULL::VARCHAR"
-        if item.layout == "plain":
-            day = part("year", 10)  # yyyy/MM/dd, one substring
-        elif item.layout == "hive":
-            day = f"{part('year', 4)} || '/' || {part('month')} || '/' || {part('day')}"
-        const = item.constants
-        extra: dict[str, str] = {}
-        if kind == "hive":
-            for key in ("aws-account-id", "aws-service", "aws-region"):
-                value = const.get(key)
-                extra[key] = "NULL::VARCHAR" if value is None else _literal(value)
-            extra |= {"year": part("year", 4), "month": part("month"), "day": part("day")}
-            if per_hour:
-                extra["hour"] = part("hour")
-            extra["date"] = f"CAST(replace({day}, '/', '-') AS DATE)"
-        elif kind == "plain":
-            region = const.get("region")
-            extra["region"] = "NULL::VARCHAR" if region is None else _literal(region)
-            extra["day"] = start_day if item.layout is None else day
-            if per_hour:
-                extra["hour"] = part("hour")
-            extra["date"] = f"CAST(replace({extra['day']}, '/', '-') AS DATE)"
-        else:
-            extra["region"] = "NULL::VARCHAR"
-            extra["day"] = start_day
-            extra["date"] = 'CAST(to_timestamp("start") AS DATE)' if "start" in columns else "NULL::DATE"
-        return ", ".join(f"{expr} AS {_quote('fk_p_' + name)}" for name, expr in extra.items())
 
     def _create_view(
         self, relation: str, names: list[str], files: list[str] | None, *, partitioned: bool = False

@@ -33,7 +33,7 @@ from typing import Any
 
 import duckdb
 
-from flowkit.engines.text_files import TextFile
+from flowkit.engines.text_files import TextFile, file_list, literal
 from flowkit.read.checks import line_pattern
 from flowkit.read.many import MAX_COMPRESSED
 from flowkit.read.report import ReadReport
@@ -43,30 +43,6 @@ logger = logging.getLogger(__name__)
 
 _BATCH = 1000  # files per DuckDB pass: a damaged file found makes its batch run again without it
 _VERSION = 1  # of the check: a new pattern invalidates what was remembered
-
-DUCK_TYPES = {"int": "INTEGER", "bigint": "BIGINT"}  # Athena's column type -> DuckDB's (else VARCHAR)
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def file_list(paths: list[str]) -> str:
-    return "[" + ", ".join(literal(p) for p in paths) + "]"
-
-
-def read_csv_sql(paths: list[str], fields: list[Field], header: bool, gzipped: bool) -> str:
-    """DuckDB's reader over files of one format, typed as flowkit types them; ``fk_file`` is each row's file.
-    The compression is given (DuckDB would guess it from the name: a text file named ``.zst`` fails)."""
-    columns = ", ".join(
-        f"{literal(f.column)}: {literal(DUCK_TYPES.get(f.athena_type, 'VARCHAR'))}" for f in fields
-    )
-    return (
-        f"read_csv({file_list(paths)}, columns={{{columns}}}, delim=' ', header={str(header).lower()}, "
-        f"nullstr='-', quote='', escape='', auto_detect=false, filename='fk_file', hive_partitioning=false, "
-        f"compression='{'gzip' if gzipped else 'none'}')"
-    )
 
 
 def check_files(

@@ -1,12 +1,13 @@
-"""Text flow logs where they lie: what each file is, which files DuckDB can read together, and which
-files can hold records of a time window.
+"""Text flow logs where they lie: what each file is, which files DuckDB reads together and how, and
+which files can hold records of a time window.
 
-The local engine reads delivered ``.log.gz`` files in place (DuckDB's ``read_csv``), one read per
-:func:`group` of files that share a format and a delivery prefix, so that the partition columns
-(``region``, ``day``, ``hour``, ``date`` and the Hive keys) are constants and fixed-offset
-substrings of the file path: DuckDB then prunes files on them (``WHERE day = '2024/05/01'`` opens
-one day's files). A file DuckDB cannot be trusted with (no header it knows, a damaged or
-mislabelled gzip, a name it would take as a glob) is marked for flowkit's own reader.
+The local engine reads delivered ``.log.gz`` files in place (DuckDB's ``read_csv``: :func:`read_csv_sql`),
+one read per :attr:`TextFile.group` of files that share a format, a compression and a delivery prefix,
+so that the partition columns (``region``, ``day``, ``hour``, ``date`` and the Hive keys:
+:func:`partition_sql`) are constants and fixed-offset substrings of the file path: DuckDB then prunes
+files on them (``WHERE day = '2024/05/01'`` opens one day's files). A file DuckDB cannot be trusted
+with (no header it knows, a damaged gzip, a name it would take as a glob) is marked for flowkit's own
+reader. :func:`prune` picks the files of a time window by folder date and file-name time.
 """
 
 from __future__ import annotations
@@ -258,3 +259,81 @@ def prune(files: list[TextFile], start: float | None, end: float | None) -> list
         if (lo is None or last >= lo) and (hi is None or first < hi):
             kept.append(item)
     return kept
+
+
+def partition_scheme(files: list[TextFile]) -> tuple[str, bool]:
+    """Which partition columns the view has, as today's tables over the files' layout have them:
+    ``("hive" | "plain" | "none", per_hour)``."""
+    layouts = {item.layout for item in files if item.layout}
+    per_hour = any("hour" in item.offsets for item in files if item.layout)
+    if not layouts:
+        return "none", False
+    return ("hive" if layouts == {"hive"} else "plain"), per_hour
+
+
+def partition_sql(item: TextFile, scheme: tuple[str, bool], columns: list[str]) -> str:
+    """The partition columns of the rows of ``item``'s group (``fk_p_<name>``), as constants and substrings
+    of each row's path ``fk_file``; ``scheme`` is :func:`partition_scheme`'s, ``columns`` the group's columns."""
+    kind, per_hour = scheme
+    start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if "start" in columns else "NULL::VARCHAR"
+
+    def part(key: str, width: int = 2) -> str:
+        offset = item.offsets.get(key)
+        return "NULL::VARCHAR" if offset is None else f"substr(fk_file, {offset + 1}, {width})"
+
+    day = "NULL::VARCHAR"
+    if item.layout == "plain":
+        day = part("year", 10)  # yyyy/MM/dd, one substring
+    elif item.layout == "hive":
+        day = f"{part('year', 4)} || '/' || {part('month')} || '/' || {part('day')}"
+    const = item.constants
+    extra: dict[str, str] = {}
+    if kind == "hive":
+        for key in ("aws-account-id", "aws-service", "aws-region"):
+            value = const.get(key)
+            extra[key] = "NULL::VARCHAR" if value is None else literal(value)
+        extra |= {"year": part("year", 4), "month": part("month"), "day": part("day")}
+        if per_hour:
+            extra["hour"] = part("hour")
+        extra["date"] = f"CAST(replace({day}, '/', '-') AS DATE)"
+    elif kind == "plain":
+        region = const.get("region")
+        extra["region"] = "NULL::VARCHAR" if region is None else literal(region)
+        extra["day"] = start_day if item.layout is None else day
+        if per_hour:
+            extra["hour"] = part("hour")
+        extra["date"] = f"CAST(replace({extra['day']}, '/', '-') AS DATE)"
+    else:
+        extra["region"] = "NULL::VARCHAR"
+        extra["day"] = start_day
+        extra["date"] = 'CAST(to_timestamp("start") AS DATE)' if "start" in columns else "NULL::DATE"
+    return ", ".join(f"{expr} AS {_quote('fk_p_' + name)}" for name, expr in extra.items())
+
+
+DUCK_TYPES = {"int": "INTEGER", "bigint": "BIGINT"}  # Athena's column type -> DuckDB's (else VARCHAR)
+
+
+def file_list(paths: list[str]) -> str:
+    return "[" + ", ".join(literal(p) for p in paths) + "]"
+
+
+def read_csv_sql(paths: list[str], fields: list[Field], header: bool, gzipped: bool) -> str:
+    """DuckDB's reader over files of one format, typed as flowkit types them; ``fk_file`` is each row's file.
+    The compression is given (DuckDB would guess it from the name: a text file named ``.zst`` fails)."""
+    columns = ", ".join(
+        f"{literal(f.column)}: {literal(DUCK_TYPES.get(f.athena_type, 'VARCHAR'))}" for f in fields
+    )
+    return (
+        f"read_csv({file_list(paths)}, columns={{{columns}}}, delim=' ', header={str(header).lower()}, "
+        f"nullstr='-', quote='', escape='', auto_detect=false, filename='fk_file', hive_partitioning=false, "
+        f"compression='{'gzip' if gzipped else 'none'}')"
+    )
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
