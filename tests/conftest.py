@@ -4,7 +4,10 @@ modules used across folders (aws_fixtures, decide_fixtures, insights_data) sit b
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import matplotlib
 import pytest
@@ -22,9 +25,8 @@ for _key, _value in {
 os.environ.pop("AWS_PROFILE", None)
 # the local engine remembers which text files passed its check: in a folder of the test run's own,
 # not the user's ~/.cache (tests that need it set their own)
-os.environ["FLOWKIT_CACHE_DIR"] = os.path.join(
-    os.environ.get("TMPDIR", "/tmp"), f"flowkit-test-cache-{os.getuid()}-{os.getpid()}"
-)
+os.environ["FLOWKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="flowkit-test-cache-")
+atexit.register(shutil.rmtree, os.environ["FLOWKIT_CACHE_DIR"], ignore_errors=True)
 
 
 @pytest.fixture
