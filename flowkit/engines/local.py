@@ -50,7 +50,7 @@ import pyarrow as pa
 
 from flowkit.engines.base import Translation, check_text
 from flowkit.engines.sandbox import PrivateDirectory, lock_down
-from flowkit.engines.text_files import TextFile, partition_scheme, partition_sql, prune, read_csv_sql
+from flowkit.engines.text_files import TextFile, partition_scheme, partition_sql, prune, quote, read_csv_sql
 from flowkit.errors import ArgumentError, FlowkitError, ParameterError, QueryError
 from flowkit.frames import from_arrow
 from flowkit.layout import (
@@ -120,10 +120,6 @@ def _column_name(name: str) -> str:
         return get_field(name).column
     except FlowkitError:
         return re.sub(r"[^0-9a-z_]", "_", name.lower())
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class LocalEngine:
@@ -361,7 +357,7 @@ class LocalEngine:
                     f"the data has two columns that both mean {column!r} ({name!r} and another)."
                 )
             columns.append(column)
-            select.append(f"{_quote(name)} AS {_quote(column)}" if column != name else _quote(name))
+            select.append(f"{quote(name)} AS {quote(column)}" if column != name else quote(name))
         self.fields = [BY_COLUMN[c] for c in columns if c in BY_COLUMN]
         # partition values come from the S3 keys when the files sit in a delivery layout (the patterns
         # of flowkit.layout); the regexes only go into the view then (they cost per row), else the
@@ -379,7 +375,7 @@ class LocalEngine:
         start_day = "strftime(to_timestamp(\"start\"), '%Y/%m/%d')" if has_start else "NULL::VARCHAR"
         extra: dict[str, str] = {}
         if partitioned:  # the relation has them, as fk_p_<name>
-            extra = {name.removeprefix("fk_p_"): _quote(name) for name in names if name.startswith("fk_p_")}
+            extra = {name.removeprefix("fk_p_"): quote(name) for name in names if name.startswith("fk_p_")}
         elif keys and all(k.hive for k in keys):
             extra = _hive_partitions(any(k.hour for k in keys))
         elif keys:
@@ -396,7 +392,7 @@ class LocalEngine:
             extra["date"] = 'CAST(to_timestamp("start") AS DATE)' if has_start else "NULL::DATE"
         extra = {k: v for k, v in extra.items() if k not in columns}
         self.partitions = list(extra)
-        select += [f"{expr} AS {_quote(name)}" for name, expr in extra.items()]
+        select += [f"{expr} AS {quote(name)}" for name, expr in extra.items()]
         self._select = ", ".join(select)
         lo, hi = self._bounds
         if lo is not None or hi is not None:

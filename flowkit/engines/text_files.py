@@ -307,7 +307,7 @@ def partition_sql(item: TextFile, scheme: tuple[str, bool], columns: list[str]) 
         extra["region"] = "NULL::VARCHAR"
         extra["day"] = start_day
         extra["date"] = 'CAST(to_timestamp("start") AS DATE)' if "start" in columns else "NULL::DATE"
-    return ", ".join(f"{expr} AS {_quote('fk_p_' + name)}" for name, expr in extra.items())
+    return ", ".join(f"{expr} AS {quote('fk_p_' + name)}" for name, expr in extra.items())
 
 
 DUCK_TYPES = {"int": "INTEGER", "bigint": "BIGINT"}  # Athena's column type -> DuckDB's (else VARCHAR)
@@ -335,5 +335,6 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _quote(name: str) -> str:
+def quote(name: str) -> str:
+    """A SQL identifier, quoted."""
     return '"' + name.replace('"', '""') + '"'
